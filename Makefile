@@ -1,0 +1,40 @@
+# Broadside: `make demo` and `make test` are all a fresh Debian machine needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+# System packages: libraries to build against, and real servers for the tests.
+DEBIAN_PACKAGES := libsqlite3-dev libcurl4-openssl-dev postfix python3-aiosmtpd python3-dkim dovecot-imapd
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SWIFT_FLAGS ?=
+DEMO_DB := .build/demo/broadside.sqlite
+
+.PHONY: deps build release test demo bench clean
+
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  echo "postfix postfix/main_mailer_type select No configuration" | $(SUDO) debconf-set-selections && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	swift build $(SWIFT_FLAGS)
+
+release: deps
+	swift build -c release $(SWIFT_FLAGS)
+
+test: deps
+	swift build --build-tests $(SWIFT_FLAGS)
+	swift test --skip-build $(SWIFT_FLAGS)
+
+# Starts the scriptable SMTP test server on a free loopback port, imports the sample
+# list, sends the sample campaign through it, prints the report, stops the server.
+demo: build
+	@bash scripts/demo.sh "$$(swift build $(SWIFT_FLAGS) --show-bin-path)/broadside" "$(DEMO_DB)"
+
+clean:
+	rm -rf .build outbox

@@ -1,0 +1,67 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// The dependency direction mirrors the pipeline of the design brief: pure stages
+// (CSV, Addresses, Templates, Messages, Delivery) import no SQLite, no curl and no
+// file system; IO lives at the edges (Store, Transport) and in the Broadside
+// library that wires a campaign together for the thin `broadside` command.
+let package = Package(
+    name: "Broadside",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "broadside", targets: ["BroadsideCommand"]),
+        .library(name: "Broadside", targets: ["Broadside"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
+    ],
+    targets: [
+        // libcurl, as Debian's libcurl4-openssl-dev installs it.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // Typed, non-variadic wrappers: curl_easy_setopt cannot be called from Swift.
+        .target(name: "CurlShim", dependencies: ["CCurl"]),
+
+        // Pure stages.
+        .target(name: "CSV"),
+        .target(name: "Addresses"),
+        .target(name: "Templates"),
+        .target(name: "Messages", dependencies: ["Addresses"]),
+        .target(name: "Delivery"),
+
+        // IO at the edges.
+        .target(name: "Store", dependencies: [
+            "Delivery",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "Transport", dependencies: ["Delivery", "CurlShim", "CCurl"]),
+
+        // A campaign, wired together: import, send, report.
+        .target(name: "Broadside", dependencies: [
+            "CSV", "Addresses", "Templates", "Messages", "Delivery", "Store", "Transport",
+            .product(name: "Ink", package: "Ink"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "BroadsideCommand", dependencies: [
+            "Broadside", "Store", "Delivery", "Transport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Starts real servers (SMTP) on loopback ports for the tests.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "CSVTests", dependencies: ["CSV"]),
+        .testTarget(name: "AddressesTests", dependencies: ["Addresses"]),
+        .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
+        .testTarget(name: "MessagesTests", dependencies: ["Messages", "TestSupport"]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
+        .testTarget(name: "BroadsideTests", dependencies: ["Broadside", "Store", "Transport", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

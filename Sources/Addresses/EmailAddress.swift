@@ -1,0 +1,107 @@
+/// A recipient's mailbox as SMTP will accept it (RFC 5321): a dot-atom local part
+/// and a domain of valid labels.
+public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
+    /// The local part as written.
+    public let localPart: String
+    /// The domain as written, lowercased (kept for display: may be Unicode).
+    public let domain: String
+    /// The domain as sent over SMTP: IDN labels as A-labels (`xn--…`).
+    public let asciiDomain: String
+
+    /// `local@domain` for display.
+    public var description: String { "\(localPart)@\(domain)" }
+    /// `local@ascii-domain`, what goes into RCPT TO and the To header.
+    public var smtpForm: String { "\(localPart)@\(asciiDomain)" }
+    /// The key two addresses are the same mailbox by: the big providers compare
+    /// local parts case-insensitively, and domains are case-insensitive by definition.
+    public var normalized: String { "\(localPart.lowercased())@\(asciiDomain)" }
+    /// A non-ASCII local part can only be delivered by a server that offers SMTPUTF8.
+    public var needsSMTPUTF8: Bool { !localPart.utf8.allSatisfy { $0 < 0x80 } }
+
+    /// Parses `text` (surrounding white space is ignored).
+    public init(parsing text: String) throws(AddressError) {
+        let trimmed = text.trimmingWhitespace()
+        guard !trimmed.isEmpty else { throw AddressError.empty }
+        guard let at = trimmed.lastIndex(of: "@") else { throw AddressError.missingAt(trimmed) }
+        let local = String(trimmed[..<at])
+        let domain = String(trimmed[trimmed.index(after: at)...])
+        try Self.validateLocalPart(local, in: trimmed)
+        let ascii = try Self.asciiDomain(domain, in: trimmed)
+        self.localPart = local
+        self.domain = domain.lowercased()
+        self.asciiDomain = ascii
+    }
+
+    private static func validateLocalPart(_ local: String, in address: String) throws(AddressError) {
+        guard !local.isEmpty else { throw AddressError.emptyLocalPart(address) }
+        guard local.utf8.count <= 64 else { throw AddressError.localPartTooLong(address) }
+        guard !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..") else {
+            throw AddressError.badDots(address)
+        }
+        for scalar in local.unicodeScalars where scalar.value < 0x80 {
+            guard isAtext(UInt8(scalar.value)) || scalar == "." else {
+                throw AddressError.invalidCharacter(address, Character(scalar))
+            }
+        }
+    }
+
+    private static func asciiDomain(_ domain: String, in address: String) throws(AddressError) -> String {
+        guard !domain.isEmpty else { throw AddressError.emptyDomain(address) }
+        let labels = domain.lowercased().split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2 else { throw AddressError.domainWithoutDot(address) }
+        var asciiLabels: [String] = []
+        for label in labels {
+            guard !label.isEmpty else { throw AddressError.badDots(address) }
+            let ascii: String
+            if label.utf8.allSatisfy({ $0 < 0x80 }) {
+                ascii = String(label)
+            } else {
+                guard let encoded = Punycode.encode(String(label)) else {
+                    throw AddressError.invalidDomain(address)
+                }
+                ascii = "xn--" + encoded
+            }
+            guard ascii.utf8.count <= 63,
+                  ascii.utf8.allSatisfy({ isLetterDigitHyphen($0) }),
+                  ascii.utf8.first != UInt8(ascii: "-"), ascii.utf8.last != UInt8(ascii: "-")
+            else { throw AddressError.invalidDomain(address) }
+            asciiLabels.append(ascii)
+        }
+        let joined = asciiLabels.joined(separator: ".")
+        guard joined.utf8.count <= 253 else { throw AddressError.invalidDomain(address) }
+        if let tld = asciiLabels.last, tld.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            throw AddressError.invalidDomain(address)
+        }
+        return joined
+    }
+
+    /// RFC 5322 atext: letters, digits and ``!#$%&'*+-/=?^_`{|}~``.
+    static func isAtext(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-/=?^_`{|}~".utf8.contains(byte)
+        }
+    }
+
+    static func isLetterDigitHyphen(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
+            return true
+        default:
+            return false
+        }
+    }
+}
+
+extension String {
+    /// The string without leading and trailing spaces, tabs and line breaks.
+    func trimmingWhitespace() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\u{A0}" || $0 == "\u{FEFF}" }
+        guard let first = firstIndex(where: { !isSpace($0) }),
+              let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[first...last])
+    }
+}

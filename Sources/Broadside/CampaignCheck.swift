@@ -1,0 +1,67 @@
+import Foundation
+import Messages
+import Store
+import Templates
+
+/// `broadside check`: renders every message of a list without sending, and lists
+/// every problem with its row.
+public enum CampaignCheck {
+    public struct Problem: Sendable, Codable, Equatable {
+        /// The CSV line of the recipient.
+        public var line: Int
+        public var recipient: String
+        public var problem: String
+    }
+
+    public struct Result: Sendable, Codable {
+        public var template: String
+        public var list: String
+        public var messages: Int
+        public var problems: [Problem]
+        /// Problems beyond those listed (the list is capped).
+        public var more: Int
+    }
+
+    /// Messages above this size are refused by most providers (Gmail and Outlook: 25 MB after encoding).
+    public static let maximumMessageBytes = 25 * 1024 * 1024
+
+    public static func run(template: CampaignTemplate, list: String, store: Store, now: Double, listLimit: Int = 1000) throws -> Result {
+        guard let summary = try store.list(named: list) else {
+            throw BroadsideError.input("there is no list '\(list)'; import one with: broadside import FILE.csv --list \(list)")
+        }
+        try template.checkFields(against: summary.columns)
+        let renderer = PersonalMessage(template: template)
+        let required = Set(template.message.fieldReferences.filter { $0.isPrinted && !$0.isOptional }.map { FieldName.key($0.name) })
+        let headerFields = Set(template.message.headers.flatMap(\.value.fieldReferences).map { FieldName.key($0.name) })
+        var result = Result(template: template.path, list: list, messages: 0, problems: [], more: 0)
+        func report(_ member: ListMember, _ problem: String) {
+            if result.problems.count < listLimit {
+                result.problems.append(Problem(line: member.line, recipient: member.displayAddress, problem: problem))
+            } else {
+                result.more += 1
+            }
+        }
+        try store.forEachMember(of: list) { member in
+            result.messages += 1
+            for (column, value) in member.fields {
+                let key = FieldName.key(column)
+                if required.contains(key) && value.isEmpty {
+                    report(member, "'\(column)' is empty and the template prints it without a default")
+                }
+                if headerFields.contains(key) && value.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) {
+                    report(member, "'\(column)' holds a line break and feeds a header; it would be sent as a space")
+                }
+            }
+            do {
+                let content = try renderer.content(fields: member.fields, recipient: member.smtpAddress, messageID: "check@localhost", date: Int64(now))
+                let size = MessageComposer.compose(content).count
+                if size > maximumMessageBytes {
+                    report(member, "the message is \(size / 1_048_576) MB; providers refuse messages over 25 MB")
+                }
+            } catch {
+                report(member, "\(error)")
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,296 @@
+import Delivery
+import Foundation
+import Logging
+import Store
+
+/// How a `send` run goes.
+public struct SendOptions: Sendable {
+    /// Concurrent SMTP connections, each on a thread of its own.
+    public var connections = 4
+    /// Send at most this many messages in this run.
+    public var limit: Int?
+    /// Keep running until nothing is queued or deferred, waiting for deferred messages to fall due.
+    public var follow = false
+    public var rate: RateLimit?
+    public var retry = RetryPolicy()
+    /// Messages claimed from the database at a time.
+    public var batchSize = 256
+    /// After this many attempts in a row that reach no server, the campaign pauses.
+    public var connectionFailuresBeforePause = 10
+
+    public init() {}
+}
+
+/// Why a run ended.
+public enum StopReason: Sendable, Equatable {
+    /// Nothing due is left.
+    case finished
+    /// `--limit` messages were sent.
+    case limitReached
+    /// Ctrl-C or SIGTERM: paused cleanly.
+    case interrupted
+    /// `broadside pause`, or the engine paused it (server lost), with why.
+    case paused(String)
+}
+
+/// Where a running campaign stands, for the progress display.
+public struct SendProgress: Sendable {
+    public var due: Int
+    public var accepted = 0
+    public var deferred = 0
+    public var failed = 0
+    public var unknown = 0
+    public var started: Double
+}
+
+/// Sends a campaign's due messages: one thread claims and renders batches into a
+/// bounded feed; one OS thread per connection takes from it and runs libcurl (never on
+/// Swift's cooperative pool); the ledger records every step in the database.
+public final class CampaignSender: @unchecked Sendable {
+    private struct Job: Sendable {
+        var message: OutgoingMessage
+        var attempts: Int
+        var firstAttemptAt: Double?
+    }
+
+    private struct RunState {
+        var stop: StopReason?
+        /// `--limit` claimed its last message: production ends, messages in flight still go.
+        var limitReached = false
+        var sentThisRun = 0
+        var connectionFailuresInARow = 0
+        var lastConnectionFailure = ""
+        var progress: SendProgress
+        var limiter: GCRA?
+    }
+
+    private let store: Store
+    private let campaign: CampaignRecord
+    private let renderer: PersonalMessage
+    private let transport: any MessageTransport
+    private let options: SendOptions
+    private let clock: any WallClock
+    private let random: @Sendable () -> Double
+    private let logger: Logger
+    private let feed: MessageFeed<Job>
+    private let state: Locked<RunState>
+    private let wake = NSCondition()
+
+    public init(store: Store, campaign: CampaignRecord, renderer: PersonalMessage, transport: any MessageTransport,
+                options: SendOptions, clock: any WallClock = SystemClock(),
+                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger) {
+        self.store = store
+        self.campaign = campaign
+        self.renderer = renderer
+        self.transport = transport
+        self.options = options
+        self.clock = clock
+        self.random = random
+        self.logger = logger
+        self.feed = MessageFeed(capacity: max(options.batchSize * 2, options.connections * 4))
+        self.state = Locked(RunState(progress: SendProgress(due: 0, started: clock.now()), limiter: options.rate.map(GCRA.init)))
+    }
+
+    /// Asks the run to stop: no more claims, messages in flight finish, the rest go back to the queue.
+    public func stop(_ reason: StopReason) {
+        let first = state.withLock { state -> Bool in
+            guard state.stop == nil else { return false }
+            state.stop = reason
+            return true
+        }
+        guard first else { return }
+        feed.close()
+        wake.lock()
+        wake.broadcast()
+        wake.unlock()
+    }
+
+    public var progress: SendProgress { state.withLock { $0.progress } }
+
+    private var stopping: Bool { state.withLock { $0.stop != nil } }
+
+    /// Runs until nothing due is left (or the limit, a pause, an interrupt). Blocks the
+    /// calling thread; call it from a plain thread, not from an async task.
+    public func run() throws -> StopReason {
+        let started = clock.now()
+        let recovered = try store.recover(campaignID: campaign.id, now: started)
+        if recovered.unknown > 0 {
+            logger.warning("\(recovered.unknown) message(s) were awaiting the server's reply when the last run stopped; they are now 'unknown' (see: broadside retry \(campaign.name) --unknown)")
+        }
+        try store.setStatus(.active, of: campaign.id, now: started)
+        let counts = try store.counts(of: campaign.id)
+        state.withLock { $0.progress = SendProgress(due: (counts[.queued] ?? 0) + (counts[.deferred] ?? 0), started: started) }
+
+        let ledger = DeliveryLedger(store: store, campaignID: campaign.id, clock: clock)
+        let threads = DispatchGroup()
+        for number in 1...max(1, options.connections) {
+            threads.enter()
+            let thread = Thread { [self] in
+                defer { threads.leave() }
+                sendLoop(connection: number, ledger: ledger)
+            }
+            thread.name = "broadside-smtp-\(number)"
+            thread.start()
+        }
+        threads.enter()
+        let producer = Thread { [self] in
+            defer { threads.leave() }
+            produce(ledger: ledger)
+        }
+        producer.name = "broadside-producer"
+        producer.start()
+        threads.wait()
+
+        if let error = ledger.close() {
+            throw BroadsideError.environment("recording outcomes in \(store.path) failed: \(error)")
+        }
+        let reason = state.withLock { $0.stop ?? ($0.limitReached ? .limitReached : .finished) }
+        let now = clock.now()
+        let remaining = try store.counts(of: campaign.id)
+        switch reason {
+        case .interrupted:
+            try store.setStatus(.paused, reason: "interrupted", of: campaign.id, now: now)
+        case .paused(let why):
+            try store.setStatus(.paused, reason: why, of: campaign.id, now: now)
+        case .finished, .limitReached:
+            let open = (remaining[.queued] ?? 0) + (remaining[.deferred] ?? 0) + (remaining[.claimed] ?? 0)
+            if open == 0 { try store.setStatus(.finished, of: campaign.id, now: now) }
+        }
+        return reason
+    }
+
+    /// Claims and renders due messages into the feed until none are due or the run stops.
+    private func produce(ledger: DeliveryLedger) {
+        defer { feed.close() }
+        var lastStatusCheck = 0.0
+        while !stopping {
+            let now = clock.now()
+            if now - lastStatusCheck >= 0.5 {
+                lastStatusCheck = now
+                if let status = try? store.status(of: campaign.id), status == .paused {
+                    stop(.paused("paused by 'broadside pause'"))
+                    return
+                }
+            }
+            var batch = options.batchSize
+            if let limit = options.limit {
+                let left = limit - state.withLock { $0.sentThisRun }
+                if left <= 0 {
+                    state.withLock { $0.limitReached = true }
+                    return
+                }
+                batch = min(batch, left)
+            }
+            let claimed: [ClaimedMessage]
+            do {
+                claimed = try store.claim(campaignID: campaign.id, limit: batch, now: now)
+            } catch {
+                logger.error("claiming messages failed: \(error)")
+                stop(.paused("the database failed: \(error)"))
+                return
+            }
+            if claimed.isEmpty {
+                guard options.follow, let next = try? store.nextDeferral(campaignID: campaign.id) else { return }
+                waitUntil(next)
+                continue
+            }
+            state.withLock { $0.sentThisRun += claimed.count }
+            var jobs: [Job] = []
+            jobs.reserveCapacity(claimed.count)
+            let date = Int64(now)
+            for message in claimed {
+                do {
+                    let outgoing = try renderer.outgoing(id: message.id, fields: message.fields, recipient: message.recipient,
+                                                         messageID: message.messageID, returnPath: message.returnPath, date: date)
+                    jobs.append(Job(message: outgoing, attempts: message.attempts, firstAttemptAt: message.firstAttemptAt))
+                } catch {
+                    ledger.append(.notSent(message: message.id, reason: "not sent: \(error)", at: now))
+                    state.withLock { $0.progress.failed += 1 }
+                }
+            }
+            if !feed.put(jobs) {
+                // The run stopped while these waited: they go back to the queue.
+                for job in jobs { ledger.append(.released(message: job.message.id)) }
+                return
+            }
+        }
+    }
+
+    /// One connection: takes messages from the feed and sends them, one at a time.
+    private func sendLoop(connection: Int, ledger: DeliveryLedger) {
+        var session: (any TransportSession)?
+        defer { session?.close() }
+        while let job = feed.take() {
+            if stopping || ledger.hasFailed {
+                ledger.append(.released(message: job.message.id))
+                continue
+            }
+            if session == nil {
+                do {
+                    session = try transport.makeSession(number: connection)
+                } catch {
+                    ledger.append(.released(message: job.message.id))
+                    stop(.paused("cannot open a connection: \(error)"))
+                    continue
+                }
+            }
+            guard let current = session else { continue }
+            waitForRate()
+            if stopping {
+                ledger.append(.released(message: job.message.id))
+                continue
+            }
+            let outcome = current.deliver(job.message) {
+                ledger.commit(.awaitingReply(message: job.message.id, connection: connection))
+            }
+            if ledger.hasFailed { continue }
+            let now = clock.now()
+            let decision = AttemptDecision(outcome: outcome, attempts: job.attempts + 1, firstAttemptAt: job.firstAttemptAt ?? now,
+                                           now: now, policy: options.retry, random: random())
+            ledger.append(.outcome(message: job.message.id, state: decision.state, outcome: outcome, reason: decision.reason,
+                                   nextAttemptAt: decision.nextAttemptAt, connection: connection, at: now))
+            note(outcome, decision: decision)
+        }
+    }
+
+    /// Counts the outcome; too many attempts in a row that reach no server pause the campaign.
+    private func note(_ outcome: DeliveryOutcome, decision: AttemptDecision) {
+        let pauseReason: String? = state.withLock { state in
+            switch decision.state {
+            case .accepted: state.progress.accepted += 1
+            case .deferred: state.progress.deferred += 1
+            case .failed: state.progress.failed += 1
+            case .unknown: state.progress.unknown += 1
+            default: break
+            }
+            if case .deferred(nil, let detail) = outcome {
+                state.connectionFailuresInARow += 1
+                state.lastConnectionFailure = detail
+            } else {
+                state.connectionFailuresInARow = 0
+            }
+            guard state.connectionFailuresInARow >= options.connectionFailuresBeforePause else { return nil }
+            return "the server was lost: \(state.lastConnectionFailure)"
+        }
+        if let pauseReason {
+            logger.error("\(pauseReason); pausing the campaign")
+            stop(.paused(pauseReason))
+        }
+    }
+
+    private func waitForRate() {
+        guard let delay = state.withLock({ state in state.limiter?.reserve(now: clock.now()) }), delay > 0 else { return }
+        waitUntil(clock.now() + delay)
+    }
+
+    /// Sleeps until `time` or until the run stops.
+    private func waitUntil(_ time: Double) {
+        wake.lock()
+        defer { wake.unlock() }
+        while !stopping {
+            let left = time - clock.now()
+            if left <= 0 { return }
+            _ = wake.wait(until: Date(timeIntervalSinceNow: min(left, 1)))
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Addresses
+import CSV
+import Foundation
+import Store
+
+/// How to read a CSV into a list.
+public struct ImportOptions: Sendable {
+    public var listName: String
+    /// The column holding addresses; found by name when nil.
+    public var emailColumn: String?
+    /// Sniffed among `,` `;` tab `|` when nil.
+    public var delimiter: UInt8?
+    /// Found from a byte-order mark, else UTF-8, when nil.
+    public var encoding: String?
+    /// Where rejected rows go (the original row, its line, the reason).
+    public var rejectsPath: String?
+
+    public init(listName: String, emailColumn: String? = nil, delimiter: UInt8? = nil, encoding: String? = nil, rejectsPath: String? = nil) {
+        self.listName = listName
+        self.emailColumn = emailColumn
+        self.delimiter = delimiter
+        self.encoding = encoding
+        self.rejectsPath = rejectsPath
+    }
+}
+
+/// What an import did. `rows` = imported + updated + duplicates + rejected.
+public struct ImportSummary: Sendable, Codable, Equatable {
+    public var list: String
+    public var rows = 0
+    public var imported = 0
+    public var updated = 0
+    public var duplicates = 0
+    public var rejected = 0
+    /// Of the rows kept, how many addresses are on the suppression list (kept, never sent to).
+    public var suppressed = 0
+    /// The first rejected rows, for the terminal (all of them go to the rejects file).
+    public var rejections: [Rejection] = []
+
+    public init(list: String) {
+        self.list = list
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case list, rows, imported, updated, duplicates, rejected, suppressed
+    }
+}
+
+/// A row that was not imported, and why.
+public struct Rejection: Sendable, Codable, Equatable {
+    public var line: Int
+    public var reason: String
+}
+
+/// Streams a CSV file into a list: one transaction, so that after a crash at any
+/// moment the list is either as before or fully imported.
+public enum ContactImport {
+    /// Names an email column goes by, compared case-insensitively.
+    static let emailColumnNames: Set<String> = [
+        "email", "e-mail", "mail", "email address", "e-mail address", "emailaddress", "email_address", "e_mail",
+        "e-mail 1 - value", "primary email", "email 1", "correo", "correo electrónico", "courriel", "e-mail-adresse",
+        "邮箱", "电子邮件", "邮件地址", "电子邮箱", "邮箱地址", "电子邮件地址",
+    ]
+
+    public static func run(
+        file path: String, options: ImportOptions, store: Store, now: Double,
+        progress: ((Int) -> Void)? = nil
+    ) throws -> ImportSummary {
+        let rejects = try options.rejectsPath.map(RejectsFile.init(path:))
+        var summary = ImportSummary(list: options.listName)
+        let reader = RecipientTable(path: path, delimiter: options.delimiter, encoding: options.encoding)
+        let header = try reader.header()
+        let emailIndex = try emailColumnIndex(in: header.columns, named: options.emailColumn, file: path)
+
+        try store.importContacts(list: options.listName, columns: header.columns, emailColumn: header.columns[emailIndex], now: now) { list in
+            try reader.forEachRow { record in
+                summary.rows += 1
+                if let progress, summary.rows % 10_000 == 0 { progress(summary.rows) }
+                switch validate(record, columns: header.columns, emailIndex: emailIndex) {
+                case .failure(let reason):
+                    summary.rejected += 1
+                    if summary.rejections.count < 100 { summary.rejections.append(Rejection(line: record.line, reason: reason.text)) }
+                    try rejects?.write(record, reason: reason.text)
+                case .success(let contact):
+                    let (change, suppressed) = try list.add(contact)
+                    switch change {
+                    case .imported: summary.imported += 1
+                    case .updated: summary.updated += 1
+                    case .duplicate: summary.duplicates += 1
+                    }
+                    if suppressed && change != .duplicate { summary.suppressed += 1 }
+                }
+            }
+        }
+        try rejects?.close()
+        progress?(summary.rows)
+        return summary
+    }
+
+    static func emailColumnIndex(in columns: [String], named name: String?, file: String) throws -> Int {
+        if let name {
+            guard let index = columns.firstIndex(where: { $0.lowercased() == name.lowercased() }) else {
+                throw BroadsideError.input("\(file): there is no column '\(name)'; the columns are: \(columns.joined(separator: ", "))")
+            }
+            return index
+        }
+        guard let index = columns.firstIndex(where: { emailColumnNames.contains($0.lowercased()) }) else {
+            throw BroadsideError.input("\(file): no column is named like an email address (email, e-mail, 邮箱, …); name it with --email-column (the columns are: \(columns.joined(separator: ", ")))")
+        }
+        return index
+    }
+
+    /// Checks one row; a contact to store, or why the row is rejected.
+    static func validate(_ record: CSVRecord, columns: [String], emailIndex: Int) -> Result<ContactRow, RejectionReason> {
+        guard record.fields.count == columns.count else {
+            return .failure(RejectionReason("has \(record.fields.count) field\(record.fields.count == 1 ? "" : "s"); the header has \(columns.count)"))
+        }
+        var fields: [String: String] = [:]
+        fields.reserveCapacity(columns.count)
+        for (index, column) in columns.enumerated() {
+            let value = trimmed(record.fields[index])
+            // A line break may sit in a quoted field (a postal address); nothing else below U+0020.
+            if let bad = value.unicodeScalars.first(where: { ($0.value < 0x20 && $0 != "\n" && $0 != "\r" && $0 != "\t") || $0.value == 0x7F }) {
+                return .failure(RejectionReason("column '\(column)' holds the control character U+\(String(format: "%04X", bad.value))"))
+            }
+            fields[column] = value
+        }
+        let text = trimmed(record.fields[emailIndex])
+        guard !text.isEmpty else { return .failure(RejectionReason("the address in column '\(columns[emailIndex])' is empty")) }
+        let address: EmailAddress
+        do {
+            address = try EmailAddress(parsing: text)
+        } catch {
+            return .failure(RejectionReason(error.description))
+        }
+        return .success(ContactRow(address: address.normalized, displayAddress: address.description, smtpAddress: address.smtpForm,
+                                   needsSMTPUTF8: address.needsSMTPUTF8, fields: fields, line: record.line))
+    }
+
+    private static func trimmed(_ value: String) -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\u{A0}" }
+        guard let first = value.firstIndex(where: { !isSpace($0) }), let last = value.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(value[first...last])
+    }
+}
+
+struct RejectionReason: Error {
+    var text: String
+    init(_ text: String) { self.text = text }
+}
+
+/// The rejects file: a CSV of line, reason and the original row.
+final class RejectsFile {
+    private let handle: FileHandle
+    let path: String
+
+    init(path: String) throws {
+        self.path = path
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw BroadsideError.input("\(path): cannot write the rejects file")
+        }
+        self.handle = handle
+        try handle.write(contentsOf: Data("line,reason,row\r\n".utf8))
+    }
+
+    func write(_ record: CSVRecord, reason: String) throws {
+        let row = String(decoding: record.raw, as: UTF8.self)
+        try handle.write(contentsOf: Data("\(record.line),\(CSVWriter.quote(reason)),\(CSVWriter.quote(row))\r\n".utf8))
+    }
+
+    func close() throws {
+        try handle.close()
+    }
+}

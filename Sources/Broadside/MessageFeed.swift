@@ -1,0 +1,54 @@
+import Foundation
+
+/// A bounded, blocking queue between the thread that claims and renders messages and
+/// the connection threads that send them. Bounded so that memory does not grow with
+/// the list; closing it wakes every waiter.
+final class MessageFeed<Item: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [Item] = []
+    private var head = 0
+    private var closed = false
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
+    /// Adds items, waiting while the feed is full; false if it was closed meanwhile.
+    @discardableResult
+    func put(_ newItems: [Item]) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        for item in newItems {
+            while items.count - head >= capacity && !closed { condition.wait() }
+            if closed { return false }
+            items.append(item)
+            condition.broadcast()
+        }
+        return true
+    }
+
+    /// The next item, waiting while the feed is empty; nil once it is closed and empty.
+    func take() -> Item? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == items.count && !closed { condition.wait() }
+        guard head < items.count else { return nil }
+        let item = items[head]
+        head += 1
+        if head > 1024 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        condition.broadcast()
+        return item
+    }
+
+    /// No more items will come; those already in the feed can still be taken.
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}

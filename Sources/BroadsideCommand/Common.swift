@@ -1,0 +1,56 @@
+import ArgumentParser
+import Broadside
+import Foundation
+import Logging
+import Store
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "The campaign database (default: $BROADSIDE_DB or ./broadside.sqlite).")
+    var db: String?
+
+    var databasePath: String {
+        db ?? ProcessInfo.processInfo.environment["BROADSIDE_DB"] ?? "broadside.sqlite"
+    }
+
+    func openStore() throws -> Store {
+        try Store(path: databasePath)
+    }
+}
+
+enum Output {
+    /// Prints exactly one JSON object on standard output.
+    static func json<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        FileHandle.standardOutput.write(try encoder.encode(value) + Data("\n".utf8))
+    }
+
+    static func line(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    /// Progress and notes go to standard error.
+    static func note(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+    static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
+
+    /// Colour only on a terminal, and never with NO_COLOR set.
+    static var colour: Bool { stdoutIsTerminal && ProcessInfo.processInfo.environment["NO_COLOR"] == nil }
+
+    static func now() -> Double { Date().timeIntervalSince1970 }
+}
+
+/// A logger on standard error; BROADSIDE_LOG_LEVEL=debug for more.
+func makeLogger(_ label: String, quiet: Bool) -> Logger {
+    var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
+    if let level = ProcessInfo.processInfo.environment["BROADSIDE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) {
+        logger.logLevel = level
+    } else {
+        logger.logLevel = quiet ? .error : .warning
+    }
+    return logger
+}

@@ -1,0 +1,225 @@
+import ArgumentParser
+import Broadside
+import Delivery
+import Dispatch
+import Foundation
+import Store
+
+struct SendCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send",
+        abstract: "Create campaign C (or resume it: same template snapshot, same list) and send every due message.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The template file (to create the campaign).") var template: String?
+    @Option(help: "The list (to create the campaign).") var list: String?
+    @Option(help: "The campaign's name.") var campaign: String
+    @OptionGroup var delivery: DeliveryOptions
+
+    func run() throws {
+        try SendRun(global: global, campaign: campaign, template: template, list: list, delivery: delivery).execute()
+    }
+}
+
+struct ResumeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Resume a paused campaign: send its due messages with the settings it was started with.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The campaign.") var campaign: String
+    @OptionGroup var delivery: DeliveryOptions
+
+    func run() throws {
+        try SendRun(global: global, campaign: campaign, template: nil, list: nil, delivery: delivery).execute()
+    }
+}
+
+/// How to deliver; each overrides what the campaign was started with.
+struct DeliveryOptions: ParsableArguments {
+    @Option(help: "The SMTP server: smtp://host:port (STARTTLS when offered) or smtps://host:port.") var smtp: String?
+    @Option(help: "The user to sign in as.") var user: String?
+    @Option(name: .customLong("password-env"), help: "The environment variable holding the password (never stored).") var passwordEnv: String?
+    @Option(name: .customLong("ca-file"), help: "A CA bundle to verify the server's certificate with.") var caFile: String?
+    @Flag(name: .customLong("insecure-skip-verify"), help: "Do not verify the server's TLS certificate (never for a real relay).") var insecure = false
+    @Option(help: "Concurrent SMTP connections.") var connections: Int?
+    @Option(help: "The sending rate: 10/s, 600/min, 2000/day.") var rate: String?
+    @Option(help: "Send at most N messages in this run.") var limit: Int?
+    @Flag(help: "Keep running until no message is queued or deferred.") var follow = false
+    @Flag(name: .customLong("dry-run"), help: "Write .eml files to the outbox folder instead of sending; record outcomes.") var dryRun = false
+    @Option(help: "The outbox folder for --dry-run (default: ./outbox/CAMPAIGN).") var outbox: String?
+    @Flag(help: "Print one JSON object at the end.") var json = false
+
+    func validate() throws {
+        if let connections, !(1...64).contains(connections) { throw ValidationError("--connections must be between 1 and 64") }
+        if let rate, RateLimit(parsing: rate) == nil { throw ValidationError("--rate must look like 10/s, 600/min or 2000/day, not '\(rate)'") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
+    /// The campaign's settings with these options applied.
+    func applied(to stored: CampaignSettings?, campaign: String) -> CampaignSettings {
+        var settings = stored ?? CampaignSettings()
+        if dryRun {
+            settings.outbox = outbox ?? "outbox/\(campaign)"
+            settings.smtp = nil
+        } else if let smtp {
+            settings.smtp = smtp
+            settings.outbox = nil
+        }
+        if let user { settings.user = user }
+        if let passwordEnv { settings.passwordEnv = passwordEnv }
+        if let caFile { settings.caFile = caFile }
+        if insecure { settings.insecure = true }
+        if let connections { settings.connections = connections }
+        if let rate { settings.rate = rate }
+        return settings
+    }
+}
+
+/// `send` and `resume`: check the server, create or find the campaign, send, summarise.
+struct SendRun {
+    var global: GlobalOptions
+    var campaign: String
+    var template: String?
+    var list: String?
+    var delivery: DeliveryOptions
+
+    struct Summary: Encodable {
+        var campaign: String
+        var accepted: Int
+        var deferred: Int
+        var failed: Int
+        var unknown: Int
+        var skipped: Int
+        var queued: Int
+        var elapsed_s: Double
+        var rate_per_s: Double
+        var stopped: String
+        var next_attempt_at: String?
+    }
+
+    func execute() throws {
+        let store = try global.openStore()
+        let existing = try store.campaign(named: campaign)
+        if existing == nil, template == nil || list == nil {
+            throw BroadsideError.input("there is no campaign '\(campaign)'; create it with: broadside send --template FILE --list NAME --campaign \(campaign) --smtp URL")
+        }
+        let stored = try existing.map { try CampaignSettings(json: $0.settings) }
+        let settings = delivery.applied(to: stored, campaign: campaign)
+        let transport = try TransportSetup.make(settings, environment: ProcessInfo.processInfo.environment)
+        // Before anything changes state: a wrong address or password stops here (exit 3).
+        try transport.verify()
+
+        let prepared = try CampaignSetup.prepare(name: campaign, templatePath: template, listName: list, settings: settings.json,
+                                                 store: store, now: Output.now())
+        if prepared.templateChanged {
+            Output.note("note: \(template ?? prepared.campaign.templatePath) has changed since campaign '\(campaign)' started; the campaign keeps the snapshot it started with")
+        }
+        var options = SendOptions()
+        options.connections = settings.connections
+        options.rate = settings.rate.flatMap(RateLimit.init(parsing:))
+        options.limit = delivery.limit
+        options.follow = delivery.follow
+        let logger = makeLogger("broadside.send", quiet: delivery.json)
+        let sender = CampaignSender(store: store, campaign: prepared.campaign, renderer: PersonalMessage(template: prepared.template),
+                                    transport: transport, options: options, logger: logger)
+
+        let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { sender.stop(.interrupted) }
+            source.resume()
+            return source
+        }
+        let display = ProgressDisplay(sender: sender, enabled: !delivery.json && Output.stderrIsTerminal)
+        display.start()
+        let started = Date()
+        let reason: StopReason
+        do {
+            reason = try sender.run()
+        } catch {
+            display.stop()
+            throw error
+        }
+        display.stop()
+        signals.forEach { $0.cancel() }
+
+        let elapsed = Date().timeIntervalSince(started)
+        let counts = try store.counts(of: prepared.campaign.id)
+        let acceptedThisRun = sender.progress.accepted
+        let next = try store.nextDeferral(campaignID: prepared.campaign.id)
+        let summary = Summary(
+            campaign: campaign, accepted: counts[.accepted] ?? 0, deferred: counts[.deferred] ?? 0, failed: counts[.failed] ?? 0,
+            unknown: counts[.unknown] ?? 0, skipped: counts[.skipped] ?? 0, queued: counts[.queued] ?? 0,
+            elapsed_s: (elapsed * 1000).rounded() / 1000,
+            rate_per_s: elapsed > 0 ? (Double(acceptedThisRun) / elapsed * 10).rounded() / 10 : 0,
+            stopped: Self.describe(reason), next_attempt_at: next.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: $0)) })
+        if delivery.json {
+            try Output.json(summary)
+        } else {
+            Output.line("Campaign \(campaign): \(summary.accepted) accepted, \(summary.deferred) deferred, \(summary.failed) failed, \(summary.unknown) unknown, \(summary.skipped) skipped, \(summary.queued) queued")
+            Output.line(String(format: "This run: %d accepted in %.1f s (%.1f messages/s); %@", acceptedThisRun, elapsed, summary.rate_per_s, summary.stopped))
+            if let next = summary.next_attempt_at, summary.deferred > 0 {
+                Output.line("Deferred messages fall due from \(next): run 'broadside resume \(campaign)' then, or send with --follow")
+            }
+            if summary.unknown > 0 {
+                Output.line("\(summary.unknown) message(s) may or may not have been delivered; 'broadside retry \(campaign) --unknown' sends them again")
+            }
+        }
+        switch reason {
+        case .interrupted: throw ExitCode(ExitStatus.interrupted)
+        case .paused(let why) where why.hasPrefix("the server") || why.hasPrefix("cannot open"): throw ExitCode(ExitStatus.badEnvironment)
+        default: break
+        }
+        if summary.failed > 0 { throw ExitCode(ExitStatus.workFailed) }
+    }
+
+    static func describe(_ reason: StopReason) -> String {
+        switch reason {
+        case .finished: return "nothing due is left"
+        case .limitReached: return "stopped at --limit"
+        case .interrupted: return "interrupted; paused cleanly"
+        case .paused(let why): return "paused: \(why)"
+        }
+    }
+}
+
+/// The progress line on a terminal: accepted/total, rate, ETA, deferred and failed.
+final class ProgressDisplay: @unchecked Sendable {
+    private let sender: CampaignSender
+    private let enabled: Bool
+    private let done = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(sender: CampaignSender, enabled: Bool) {
+        self.sender = sender
+        self.enabled = enabled
+    }
+
+    func start() {
+        guard enabled else { return }
+        let thread = Thread { [self] in
+            while done.wait(timeout: .now() + 0.5) == .timedOut { draw() }
+            FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+            finished.signal()
+        }
+        thread.start()
+    }
+
+    func stop() {
+        guard enabled else { return }
+        done.signal()
+        finished.wait()
+    }
+
+    private func draw() {
+        let p = sender.progress
+        let elapsed = max(Date().timeIntervalSince1970 - p.started, 0.001)
+        let handled = p.accepted + p.deferred + p.failed + p.unknown
+        let rate = Double(handled) / elapsed
+        let left = max(0, p.due - handled)
+        let eta = rate > 0 ? Int(Double(left) / rate) : 0
+        let line = String(format: "  %d/%d accepted  %.0f msg/s  ETA %d:%02d  deferred %d  failed %d", p.accepted, p.due, rate, eta / 60, eta % 60, p.deferred, p.failed)
+        FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
+    }
+}

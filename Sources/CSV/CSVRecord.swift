@@ -1,0 +1,15 @@
+/// One record of a CSV file, with the line on which it starts.
+public struct CSVRecord: Sendable, Equatable {
+    /// The fields, decoded as UTF-8.
+    public var fields: [String]
+    /// The 1-based line of the file where the record starts (a quoted field may span lines).
+    public var line: Int
+    /// The record as it stood in the file, without its line break, for a rejects file.
+    public var raw: [UInt8]
+
+    public init(fields: [String], line: Int, raw: [UInt8] = []) {
+        self.fields = fields
+        self.line = line
+        self.raw = raw
+    }
+}

@@ -1,0 +1,15 @@
+/// Writes CSV fields as RFC 4180 wants them: quoted when they hold a delimiter, a
+/// quote or a line break, quotes doubled.
+public enum CSVWriter {
+    public static func quote(_ field: String, delimiter: Character = ",") -> String {
+        guard field.contains(where: { $0 == delimiter || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) || field.hasPrefix(" ") || field.hasSuffix(" ") else {
+            return field
+        }
+        return "\"" + field.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+    }
+
+    /// One record, fields joined by `delimiter`, without its line break.
+    public static func record(_ fields: [String], delimiter: Character = ",") -> String {
+        fields.map { quote($0, delimiter: delimiter) }.joined(separator: String(delimiter))
+    }
+}

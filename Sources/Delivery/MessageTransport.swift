@@ -1,0 +1,59 @@
+/// The sender and recipient given to the server (MAIL FROM, RCPT TO).
+public struct Envelope: Sendable, Equatable {
+    public var returnPath: String
+    public var recipient: String
+
+    public init(returnPath: String, recipient: String) {
+        self.returnPath = returnPath
+        self.recipient = recipient
+    }
+}
+
+/// One message ready to leave: its row in the store, envelope and bytes.
+public struct OutgoingMessage: Sendable {
+    public var id: Int64
+    public var messageID: String
+    public var envelope: Envelope
+    public var data: [UInt8]
+
+    public init(id: Int64, messageID: String, envelope: Envelope, data: [UInt8]) {
+        self.id = id
+        self.messageID = messageID
+        self.envelope = envelope
+        self.data = data
+    }
+}
+
+/// A way to hand messages to the world: SMTP through libcurl, or the outbox folder.
+public protocol MessageTransport: Sendable {
+    /// Connects and signs in once, so that a wrong address or password is reported
+    /// before any message changes state.
+    func verify() throws(TransportError)
+
+    /// A session for one connection; used by one thread only.
+    func makeSession(number: Int) throws(TransportError) -> any TransportSession
+}
+
+/// One connection to the server, reused for many messages. Blocking: call it from
+/// a thread of its own, never from Swift's cooperative pool.
+public protocol TransportSession: AnyObject {
+    /// Delivers one message. `beforeEndOfData` runs just before the final `.` of DATA
+    /// leaves (it commits `awaiting_reply`); if it returns false the message is not sent.
+    func deliver(_ message: OutgoingMessage, beforeEndOfData: () -> Bool) -> DeliveryOutcome
+
+    /// Ends the session politely (QUIT).
+    func close()
+}
+
+/// The environment is wrong: server unreachable, sign-in refused, TLS failed.
+public struct TransportError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var reply: SMTPReply?
+
+    public init(_ message: String, reply: SMTPReply? = nil) {
+        self.message = message
+        self.reply = reply
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,178 @@
+import Addresses
+
+/// Writes a message as RFC 5322 / MIME bytes with CRLF line endings, choosing the
+/// smallest structure that fits: one part for text alone, `multipart/alternative`
+/// for text and HTML, `multipart/mixed` around them for attachments.
+public enum MessageComposer {
+    public static func compose(_ content: MessageContent) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity((content.text?.utf8.count ?? 0) + (content.html?.utf8.count ?? 0) + 1024)
+        HeaderEncoding.fold(name: "Date", value: MessageDate.format(secondsSince1970: content.date), into: &output)
+        HeaderEncoding.fold(name: "From", value: HeaderEncoding.mailbox(content.from), into: &output)
+        HeaderEncoding.fold(name: "To", value: HeaderEncoding.mailbox(content.to), into: &output)
+        HeaderEncoding.fold(name: "Subject", value: HeaderEncoding.unstructured(content.subject), into: &output)
+        HeaderEncoding.fold(name: "Message-ID", value: "<\(HeaderEncoding.sanitize(content.messageID))>", into: &output)
+        for header in content.headers {
+            HeaderEncoding.fold(name: HeaderEncoding.sanitize(header.name), value: encodedValue(header), into: &output)
+        }
+        HeaderEncoding.fold(name: "MIME-Version", value: "1.0", into: &output)
+
+        // "=_" can appear neither in base64 nor in quoted-printable text.
+        let boundaryBase = "=_bs_" + String(fnv1a(content.messageID), radix: 36)
+        var body = bodyPart(text: content.text, html: content.html, boundary: boundaryBase + "_alt")
+        if !content.attachments.isEmpty {
+            var parts = [body]
+            for attachment in content.attachments { parts.append(attachmentPart(attachment)) }
+            body = .multipart(subtype: "mixed", boundary: boundaryBase + "_mix", parts: parts)
+        }
+        write(body, into: &output)
+        return output
+    }
+
+    /// Address headers keep their address readable; everything else is unstructured text.
+    private static func encodedValue(_ header: HeaderField) -> String {
+        switch header.name.lowercased() {
+        case "reply-to", "sender", "cc":
+            if let mailbox = try? Mailbox(parsing: header.value) { return HeaderEncoding.mailbox(mailbox) }
+            return HeaderEncoding.unstructured(header.value)
+        case "list-unsubscribe", "list-unsubscribe-post":
+            return HeaderEncoding.sanitize(header.value)
+        default:
+            return HeaderEncoding.unstructured(header.value)
+        }
+    }
+
+    private static func fnv1a(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
+    }
+
+    indirect enum Part {
+        case leaf(headers: [HeaderField], body: [UInt8])
+        case multipart(subtype: String, boundary: String, parts: [Part])
+    }
+
+    private static func bodyPart(text: String?, html: String?, boundary: String) -> Part {
+        switch (text, html) {
+        case let (text?, html?):
+            return .multipart(subtype: "alternative", boundary: boundary, parts: [
+                textPart(text, subtype: "plain", boundary: boundary), textPart(html, subtype: "html", boundary: boundary),
+            ])
+        case let (nil, html?):
+            return textPart(html, subtype: "html", boundary: boundary)
+        default:
+            return textPart(text ?? "", subtype: "plain", boundary: boundary)
+        }
+    }
+
+    /// Text with CRLF line endings: 7bit when it is short-lined ASCII, quoted-printable
+    /// when it is mostly ASCII, base64 otherwise (CJK text grows least that way).
+    private static func textPart(_ text: String, subtype: String, boundary: String) -> Part {
+        let bytes = crlf(text)
+        var nonASCII = 0
+        var longestLine = 0, lineLength = 0
+        for byte in bytes {
+            if byte >= 0x80 || (byte < 0x20 && byte != 0x0D && byte != 0x0A && byte != 0x09) { nonASCII += 1 }
+            if byte == 0x0A { longestLine = max(longestLine, lineLength); lineLength = 0 } else { lineLength += 1 }
+        }
+        longestLine = max(longestLine, lineLength)
+        var headers = [HeaderField("Content-Type", "text/\(subtype); charset=utf-8")]
+        var body: [UInt8] = []
+        if nonASCII == 0 && longestLine <= 76 && !bytes.starts(with: "--".utf8) && !contains(bytes, boundary) {
+            headers.append(HeaderField("Content-Transfer-Encoding", "7bit"))
+            body = bytes
+            if body.last != 0x0A { body += [0x0D, 0x0A] }
+        } else if nonASCII * 6 < bytes.count {
+            headers.append(HeaderField("Content-Transfer-Encoding", "quoted-printable"))
+            QuotedPrintable.encode(bytes, into: &body)
+            if body.last != 0x0A { body += [0x0D, 0x0A] }
+        } else {
+            headers.append(HeaderField("Content-Transfer-Encoding", "base64"))
+            Base64.encode(bytes, lineLength: 76, into: &body)
+        }
+        return .leaf(headers: headers, body: body)
+    }
+
+    private static func attachmentPart(_ attachment: Attachment) -> Part {
+        let name = ParameterEncoding.filenameParameters(attachment.filename)
+        var body: [UInt8] = []
+        Base64.encode(attachment.data, lineLength: 76, into: &body)
+        return .leaf(headers: [
+            HeaderField("Content-Type", "\(attachment.contentType); \(name.nameParameter)"),
+            HeaderField("Content-Disposition", "attachment; \(name.filenameParameter)"),
+            HeaderField("Content-Transfer-Encoding", "base64"),
+        ], body: body)
+    }
+
+    private static func write(_ part: Part, into output: inout [UInt8]) {
+        switch part {
+        case .leaf(let headers, let body):
+            for header in headers { HeaderEncoding.fold(name: header.name, value: header.value, into: &output) }
+            output += [0x0D, 0x0A]
+            output += body
+        case .multipart(let subtype, let boundary, let parts):
+            HeaderEncoding.fold(name: "Content-Type", value: "multipart/\(subtype); boundary=\"\(boundary)\"", into: &output)
+            output += [0x0D, 0x0A]
+            // The CRLF before each boundary belongs to the delimiter (RFC 2046), not to the
+            // part: without it a part would lose its last line break.
+            for (index, child) in parts.enumerated() {
+                output += Array("\(index == 0 ? "" : "\r\n")--\(boundary)\r\n".utf8)
+                write(child, into: &output)
+            }
+            output += Array("\r\n--\(boundary)--\r\n".utf8)
+        }
+    }
+
+    /// `text` with every line break as CRLF.
+    static func crlf(_ text: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + text.utf8.count / 32)
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if byte == 0x0A && previous != 0x0D { bytes.append(0x0D) }
+            if previous == 0x0D && byte != 0x0A { bytes.append(0x0A) }
+            bytes.append(byte)
+            previous = byte
+        }
+        if previous == 0x0D { bytes.append(0x0A) }
+        return bytes
+    }
+
+    private static func contains(_ bytes: [UInt8], _ needle: String) -> Bool {
+        let pattern = Array(needle.utf8)
+        guard !pattern.isEmpty, bytes.count >= pattern.count else { return false }
+        for start in 0...(bytes.count - pattern.count) where bytes[start] == pattern[0] {
+            if bytes[start..<start + pattern.count].elementsEqual(pattern) { return true }
+        }
+        return false
+    }
+}
+
+/// RFC 2231 `filename*=` for non-ASCII attachment names, with the RFC 2047
+/// `name=` that Outlook and QQ Mail still read.
+enum ParameterEncoding {
+    static func filenameParameters(_ filename: String) -> (nameParameter: String, filenameParameter: String) {
+        let clean = HeaderEncoding.sanitize(filename)
+        if clean.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+            let quoted = "\"" + clean.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
+            return ("name=\(quoted)", "filename=\(quoted)")
+        }
+        var percent = "UTF-8''"
+        for byte in clean.utf8 {
+            let c = Character(Unicode.Scalar(byte))
+            if byte < 0x80, c.isLetter || c.isNumber || "!#$&+-.^_`|~".contains(c) {
+                percent.append(c)
+            } else {
+                percent += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return ("name=\"\(HeaderEncoding.encodedWords(clean))\"", "filename*=\(percent)")
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,53 @@
+import Addresses
+
+/// A personalised message before it is written out: what the recipient will see.
+public struct MessageContent: Sendable {
+    public var from: Mailbox
+    /// The recipient, alone.
+    public var to: Mailbox
+    public var subject: String
+    /// Further headers (Reply-To, List-Unsubscribe, X-…), in order.
+    public var headers: [HeaderField]
+    public var text: String?
+    public var html: String?
+    public var attachments: [Attachment]
+    /// The Message-ID without angle brackets; stays the same across retries.
+    public var messageID: String
+    /// Seconds since 1970, for the Date header.
+    public var date: Int64
+
+    public init(from: Mailbox, to: Mailbox, subject: String, headers: [HeaderField] = [], text: String?, html: String? = nil,
+                attachments: [Attachment] = [], messageID: String, date: Int64) {
+        self.from = from
+        self.to = to
+        self.subject = subject
+        self.headers = headers
+        self.text = text
+        self.html = html
+        self.attachments = attachments
+        self.messageID = messageID
+        self.date = date
+    }
+}
+
+public struct HeaderField: Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+public struct Attachment: Sendable {
+    public var filename: String
+    public var contentType: String
+    public var data: [UInt8]
+
+    public init(filename: String, contentType: String, data: [UInt8]) {
+        self.filename = filename
+        self.contentType = contentType
+        self.data = data
+    }
+}

@@ -1,0 +1,132 @@
+import GRDB
+
+/// The database schema, one migration at a time. Never edit a shipped migration:
+/// add the next one.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: contacts, lists, campaigns, messages, events, suppressions, bounces") { db in
+            try db.execute(sql: """
+                CREATE TABLE lists (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    columns TEXT NOT NULL DEFAULT '[]',      -- JSON array: the merge fields, in file order
+                    email_column TEXT NOT NULL DEFAULT 'email',
+                    last_import_id INTEGER NOT NULL DEFAULT 0,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL
+                );
+
+                -- One row per mailbox, unique by normalised address.
+                CREATE TABLE contacts (
+                    id INTEGER PRIMARY KEY,
+                    address TEXT NOT NULL UNIQUE,             -- normalised: local part lowercased, ASCII domain
+                    display_address TEXT NOT NULL,            -- as written (Unicode domain kept)
+                    smtp_address TEXT NOT NULL,               -- RCPT TO form: domain as A-labels
+                    needs_smtputf8 INTEGER NOT NULL DEFAULT 0,
+                    fields TEXT NOT NULL DEFAULT '{}',        -- JSON object: merge fields by column
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL
+                );
+
+                CREATE TABLE list_members (
+                    list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,
+                    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+                    line INTEGER,                             -- line of the CSV it last came from
+                    import_id INTEGER NOT NULL DEFAULT 0,     -- the import that last saw it (duplicates within a file)
+                    added_at REAL NOT NULL,
+                    PRIMARY KEY (list_id, contact_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX list_members_by_contact ON list_members(contact_id);
+
+                CREATE TABLE suppressions (
+                    address TEXT PRIMARY KEY,                 -- normalised, as contacts.address
+                    reason TEXT NOT NULL,
+                    source TEXT NOT NULL,                     -- manual, import, bounce, complaint, one-click, …
+                    campaign_id INTEGER REFERENCES campaigns(id) ON DELETE SET NULL,
+                    created_at REAL NOT NULL
+                );
+
+                -- A campaign is a template snapshot + a list + the settings it started with.
+                CREATE TABLE campaigns (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    list_id INTEGER NOT NULL REFERENCES lists(id),
+                    template_path TEXT NOT NULL,
+                    template_source TEXT NOT NULL,
+                    template_hash TEXT NOT NULL,
+                    settings TEXT NOT NULL DEFAULT '{}',      -- JSON, never a secret
+                    status TEXT NOT NULL DEFAULT 'active',    -- active, paused, finished
+                    status_reason TEXT,
+                    created_at REAL NOT NULL,
+                    started_at REAL,
+                    finished_at REAL
+                );
+
+                -- One row per (campaign, recipient): the state machine of the design brief.
+                CREATE TABLE messages (
+                    id INTEGER PRIMARY KEY,
+                    campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+                    contact_id INTEGER NOT NULL REFERENCES contacts(id),
+                    recipient TEXT NOT NULL,                  -- RCPT TO
+                    message_id TEXT NOT NULL UNIQUE,          -- the Message-ID, kept across retries
+                    return_path TEXT NOT NULL,                -- MAIL FROM, kept across retries
+                    state TEXT NOT NULL DEFAULT 'queued',
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    first_attempt_at REAL,
+                    last_attempt_at REAL,
+                    next_attempt_at REAL,
+                    smtp_code INTEGER,
+                    enhanced_status TEXT,
+                    reply TEXT,
+                    reason TEXT,
+                    connection INTEGER,
+                    updated_at REAL NOT NULL,
+                    UNIQUE (campaign_id, contact_id)
+                );
+                CREATE INDEX messages_by_state ON messages(campaign_id, state, next_attempt_at);
+
+                -- Every attempt and every later change (bounce, recovery, retry): reports are queries over these.
+                CREATE TABLE events (
+                    id INTEGER PRIMARY KEY,
+                    message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+                    campaign_id INTEGER NOT NULL,
+                    at REAL NOT NULL,
+                    state TEXT NOT NULL,
+                    smtp_code INTEGER,
+                    enhanced_status TEXT,
+                    reply TEXT,
+                    reason TEXT,
+                    connection INTEGER
+                );
+                CREATE INDEX events_by_message ON events(message_id);
+                CREATE INDEX events_by_campaign ON events(campaign_id, at);
+
+                -- Bounce messages (DSNs) as parsed; kept even when they match no message.
+                CREATE TABLE bounces (
+                    id INTEGER PRIMARY KEY,
+                    received_at REAL NOT NULL,
+                    source TEXT NOT NULL,                     -- file path or imap://…;UID=n
+                    fingerprint TEXT NOT NULL UNIQUE,         -- so the same bounce is recorded once
+                    message_id INTEGER REFERENCES messages(id) ON DELETE SET NULL,
+                    recipient TEXT,
+                    action TEXT,
+                    status TEXT,
+                    reply_code INTEGER,
+                    reason TEXT,
+                    hard INTEGER,
+                    diagnostic TEXT
+                );
+                CREATE INDEX bounces_by_message ON bounces(message_id);
+
+                -- Where `bounces fetch` stopped in each IMAP mailbox.
+                CREATE TABLE mailbox_cursors (
+                    mailbox TEXT PRIMARY KEY,
+                    uid_validity INTEGER NOT NULL,
+                    last_uid INTEGER NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,146 @@
+import Delivery
+import Foundation
+import GRDB
+
+/// What a campaign is created from.
+public struct CampaignDraft: Sendable {
+    public var name: String
+    public var listName: String
+    public var templatePath: String
+    public var templateSource: String
+    public var templateHash: String
+    /// JSON; never holds a secret.
+    public var settings: String
+    /// The domain of every Message-ID (the sender's).
+    public var messageIDDomain: String
+    /// MAIL FROM for every message.
+    public var returnPath: String
+
+    public init(name: String, listName: String, templatePath: String, templateSource: String, templateHash: String,
+                settings: String, messageIDDomain: String, returnPath: String) {
+        self.name = name
+        self.listName = listName
+        self.templatePath = templatePath
+        self.templateSource = templateSource
+        self.templateHash = templateHash
+        self.settings = settings
+        self.messageIDDomain = messageIDDomain
+        self.returnPath = returnPath
+    }
+}
+
+/// A campaign as stored.
+public struct CampaignRecord: Sendable, Equatable {
+    public enum Status: String, Sendable, Codable {
+        case active, paused, finished
+    }
+
+    public var id: Int64
+    public var name: String
+    public var listName: String
+    public var templatePath: String
+    public var templateSource: String
+    public var templateHash: String
+    public var settings: String
+    public var status: Status
+    public var statusReason: String?
+    public var createdAt: Double
+    public var startedAt: Double?
+    public var finishedAt: Double?
+}
+
+extension Store {
+    /// Creates the campaign and one queued message per list member, in one transaction.
+    /// Members on the suppression list are `skipped` from the start.
+    public func createCampaign(_ draft: CampaignDraft, now: Double, token: String) throws -> CampaignRecord {
+        try write { db in
+            guard let listID = try Int64.fetchOne(db, sql: "SELECT id FROM lists WHERE name = ?", arguments: [draft.listName]) else {
+                throw StoreError(kind: .invalidRequest, "there is no list '\(draft.listName)'; import one with: broadside import FILE.csv --list \(draft.listName)")
+            }
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM campaigns WHERE name = ?)", arguments: [draft.name]) == true {
+                throw StoreError(kind: .invalidRequest, "campaign '\(draft.name)' already exists")
+            }
+            try db.execute(sql: """
+                INSERT INTO campaigns (name, list_id, template_path, template_source, template_hash, settings, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [draft.name, listID, draft.templatePath, draft.templateSource, draft.templateHash, draft.settings, now])
+            let campaignID = db.lastInsertedRowID
+            try db.execute(sql: """
+                INSERT INTO messages (campaign_id, contact_id, recipient, message_id, return_path, state, reason, updated_at)
+                SELECT ?, c.id, c.smtp_address, printf('%s.%d@%s', ?, c.id, ?), ?,
+                       CASE WHEN s.address IS NULL THEN 'queued' ELSE 'skipped' END,
+                       CASE WHEN s.address IS NULL THEN NULL ELSE 'suppressed: ' || s.reason END, ?
+                FROM list_members m JOIN contacts c ON c.id = m.contact_id
+                LEFT JOIN suppressions s ON s.address = c.address
+                WHERE m.list_id = ?
+                ORDER BY m.line, c.id
+                """, arguments: [campaignID, token, draft.messageIDDomain, draft.returnPath, now, listID])
+            try db.execute(sql: """
+                INSERT INTO events (message_id, campaign_id, at, state, reason)
+                SELECT id, campaign_id, ?, 'skipped', reason FROM messages WHERE campaign_id = ? AND state = 'skipped'
+                """, arguments: [now, campaignID])
+            guard let record = try Self.fetchCampaign(db, name: draft.name) else {
+                throw StoreError(kind: .unavailable, "campaign '\(draft.name)' vanished as it was created")
+            }
+            return record
+        }
+    }
+
+    public func campaign(named name: String) throws -> CampaignRecord? {
+        try read { db in try Self.fetchCampaign(db, name: name) }
+    }
+
+    public func campaigns() throws -> [CampaignRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "\(Self.campaignSelect) ORDER BY c.created_at, c.id").map(Self.campaign(from:))
+        }
+    }
+
+    /// Sets the campaign's status; `pause` from another terminal stops a running `send`.
+    public func setStatus(_ status: CampaignRecord.Status, reason: String? = nil, of campaignID: Int64, now: Double) throws {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE campaigns SET status = ?, status_reason = ?,
+                    started_at = CASE WHEN ? = 'active' THEN coalesce(started_at, ?) ELSE started_at END,
+                    finished_at = CASE WHEN ? = 'finished' THEN ? ELSE NULL END
+                WHERE id = ?
+                """, arguments: [status.rawValue, reason, status.rawValue, now, status.rawValue, now, campaignID])
+        }
+    }
+
+    public func status(of campaignID: Int64) throws -> CampaignRecord.Status? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT status FROM campaigns WHERE id = ?", arguments: [campaignID]).flatMap(CampaignRecord.Status.init)
+        }
+    }
+
+    /// How many messages are in each state.
+    public func counts(of campaignID: Int64) throws -> [MessageState: Int] {
+        try read { db in try Self.counts(db, campaignID: campaignID) }
+    }
+
+    static func counts(_ db: Database, campaignID: Int64) throws -> [MessageState: Int] {
+        var counts: [MessageState: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM messages WHERE campaign_id = ? GROUP BY state", arguments: [campaignID]) {
+            if let state = MessageState(rawValue: row["state"]) { counts[state] = row["n"] }
+        }
+        return counts
+    }
+
+    static let campaignSelect = """
+        SELECT c.id, c.name, l.name AS list_name, c.template_path, c.template_source, c.template_hash, c.settings,
+               c.status, c.status_reason, c.created_at, c.started_at, c.finished_at
+        FROM campaigns c JOIN lists l ON l.id = c.list_id
+        """
+
+    static func fetchCampaign(_ db: Database, name: String) throws -> CampaignRecord? {
+        try Row.fetchOne(db, sql: "\(campaignSelect) WHERE c.name = ?", arguments: [name]).map(campaign(from:))
+    }
+
+    static func campaign(from row: Row) -> CampaignRecord {
+        CampaignRecord(id: row["id"], name: row["name"], listName: row["list_name"], templatePath: row["template_path"],
+                       templateSource: row["template_source"], templateHash: row["template_hash"], settings: row["settings"],
+                       status: CampaignRecord.Status(rawValue: row["status"]) ?? .active, statusReason: row["status_reason"],
+                       createdAt: row["created_at"], startedAt: row["started_at"], finishedAt: row["finished_at"])
+    }
+}

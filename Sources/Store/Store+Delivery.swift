@@ -1,0 +1,155 @@
+import Delivery
+import Foundation
+import GRDB
+
+/// A message taken from the queue for one attempt.
+public struct ClaimedMessage: Sendable {
+    public var id: Int64
+    public var recipient: String
+    public var displayAddress: String
+    public var messageID: String
+    public var returnPath: String
+    public var attempts: Int
+    public var firstAttemptAt: Double?
+    /// The contact's merge fields.
+    public var fields: [String: String]
+}
+
+/// One change the delivery engine asks the store to make; written in batches.
+public enum DeliveryRecord: Sendable {
+    /// The end of DATA is about to be sent.
+    case awaitingReply(message: Int64, connection: Int)
+    /// An attempt's result. `state` may differ from `outcome.state` (a deferral that expired is `failed`).
+    case outcome(message: Int64, state: MessageState, outcome: DeliveryOutcome, reason: String?, nextAttemptAt: Double?, connection: Int, at: Double)
+    /// Claimed but never attempted (the campaign stopped): back to the queue.
+    case released(message: Int64)
+    /// The message could not be made (a template or attachment problem): failed without an attempt.
+    case notSent(message: Int64, reason: String, at: Double)
+}
+
+extension Store {
+    /// Messages that were claimed or awaiting a reply when a previous run died: claimed
+    /// ones go back to the queue (they never reached the server), awaiting ones become
+    /// `unknown` (they may have been delivered). Returns (requeued, unknown).
+    @discardableResult
+    public func recover(campaignID: Int64, now: Double) throws -> (requeued: Int, unknown: Int) {
+        try write { db in
+            try db.execute(sql: "UPDATE messages SET state = 'queued', updated_at = ? WHERE campaign_id = ? AND state = 'claimed'",
+                           arguments: [now, campaignID])
+            let requeued = db.changesCount
+            let reason = "the previous run stopped after the end of DATA, before the server's reply: possibly delivered"
+            try db.execute(sql: """
+                INSERT INTO events (message_id, campaign_id, at, state, reason, connection)
+                SELECT id, campaign_id, ?, 'unknown', ?, connection FROM messages WHERE campaign_id = ? AND state = 'awaiting_reply'
+                """, arguments: [now, reason, campaignID])
+            try db.execute(sql: "UPDATE messages SET state = 'unknown', reason = ?, updated_at = ? WHERE campaign_id = ? AND state = 'awaiting_reply'",
+                           arguments: [reason, now, campaignID])
+            return (requeued, db.changesCount)
+        }
+    }
+
+    /// Claims up to `limit` due messages (queued, or deferred and due), skipping any
+    /// whose address was suppressed since the campaign was created.
+    public func claim(campaignID: Int64, limit: Int, now: Double) throws -> [ClaimedMessage] {
+        try write { db in
+            let select = """
+                SELECT m.id, m.recipient, c.display_address, m.message_id, m.return_path, m.attempts, m.first_attempt_at, c.fields,
+                       s.reason AS suppressed_reason
+                FROM messages m JOIN contacts c ON c.id = m.contact_id LEFT JOIN suppressions s ON s.address = c.address
+                """
+            var rows = try Row.fetchAll(db.cachedStatement(sql: """
+                \(select) WHERE m.campaign_id = ? AND m.state = 'deferred' AND m.next_attempt_at <= ? ORDER BY m.next_attempt_at LIMIT ?
+                """), arguments: [campaignID, now, limit])
+            if rows.count < limit {
+                rows += try Row.fetchAll(db.cachedStatement(sql: "\(select) WHERE m.campaign_id = ? AND m.state = 'queued' LIMIT ?"),
+                                         arguments: [campaignID, limit - rows.count])
+            }
+            let decoder = JSONDecoder()
+            var claimed: [ClaimedMessage] = []
+            claimed.reserveCapacity(rows.count)
+            let claim = try db.cachedStatement(sql: "UPDATE messages SET state = 'claimed', updated_at = ? WHERE id = ?")
+            let skip = try db.cachedStatement(sql: "UPDATE messages SET state = 'skipped', reason = ?, updated_at = ? WHERE id = ?")
+            let skipEvent = try db.cachedStatement(sql: "INSERT INTO events (message_id, campaign_id, at, state, reason) VALUES (?, ?, ?, 'skipped', ?)")
+            for row in rows {
+                let id: Int64 = row["id"]
+                if let suppressed: String = row["suppressed_reason"] {
+                    let reason = "suppressed: \(suppressed)"
+                    try skip.execute(arguments: [reason, now, id])
+                    try skipEvent.execute(arguments: [id, campaignID, now, reason])
+                    continue
+                }
+                try claim.execute(arguments: [now, id])
+                let fields = (try? decoder.decode([String: String].self, from: Data((row["fields"] as String).utf8))) ?? [:]
+                claimed.append(ClaimedMessage(id: id, recipient: row["recipient"], displayAddress: row["display_address"],
+                                              messageID: row["message_id"], returnPath: row["return_path"], attempts: row["attempts"],
+                                              firstAttemptAt: row["first_attempt_at"], fields: fields))
+            }
+            return claimed
+        }
+    }
+
+    /// Writes a batch of delivery records in one transaction (group commit).
+    public func record(_ records: [DeliveryRecord], campaignID: Int64, now: Double) throws {
+        guard !records.isEmpty else { return }
+        try write { db in
+            let awaiting = try db.cachedStatement(sql: """
+                UPDATE messages SET state = 'awaiting_reply', connection = ?, updated_at = ? WHERE id = ? AND state = 'claimed'
+                """)
+            let outcome = try db.cachedStatement(sql: """
+                UPDATE messages SET state = ?, attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, ?),
+                    last_attempt_at = ?, next_attempt_at = ?, smtp_code = ?, enhanced_status = ?, reply = ?, reason = ?,
+                    connection = ?, updated_at = ?
+                WHERE id = ? AND state IN ('claimed', 'awaiting_reply')
+                """)
+            let event = try db.cachedStatement(sql: """
+                INSERT INTO events (message_id, campaign_id, at, state, smtp_code, enhanced_status, reply, reason, connection)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            let release = try db.cachedStatement(sql: "UPDATE messages SET state = 'queued', updated_at = ? WHERE id = ? AND state = 'claimed'")
+            let notSent = try db.cachedStatement(sql: """
+                UPDATE messages SET state = 'failed', reason = ?, reply = ?, updated_at = ? WHERE id = ? AND state = 'claimed'
+                """)
+            for record in records {
+                switch record {
+                case .awaitingReply(let message, let connection):
+                    try awaiting.execute(arguments: [connection, now, message])
+                case .outcome(let message, let state, let result, let reason, let nextAttemptAt, let connection, let at):
+                    let reply = result.reply
+                    let text = reply?.text ?? result.detail
+                    try outcome.execute(arguments: [state.rawValue, at, at, nextAttemptAt, reply?.code, reply?.enhancedStatus, text, reason,
+                                                    connection, now, message])
+                    try event.execute(arguments: [message, campaignID, at, state.rawValue, reply?.code, reply?.enhancedStatus, text, reason, connection])
+                case .released(let message):
+                    try release.execute(arguments: [now, message])
+                case .notSent(let message, let reason, let at):
+                    try notSent.execute(arguments: [reason, reason, at, message])
+                    try event.execute(arguments: [message, campaignID, at, MessageState.failed.rawValue, nil, nil, reason, reason, nil])
+                }
+            }
+        }
+    }
+
+    /// Puts messages in the given states back in the queue (`retry`); they keep their
+    /// Message-ID and return path. Returns how many.
+    public func requeue(campaignID: Int64, states: Set<MessageState>, now: Double) throws -> Int {
+        let allowed = states.filter { MessageState.queued.sources.contains($0) }
+        guard !allowed.isEmpty else { return 0 }
+        return try write { db in
+            let list = allowed.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+            try db.execute(sql: """
+                INSERT INTO events (message_id, campaign_id, at, state, reason)
+                SELECT id, campaign_id, ?, 'queued', 'retry requested (was ' || state || ')' FROM messages WHERE campaign_id = ? AND state IN (\(list))
+                """, arguments: [now, campaignID])
+            try db.execute(sql: "UPDATE messages SET state = 'queued', next_attempt_at = NULL, updated_at = ? WHERE campaign_id = ? AND state IN (\(list))",
+                           arguments: [now, campaignID])
+            return db.changesCount
+        }
+    }
+
+    /// When the next deferred message falls due, if any.
+    public func nextDeferral(campaignID: Int64) throws -> Double? {
+        try read { db in
+            try Double.fetchOne(db, sql: "SELECT min(next_attempt_at) FROM messages WHERE campaign_id = ? AND state = 'deferred'", arguments: [campaignID])
+        }
+    }
+}

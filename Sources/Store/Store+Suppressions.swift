@@ -1,0 +1,65 @@
+import GRDB
+
+/// An address never to be mailed again, and why.
+public struct Suppression: Sendable, Codable, Equatable {
+    public var address: String
+    public var reason: String
+    public var source: String
+    public var campaign: String?
+    public var createdAt: Double
+
+    enum CodingKeys: String, CodingKey {
+        case address, reason, source, campaign
+        case createdAt = "created_at"
+    }
+}
+
+extension Store {
+    /// Adds entries (normalised addresses) with one reason; returns how many were new.
+    @discardableResult
+    public func suppress(_ addresses: [String], reason: String, source: String, campaignID: Int64? = nil, now: Double) throws -> Int {
+        try suppress(addresses.map { ($0, reason) }, source: source, campaignID: campaignID, now: now)
+    }
+
+    /// Adds entries, each with its reason, in one transaction; an address already there
+    /// keeps its first entry. Returns how many were new.
+    @discardableResult
+    public func suppress(_ entries: [(address: String, reason: String)], source: String, campaignID: Int64? = nil, now: Double) throws -> Int {
+        try write { db in
+            var added = 0
+            let statement = try db.cachedStatement(sql: """
+                INSERT INTO suppressions (address, reason, source, campaign_id, created_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(address) DO NOTHING
+                """)
+            for (address, reason) in entries {
+                try statement.execute(arguments: [address, reason, source, campaignID, now])
+                added += db.changesCount
+            }
+            return added
+        }
+    }
+
+    /// Removes entries; returns how many there were.
+    @discardableResult
+    public func unsuppress(_ addresses: [String]) throws -> Int {
+        try write { db in
+            var removed = 0
+            for address in addresses {
+                try db.execute(sql: "DELETE FROM suppressions WHERE address = ?", arguments: [address])
+                removed += db.changesCount
+            }
+            return removed
+        }
+    }
+
+    public func suppressions() throws -> [Suppression] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT s.address, s.reason, s.source, c.name AS campaign, s.created_at
+                FROM suppressions s LEFT JOIN campaigns c ON c.id = s.campaign_id ORDER BY s.address
+                """).map { row in
+                Suppression(address: row["address"], reason: row["reason"], source: row["source"], campaign: row["campaign"], createdAt: row["created_at"])
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import GRDB
+
+/// The campaign database: one SQLite file in WAL mode, written by one writer at a
+/// time, read concurrently (a report or a dashboard never blocks a sending campaign).
+public final class Store: Sendable {
+    let pool: DatabasePool
+    /// The file, as given.
+    public let path: String
+
+    /// Opens (creating if needed) and migrates the database at `path`.
+    public init(path: String) throws(StoreError) {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // WAL with synchronous=NORMAL is durable across a process crash; only a
+            // power loss may lose the last commits.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Schema.migrator.migrate(pool)
+        } catch {
+            throw StoreError(error, path: path)
+        }
+    }
+
+    /// Runs `work` in one write transaction; nothing of it is kept if it throws.
+    /// SQLite errors become `StoreError`s; the caller's own errors pass through.
+    func write<T>(_ work: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.write(work)
+        } catch let error as DatabaseError {
+            throw StoreError(error, path: path)
+        }
+    }
+
+    func read<T>(_ work: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.read(work)
+        } catch let error as DatabaseError {
+            throw StoreError(error, path: path)
+        }
+    }
+}
+
+/// A database problem, with what to do about it.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable {
+        /// Another process holds the write lock.
+        case locked
+        /// The file cannot be opened or is not a Broadside database.
+        case unavailable
+        /// Something the caller asked for does not exist or conflicts (a list, a campaign).
+        case invalidRequest
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    init(_ error: any Error, path: String) {
+        if let error = error as? StoreError {
+            self = error
+        } else if let error = error as? DatabaseError, error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+            self.init(kind: .locked, "\(path): the database is locked by another process; wait for it to finish or stop it")
+        } else if let error = error as? DatabaseError {
+            self.init(kind: .unavailable, "\(path): \(error.message ?? "SQLite error \(error.resultCode.rawValue)")")
+        } else {
+            self.init(kind: .unavailable, "\(path): \(error)")
+        }
+    }
+
+    public var description: String { message }
+}

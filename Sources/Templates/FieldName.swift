@@ -1,0 +1,32 @@
+/// How a template names a column: case-insensitively, with spaces and hyphens read
+/// as underscores, so that `{{ first_name }}` finds a column headed "First Name".
+public enum FieldName {
+    public static func key(_ name: String) -> String {
+        var key = ""
+        key.reserveCapacity(name.utf8.count)
+        for character in name.lowercased() {
+            key.append(character == " " || character == "-" ? "_" : character)
+        }
+        return key
+    }
+}
+
+/// One recipient's values, looked up by field name.
+public struct MergeRecord: Sendable {
+    private var values: [String: String]
+
+    public init(_ fields: [String: String]) {
+        var values: [String: String] = [:]
+        values.reserveCapacity(fields.count)
+        for (name, value) in fields { values[FieldName.key(name)] = value }
+        self.values = values
+    }
+
+    public subscript(_ name: String) -> String? {
+        get { values[FieldName.key(name)] }
+        set { values[FieldName.key(name)] = newValue }
+    }
+
+    /// Looks up a key already normalised with `FieldName.key`.
+    subscript(key key: String) -> String? { values[key] }
+}

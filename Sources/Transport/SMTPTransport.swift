@@ -1,0 +1,191 @@
+import CCurl
+import CurlShim
+import Delivery
+import Foundation
+
+/// Delivers through an SMTP server with libcurl: TLS, STARTTLS, AUTH PLAIN/LOGIN/XOAUTH2
+/// and connection reuse come from curl. One session (one easy handle, one connection)
+/// per sending thread.
+public struct SMTPTransport: MessageTransport {
+    public let server: SMTPServer
+
+    public init(server: SMTPServer) {
+        self.server = server
+    }
+
+    public func verify() throws(TransportError) {
+        let handle = try CurlHandle()
+        let conversation = ServerConversation()
+        conversation.attach(to: handle)
+        SMTPSession.configure(handle, for: server)
+        handle.set(CURLOPT_CUSTOMREQUEST, "NOOP")
+        bs_setopt_write_function(handle.raw, { _, size, count, _ in size * count }, nil)
+        let code = handle.perform()
+        guard code == CURLE_OK else {
+            throw Self.connectionError(code, detail: handle.errorDetail(code), reply: conversation.lastReply, server: server)
+        }
+    }
+
+    public func makeSession(number: Int) throws(TransportError) -> any TransportSession {
+        try SMTPSession(server: server, number: number)
+    }
+
+    /// One line that says what is wrong with reaching or signing in to the server.
+    static func connectionError(_ code: CURLcode, detail: String, reply: SMTPReply?, server: SMTPServer) -> TransportError {
+        let said = reply.map { " (the server said: \($0.text))" } ?? ""
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST:
+            return TransportError("cannot resolve \(server.host): check the SMTP host name", reply: reply)
+        case CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT:
+            return TransportError("cannot reach the SMTP server at \(server.address): \(detail)", reply: reply)
+        case CURLE_LOGIN_DENIED:
+            return TransportError("\(server.address) refused the sign-in\(said): check the user and the password's environment variable", reply: reply)
+        case CURLE_USE_SSL_FAILED:
+            return TransportError("\(server.address) does not offer STARTTLS, which this profile requires", reply: reply)
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CACERT_BADFILE:
+            return TransportError("TLS with \(server.address) failed: \(detail); if the server uses a private CA, give it with ca_file", reply: reply)
+        default:
+            return TransportError("SMTP with \(server.address) failed: \(detail)\(said)", reply: reply)
+        }
+    }
+}
+
+/// One SMTP connection, reused across messages until `messagesPerConnection`.
+final class SMTPSession: TransportSession {
+    private let handle: CurlHandle
+    private let server: SMTPServer
+    private let conversation = ServerConversation()
+    private var sentOnConnection = 0
+    private var needsFreshConnection = false
+
+    init(server: SMTPServer, number: Int) throws(TransportError) {
+        self.server = server
+        handle = try CurlHandle()
+        conversation.attach(to: handle)
+        Self.configure(handle, for: server)
+        handle.set(CURLOPT_UPLOAD, 1)
+    }
+
+    static func configure(_ handle: CurlHandle, for server: SMTPServer) {
+        handle.set(CURLOPT_URL, server.curlURL)
+        handle.set(CURLOPT_CONNECTTIMEOUT_MS, Int(server.connectTimeout * 1000))
+        // No reply within this long counts as a lost connection.
+        handle.set(CURLOPT_SERVER_RESPONSE_TIMEOUT, Int(server.replyTimeout.rounded(.up)))
+        handle.set(CURLOPT_MAXAGE_CONN, Int(server.idleTimeout.rounded(.up)))
+        handle.set(CURLOPT_TCP_NODELAY, 1)
+        var security = server.security
+        // Never send a password in clear to anything but this machine.
+        if server.credentials != nil, security == .opportunistic, !server.isLoopback { security = .startTLS }
+        switch security {
+        case .implicitTLS, .startTLS: handle.set(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
+        case .opportunistic: handle.set(CURLOPT_USE_SSL, Int(CURLUSESSL_TRY.rawValue))
+        case .none: handle.set(CURLOPT_USE_SSL, Int(CURLUSESSL_NONE.rawValue))
+        }
+        if let caFile = server.caFile { handle.set(CURLOPT_CAINFO, caFile) }
+        if server.insecureSkipVerify {
+            handle.set(CURLOPT_SSL_VERIFYPEER, 0)
+            handle.set(CURLOPT_SSL_VERIFYHOST, 0)
+        }
+        switch server.credentials {
+        case .password(let user, let password)?:
+            handle.set(CURLOPT_USERNAME, user)
+            handle.set(CURLOPT_PASSWORD, password)
+        case .oauth2(let user, let token)?:
+            handle.set(CURLOPT_USERNAME, user)
+            handle.set(CURLOPT_XOAUTH2_BEARER, token)
+            handle.set(CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2")
+        case nil:
+            break
+        }
+    }
+
+    func deliver(_ message: OutgoingMessage, beforeEndOfData: () -> Bool) -> DeliveryOutcome {
+        withoutActuallyEscaping(beforeEndOfData) { beforeEndOfData in
+            let upload = Upload(data: message.data, conversation: conversation, beforeEndOfData: beforeEndOfData)
+            return deliver(message, upload: upload)
+        }
+    }
+
+    private func deliver(_ message: OutgoingMessage, upload: Upload) -> DeliveryOutcome {
+        conversation.reset()
+        if needsFreshConnection || sentOnConnection >= server.messagesPerConnection {
+            handle.set(CURLOPT_FRESH_CONNECT, 1)
+            sentOnConnection = 0
+        } else {
+            handle.set(CURLOPT_FRESH_CONNECT, 0)
+        }
+        needsFreshConnection = false
+        handle.set(CURLOPT_MAIL_FROM, "<\(message.envelope.returnPath)>")
+        handle.set(CURLOPT_MAIL_RCPT, list: ["<\(message.envelope.recipient)>"])
+        handle.set(CURLOPT_INFILESIZE_LARGE, message.data.count)
+        let context = Unmanaged.passUnretained(upload).toOpaque()
+        bs_setopt_read_function(handle.raw, { buffer, size, count, context in
+            guard let buffer, let context else { return 0 }
+            return Unmanaged<Upload>.fromOpaque(context).takeUnretainedValue().read(into: buffer, capacity: size * count)
+        }, context)
+
+        let code = withExtendedLifetime(upload) { handle.perform() }
+        sentOnConnection += 1
+        if code == CURLE_OK {
+            let reply = conversation.lastReply ?? SMTPReply(code: 250, text: "250 (the server's reply was not captured)")
+            return .accepted(reply)
+        }
+        // Whatever state the connection is in now, the next message starts on a new one.
+        needsFreshConnection = true
+        let detail = handle.errorDetail(code)
+        if upload.endOfDataSent {
+            // A reply that came after the final "." is the server's verdict on the message.
+            if conversation.verdictCount > upload.repliesBeforeEnd, let reply = conversation.lastReply {
+                return DeliveryOutcome(finalReply: reply)
+            }
+            return .unknown(detail: "the connection was lost after the end of DATA, before the server's reply (\(detail)): possibly delivered")
+        }
+        if code == CURLE_ABORTED_BY_CALLBACK {
+            return .deferred(nil, detail: "not sent: the campaign stopped before the end of DATA")
+        }
+        if let reply = conversation.lastReply, reply.code >= 400 {
+            return DeliveryOutcome(finalReply: reply)
+        }
+        return .deferred(nil, detail: "\(SMTPTransport.connectionError(code, detail: detail, reply: nil, server: server).message), before the end of DATA")
+    }
+
+    func close() {
+        // curl_easy_cleanup (in the handle's deinit) sends QUIT on a live connection.
+    }
+
+    /// Feeds the message to curl and runs the caller's commit just before the end of DATA.
+    private final class Upload {
+        let data: [UInt8]
+        var offset = 0
+        let beforeEndOfData: () -> Bool
+        var endOfDataSent = false
+        /// How many replies had come when the end of DATA was signalled.
+        var repliesBeforeEnd = 0
+        let conversation: ServerConversation
+
+        init(data: [UInt8], conversation: ServerConversation, beforeEndOfData: @escaping () -> Bool) {
+            self.data = data
+            self.conversation = conversation
+            self.beforeEndOfData = beforeEndOfData
+        }
+
+        func read(into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {
+            let remaining = data.count - offset
+            if remaining > 0 {
+                let n = min(remaining, capacity)
+                data.withUnsafeBytes { bytes in
+                    guard let base = bytes.baseAddress else { return }
+                    UnsafeMutableRawPointer(buffer).copyMemory(from: base + offset, byteCount: n)
+                }
+                offset += n
+                return n
+            }
+            if endOfDataSent { return 0 }
+            // curl sends the final "." once we return 0: commit `awaiting_reply` first.
+            guard beforeEndOfData() else { return Int(CURL_READFUNC_ABORT) }
+            repliesBeforeEnd = conversation.verdictCount
+            endOfDataSent = true
+            return 0
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("Import")
+struct ImportTests {
+    @Test func rejectsBadRowsWithTheirLineNumbersAndKeepsTheRest() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let csv = try dir.write("l.csv", "Email,Name\nada@example.com,Ada\nnot-an-address,Bob\n\"multi\nline\"@example.com,Eve\ncarol@example.com\nADA@Example.com,Ada again\ndan@example.com,Dan\n")
+        let result = try Command.broadside(["import", csv, "--list", "l", "--db", db, "--json", "--rejects", dir.path("rejects.csv")])
+        #expect(result.status == 1, "rejected rows make exit 1")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(summary["rows"] as? Int == 6)
+        #expect(summary["imported"] as? Int == 2)
+        #expect(summary["duplicates"] as? Int == 1)
+        #expect(summary["rejected"] as? Int == 3)
+        let rejects = try String(contentsOfFile: dir.path("rejects.csv"), encoding: .utf8)
+        #expect(rejects.contains("\n3,"))
+        #expect(rejects.contains("\n4,"))
+        #expect(rejects.contains("\n6,"))
+        #expect(rejects.contains("has 1 field; the header has 2"))
+    }
+
+    @Test func anUnterminatedQuoteNamesItsLineAndImportsNothing() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let csv = try dir.write("l.csv", "email,name\na@example.com,A\nb@example.com,\"B\nc@example.com,C\n")
+        let result = try Command.broadside(["import", csv, "--list", "l", "--db", db])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("line 3"))
+        #expect(result.stderr.contains("never closed"))
+        #expect(try sqlite(db, "SELECT count(*) FROM list_members") == ["0"])
+    }
+
+    @Test func readsBOMSemicolonsAndUTF16() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let excel = try dir.write("excel.csv", bytes: [0xEF, 0xBB, 0xBF] + Array("E-mail;Name\r\nzoe@example.de;Zoë\r\n".utf8))
+        let r1 = try Command.broadside(["import", excel, "--list", "eu", "--db", db, "--json"])
+        #expect(r1.status == 0, "\(r1.stderr)")
+        #expect(r1.stdout.contains("\"imported\":1"))
+        var utf16: [UInt8] = [0xFF, 0xFE]
+        for unit in "email\tname\r\nwang@example.cn\t王磊\r\n".utf16 { utf16 += [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
+        let unicodeText = try dir.write("unicode.txt", bytes: utf16)
+        let r2 = try Command.broadside(["import", unicodeText, "--list", "cn", "--db", db, "--json"])
+        #expect(r2.status == 0, "\(r2.stderr)")
+        #expect(try sqlite(db, "SELECT fields FROM contacts WHERE address = 'wang@example.cn'").first?.contains("王磊") == true)
+    }
+
+    @Test func invalidUTF8SuggestsAnEncoding() throws {
+        let dir = try TemporaryDirectory()
+        let gbk = try dir.write("gbk.csv", bytes: Array("email,name\nwang@example.cn,".utf8) + [0xCD, 0xF5, 0xC0, 0xDA] + [0x0A])
+        let result = try Command.broadside(["import", gbk, "--list", "l", "--db", dir.path("b.sqlite")])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("line 2"))
+        #expect(result.stderr.contains("--encoding"))
+        let fixed = try Command.broadside(["import", gbk, "--list", "l", "--encoding", "gbk", "--db", dir.path("b.sqlite"), "--json"])
+        #expect(fixed.status == 0, "\(fixed.stderr)")
+    }
+
+    @Test func suppressedAddressesAreImportedButSkippedByCampaigns() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        _ = try Command.broadside(["suppress", "add", "Bob@Example.com", "--reason", "asked", "--db", db])
+        let csv = try dir.write("l.csv", "email\nada@example.com\nbob@example.com\n")
+        let result = try Command.broadside(["import", csv, "--list", "l", "--db", db, "--json"])
+        #expect(result.stdout.contains("\"suppressed\":1"))
+        let template = try dir.write("t.txt", "From: a@example.com\nSubject: x\n\nhi\n")
+        let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--dry-run", "--outbox", dir.path("o"), "--db", db, "--json"])
+        #expect(sent.stdout.contains("\"skipped\":1"))
+        #expect(sent.stdout.contains("\"accepted\":1"))
+    }
+}
+
+@Suite("Check and templates through the command")
+struct CheckTests {
+    @Test func aMisspelledFieldIsRefusedBeforeAnythingIsSent() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let csv = try dir.write("l.csv", "email,first_name\nada@example.com,Ada\n")
+        _ = try Command.broadside(["import", csv, "--list", "l", "--db", db])
+        let template = try dir.write("t.txt", "From: a@example.com\nSubject: Hi {{ frist_name }}\n\nhi\n")
+        let check = try Command.broadside(["check", "--template", template, "--list", "l", "--db", db])
+        #expect(check.status == 2)
+        #expect(check.stderr.contains("t.txt:2:"))
+        #expect(check.stderr.contains("email, first_name"))
+        let send = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--dry-run", "--outbox", dir.path("o"), "--db", db])
+        #expect(send.status == 2)
+        #expect(try sqlite(db, "SELECT count(*) FROM campaigns") == ["0"])
+    }
+
+    @Test func checkReportsEmptyValuesAndMissingAttachmentsByRow() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let csv = try dir.write("l.csv", "email,first_name,invoice\nada@example.com,Ada,a.pdf\nbob@example.com,,b.pdf\ncarol@example.com,Carol,../../etc/passwd\n")
+        _ = try Command.broadside(["import", csv, "--list", "l", "--db", db])
+        try dir.write("a.pdf", "%PDF-1.4")
+        let template = try dir.write("t.txt", "From: a@example.com\nSubject: Hi {{ first_name }}\nAttachment: {{ invoice }}\n\nhi\n")
+        let check = try Command.broadside(["check", "--template", template, "--list", "l", "--db", db, "--json"])
+        #expect(check.status == 2)
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any])
+        let problems = try #require(result["problems"] as? [[String: Any]])
+        let byLine = Dictionary(grouping: problems, by: { $0["line"] as? Int ?? 0 })
+        #expect(byLine[2] == nil)
+        #expect(byLine[3]?.contains { ($0["problem"] as? String)?.contains("'first_name' is empty") == true } == true)
+        #expect(byLine[3]?.contains { ($0["problem"] as? String)?.contains("b.pdf") == true } == true)
+        #expect(byLine[4]?.contains { ($0["problem"] as? String)?.contains("outside the template's folder") == true } == true)
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+
+/// A real SMTP server (aiosmtpd, with the handler in scripts/smtp-test-server.py) on a
+/// loopback port the system picks, recording every message it accepts. The recipient's
+/// local part scripts its behaviour (see the script).
+public final class SMTPTestServer: @unchecked Sendable {
+    public let port: Int
+    public let recordFile: URL
+    private let process: Process
+    private let directory: TemporaryDirectory
+    /// Held open for the server's life: when this process dies, the server sees its stdin close and exits.
+    private let lifeline = Pipe()
+
+    public struct Received: Decodable, Sendable {
+        public var mail_from: String
+        public var rcpt_tos: [String]
+        public var data: String
+        public var reply: String
+    }
+
+    public var url: String { "smtp://127.0.0.1:\(port)" }
+
+    public init(arguments: [String] = []) throws {
+        directory = try TemporaryDirectory()
+        recordFile = directory.url.appendingPathComponent("received.jsonl")
+        let output = Pipe()
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [Repository.root.appendingPathComponent("scripts/smtp-test-server.py").path, "--record", recordFile.path,
+                             "--exit-with-parent"] + arguments
+        process.standardOutput = output
+        process.standardInput = lifeline
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        // The first line is "PORT n".
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5).prefix { $0.isNumber }) else {
+            process.terminate()
+            throw TestSupportError("the SMTP test server did not start (is python3-aiosmtpd installed?): \(text)")
+        }
+        self.port = port
+    }
+
+    /// Every message accepted so far, in order.
+    public func received() throws -> [Received] {
+        guard let data = FileManager.default.contents(atPath: recordFile.path) else { return [] }
+        let decoder = JSONDecoder()
+        return try data.split(separator: UInt8(ascii: "\n")).map { try decoder.decode(Received.self, from: Data($0)) }
+    }
+
+    public func stop() {
+        if process.isRunning {
+            // SIGKILL: a child spawned from a dispatch thread may have SIGTERM blocked.
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    deinit {
+        stop()
+    }
+}
+
+public struct TestSupportError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Paths inside this repository, found from this file's own location.
+public enum Repository {
+    public static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    public static let shared: URL = root.deletingLastPathComponent().appendingPathComponent("shared")
+}
+
+/// A folder of its own for one test, removed afterwards.
+public final class TemporaryDirectory: @unchecked Sendable {
+    public let url: URL
+
+    public init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("broadside-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    @discardableResult
+    public func write(_ name: String, _ text: String) throws -> String {
+        let file = url.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: file)
+        return file.path
+    }
+
+    @discardableResult
+    public func write(_ name: String, bytes: [UInt8]) throws -> String {
+        let file = url.appendingPathComponent(name)
+        try Data(bytes).write(to: file)
+        return file.path
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: url)
+    }
+}

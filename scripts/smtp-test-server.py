@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""A scriptable SMTP server for Broadside's tests and demo (aiosmtpd, Debian's python3-aiosmtpd).
+
+Listens on 127.0.0.1 on a port the system picks and prints "PORT <n>" as its first line.
+Every message it accepts is appended as one JSON line to --record FILE:
+{"mail_from", "rcpt_tos", "data", "reply", "at"}.
+
+The recipient's local part chooses the behaviour, so one campaign can script many cases:
+  reject-*        550 5.1.1 at RCPT (user unknown)
+  full-*          552 5.2.2 at end of DATA (mailbox full)
+  policy-*        550 5.7.1 at RCPT (the sender is refused: policy)
+  defer-*         451 4.3.0 at RCPT, always
+  flaky-*         451 4.3.0 at RCPT the first time, accepted afterwards
+  throttle-*      421 4.7.0 at RCPT, and the connection is closed
+  dropdata-*      the connection is dropped during DATA, before the final "."
+  dropreply-*     the message is received whole, then the connection is dropped without a reply
+  slow-*          the reply to DATA comes after --slow seconds
+Anything else is accepted: 250 2.0.0 Ok: queued as <id>.
+"""
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import signal
+import ssl
+import sys
+import threading
+import time
+
+from aiosmtpd.smtp import SMTP, AuthResult
+
+
+class Recorder:
+    def __init__(self, path):
+        self.path = path
+        self.lock = threading.Lock()
+        self.file = open(path, "a", encoding="utf-8") if path else None
+
+    def write(self, entry):
+        if not self.file:
+            return
+        with self.lock:
+            self.file.write(json.dumps(entry) + "\n")
+            self.file.flush()
+
+
+class Handler:
+    def __init__(self, recorder, slow):
+        self.recorder = recorder
+        self.slow = slow
+        self.ids = itertools.count(1)
+        self.seen_flaky = set()
+
+    @staticmethod
+    def local(address):
+        return address.split("@", 1)[0].lower()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        local = self.local(address)
+        if local.startswith("reject-"):
+            return "550 5.1.1 <%s>: Recipient address rejected: User unknown in virtual mailbox table" % address
+        if local.startswith("policy-"):
+            return "550 5.7.1 <%s>: Sender address rejected: Access denied by policy" % address
+        if local.startswith("defer-"):
+            return "451 4.3.0 <%s>: Temporary lookup failure, try again later" % address
+        if local.startswith("flaky-") and address not in self.seen_flaky:
+            self.seen_flaky.add(address)
+            return "451 4.3.0 <%s>: Temporary lookup failure, try again later" % address
+        if local.startswith("throttle-"):
+            server.transport.write(b"421 4.7.0 Too many messages from your IP, slow down; closing connection\r\n")
+            server.transport.close()
+            return "421 4.7.0 closing"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 Ok"
+
+    async def handle_DATA(self, server, session, envelope):
+        local = self.local(envelope.rcpt_tos[0]) if envelope.rcpt_tos else ""
+        if local.startswith("dropdata-"):
+            # aiosmtpd has read the whole message by now; a real loss before the "." looks
+            # the same to the client: no reply to DATA's end ever comes. Record nothing.
+            server.transport.abort()
+            return "451 never sent"
+        if local.startswith("full-"):
+            return "552 5.2.2 <%s>: Mailbox full, over quota" % envelope.rcpt_tos[0]
+        queue_id = "%X%06d" % (int(time.time()) & 0xFFFF, next(self.ids))
+        reply = "250 2.0.0 Ok: queued as %s" % queue_id
+        self.recorder.write({
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": envelope.rcpt_tos,
+            "data": envelope.original_content.decode("utf-8", "surrogateescape") if envelope.original_content else envelope.content.decode("utf-8", "surrogateescape"),
+            "reply": reply,
+            "at": time.time(),
+        })
+        if local.startswith("dropreply-"):
+            server.transport.abort()
+            return "250 never sent"
+        if local.startswith("slow-"):
+            await asyncio.sleep(self.slow)
+        return reply
+
+
+def exit_with_parent():
+    """The parent holds our stdin open; when it goes (even killed), so do we."""
+    def watch():
+        while sys.stdin.buffer.read(4096):
+            pass
+        os._exit(0)
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def main():
+    # A parent may spawn us from a thread with signals blocked; take them back.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--record", help="append each accepted message as a JSON line to this file")
+    parser.add_argument("--auth", help="require AUTH with USER:PASSWORD")
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
+    parser.add_argument("--slow", type=float, default=2.0)
+    parser.add_argument("--exit-with-parent", action="store_true", help="exit when standard input closes")
+    args = parser.parse_args()
+    if args.exit_with_parent:
+        exit_with_parent()
+
+    handler = Handler(Recorder(args.record), args.slow)
+    options = dict(hostname="broadside-test", ident="Broadside test SMTP", enable_SMTPUTF8=True,
+                   decode_data=False, data_size_limit=64 * 1024 * 1024)
+    if args.auth:
+        user, password = args.auth.split(":", 1)
+
+        def authenticate(server, session, envelope, mechanism, auth_data):
+            ok = auth_data.login == user.encode() and auth_data.password == password.encode()
+            return AuthResult(success=ok, handled=False)
+
+        options.update(authenticator=authenticate, auth_required=True, auth_require_tls=False)
+    if args.tls_cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        options.update(tls_context=context, require_starttls=True)
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    server = loop.run_until_complete(loop.create_server(lambda: SMTP(handler, loop=loop, **options), "127.0.0.1", 0))
+    print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
+    try:
+        loop.run_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
