@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 # System packages: libraries to build against, and real servers for the tests.
-DEBIAN_PACKAGES := libsqlite3-dev libcurl4-openssl-dev postfix python3-aiosmtpd python3-dkim dovecot-imapd
+DEBIAN_PACKAGES := libsqlite3-dev libcurl4-openssl-dev postfix python3-aiosmtpd python3-dkim dovecot-imapd bc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_FLAGS ?=
 DEMO_DB := .build/demo/broadside.sqlite
@@ -35,6 +35,10 @@ test: deps
 # list, sends the sample campaign through it, prints the report, stops the server.
 demo: build
 	@bash scripts/demo.sh "$$(swift build $(SWIFT_FLAGS) --show-bin-path)/broadside" "$(DEMO_DB)"
+
+# Release build; each benchmark prints its figures beside a reference measured in the same run.
+bench: release
+	@bash bench/import.sh "$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)/broadside"
 
 clean:
 	rm -rf .build outbox

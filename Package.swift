@@ -39,6 +39,7 @@ let package = Package(
         .target(name: "Store", dependencies: [
             "Delivery",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         .target(name: "Transport", dependencies: ["Delivery", "CurlShim", "CCurl"]),
 

@@ -35,18 +35,23 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
     private static func validateLocalPart(_ local: String, in address: String) throws(AddressError) {
         guard !local.isEmpty else { throw AddressError.emptyLocalPart(address) }
         guard local.utf8.count <= 64 else { throw AddressError.localPartTooLong(address) }
-        guard !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..") else {
-            throw AddressError.badDots(address)
-        }
-        for scalar in local.unicodeScalars where scalar.value < 0x80 {
-            guard isAtext(UInt8(scalar.value)) || scalar == "." else {
-                throw AddressError.invalidCharacter(address, Character(scalar))
+        // One pass over the bytes: dots (not first, not last, never two in a row) and atext;
+        // bytes of 0x80 and above are a non-ASCII local part (SMTPUTF8).
+        var previous: UInt8 = UInt8(ascii: ".")
+        for byte in local.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard previous != UInt8(ascii: ".") else { throw AddressError.badDots(address) }
+            } else if byte < 0x80 && !isAtext(byte) {
+                throw AddressError.invalidCharacter(address, Character(Unicode.Scalar(byte)))
             }
+            previous = byte
         }
+        guard previous != UInt8(ascii: ".") else { throw AddressError.badDots(address) }
     }
 
     private static func asciiDomain(_ domain: String, in address: String) throws(AddressError) -> String {
         guard !domain.isEmpty else { throw AddressError.emptyDomain(address) }
+        if let ascii = plainASCIIDomain(domain) { return ascii }
         let labels = domain.lowercased().split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2 else { throw AddressError.domainWithoutDot(address) }
         var asciiLabels: [String] = []
@@ -75,6 +80,36 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         return joined
     }
 
+    /// The common case in one pass over the bytes: an ASCII domain of letters, digits,
+    /// hyphens and dots, returned lowercased; nil sends it down the full path (which
+    /// also names what is wrong).
+    private static func plainASCIIDomain(_ domain: String) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(domain.utf8.count)
+        var labelLength = 0
+        var labels = 0
+        var previous: UInt8 = UInt8(ascii: ".")
+        var tldAllDigits = true
+        for var byte in domain.utf8 {
+            if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { byte += 32 }
+            if byte == UInt8(ascii: ".") {
+                guard labelLength > 0, previous != UInt8(ascii: "-") else { return nil }
+                labels += 1
+                labelLength = 0
+                tldAllDigits = true
+            } else {
+                guard isLetterDigitHyphen(byte), !(labelLength == 0 && byte == UInt8(ascii: "-")) else { return nil }
+                labelLength += 1
+                if labelLength > 63 { return nil }
+                if byte < UInt8(ascii: "0") || byte > UInt8(ascii: "9") { tldAllDigits = false }
+            }
+            previous = byte
+            bytes.append(byte)
+        }
+        guard labelLength > 0, previous != UInt8(ascii: "-"), labels >= 1, bytes.count <= 253, !tldAllDigits else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// RFC 5322 atext: letters, digits and ``!#$%&'*+-/=?^_`{|}~``.
     static func isAtext(_ byte: UInt8) -> Bool {
         switch byte {
@@ -99,6 +134,7 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
 extension String {
     /// The string without leading and trailing spaces, tabs and line breaks.
     func trimmingWhitespace() -> String {
+        if let first = utf8.first, let last = utf8.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80 { return self }
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\u{A0}" || $0 == "\u{FEFF}" }
         guard let first = firstIndex(where: { !isSpace($0) }),
               let last = lastIndex(where: { !isSpace($0) }) else { return "" }

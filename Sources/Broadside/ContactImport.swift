@@ -72,26 +72,34 @@ public enum ContactImport {
         let header = try reader.header()
         let emailIndex = try emailColumnIndex(in: header.columns, named: options.emailColumn, file: path)
 
-        try store.importContacts(list: options.listName, columns: header.columns, emailColumn: header.columns[emailIndex], now: now) { list in
-            try reader.forEachRow { record in
-                summary.rows += 1
-                if let progress, summary.rows % 10_000 == 0 { progress(summary.rows) }
-                switch validate(record, columns: header.columns, emailIndex: emailIndex) {
-                case .failure(let reason):
-                    summary.rejected += 1
-                    if summary.rejections.count < 100 { summary.rejections.append(Rejection(line: record.line, reason: reason.text)) }
-                    try rejects?.write(record, reason: reason.text)
-                case .success(let contact):
-                    let (change, suppressed) = try list.add(contact)
-                    switch change {
-                    case .imported: summary.imported += 1
-                    case .updated: summary.updated += 1
-                    case .duplicate: summary.duplicates += 1
+        // Reading and validating run on a thread of their own, ahead of the database
+        // work on this one: two cores, two stages.
+        let rows = ValidatedRows(table: reader, columns: header.columns, emailIndex: emailIndex)
+        rows.start()
+        defer { rows.cancel() }
+        let result = try store.importContacts(list: options.listName, columns: header.columns, emailColumn: header.columns[emailIndex], now: now) { list in
+            while let batch = rows.next() {
+                for row in batch {
+                    summary.rows += 1
+                    if let progress, summary.rows % 10_000 == 0 { progress(summary.rows) }
+                    switch row {
+                    case .rejected(let record, let reason):
+                        summary.rejected += 1
+                        if summary.rejections.count < 100 { summary.rejections.append(Rejection(line: record.line, reason: reason)) }
+                        try rejects?.write(record, reason: reason)
+                    case .contact(let contact):
+                        switch try list.add(contact) {
+                        case .imported: summary.imported += 1
+                        case .updated: summary.updated += 1
+                        case .duplicate: summary.duplicates += 1
+                        }
                     }
-                    if suppressed && change != .duplicate { summary.suppressed += 1 }
                 }
             }
+            // A read error (an unterminated quote, a bad byte) ends the stream early: nothing is kept.
+            if let error = rows.failure { throw error }
         }
+        summary.suppressed = result.suppressed
         try rejects?.close()
         progress?(summary.rows)
         return summary
@@ -115,15 +123,15 @@ public enum ContactImport {
         guard record.fields.count == columns.count else {
             return .failure(RejectionReason("has \(record.fields.count) field\(record.fields.count == 1 ? "" : "s"); the header has \(columns.count)"))
         }
-        var fields: [String: String] = [:]
-        fields.reserveCapacity(columns.count)
+        var values: [String] = []
+        values.reserveCapacity(columns.count)
         for (index, column) in columns.enumerated() {
             let value = trimmed(record.fields[index])
             // A line break may sit in a quoted field (a postal address); nothing else below U+0020.
-            if let bad = value.unicodeScalars.first(where: { ($0.value < 0x20 && $0 != "\n" && $0 != "\r" && $0 != "\t") || $0.value == 0x7F }) {
-                return .failure(RejectionReason("column '\(column)' holds the control character U+\(String(format: "%04X", bad.value))"))
+            if let bad = value.utf8.first(where: { ($0 < 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09) || $0 == 0x7F }) {
+                return .failure(RejectionReason("column '\(column)' holds the control character U+\(String(format: "%04X", bad))"))
             }
-            fields[column] = value
+            values.append(value)
         }
         let text = trimmed(record.fields[emailIndex])
         guard !text.isEmpty else { return .failure(RejectionReason("the address in column '\(columns[emailIndex])' is empty")) }
@@ -134,13 +142,83 @@ public enum ContactImport {
             return .failure(RejectionReason(error.description))
         }
         return .success(ContactRow(address: address.normalized, displayAddress: address.description, smtpAddress: address.smtpForm,
-                                   needsSMTPUTF8: address.needsSMTPUTF8, fields: fields, line: record.line))
+                                   needsSMTPUTF8: address.needsSMTPUTF8, columns: columns, values: values, line: record.line))
     }
 
     private static func trimmed(_ value: String) -> String {
+        // Most values have nothing to trim: look at the first and last bytes only.
+        guard let first = value.utf8.first, let last = value.utf8.last,
+              first == 0x20 || first == 0x09 || first == 0xC2 || last == 0x20 || last == 0x09 || last == 0xA0 else { return value }
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\u{A0}" }
         guard let first = value.firstIndex(where: { !isSpace($0) }), let last = value.lastIndex(where: { !isSpace($0) }) else { return "" }
         return String(value[first...last])
+    }
+}
+
+/// The rows of a table, read and validated on a thread of their own, handed over in batches.
+final class ValidatedRows: @unchecked Sendable {
+    enum Row: Sendable {
+        case contact(ContactRow)
+        case rejected(CSVRecord, String)
+    }
+
+    private struct Cancelled: Error {}
+
+    private let table: RecipientTable
+    private let columns: [String]
+    private let emailIndex: Int
+    private let feed = MessageFeed<[Row]>(capacity: 16)
+    private let finished = DispatchSemaphore(value: 0)
+    private let error = Locked<(any Error)?>(nil)
+    private var started = false
+
+    init(table: RecipientTable, columns: [String], emailIndex: Int) {
+        self.table = table
+        self.columns = columns
+        self.emailIndex = emailIndex
+    }
+
+    func start() {
+        started = true
+        let thread = Thread { [self] in
+            defer {
+                feed.close()
+                finished.signal()
+            }
+            var batch: [Row] = []
+            batch.reserveCapacity(512)
+            do {
+                try table.forEachRow { record in
+                    switch ContactImport.validate(record, columns: columns, emailIndex: emailIndex) {
+                    case .success(let contact): batch.append(.contact(contact))
+                    case .failure(let reason): batch.append(.rejected(record, reason.text))
+                    }
+                    if batch.count == 512 {
+                        guard feed.put([batch]) else { throw Cancelled() }
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                if !batch.isEmpty { feed.put([batch]) }
+            } catch is Cancelled {
+            } catch {
+                self.error.withLock { $0 = error }
+            }
+        }
+        thread.name = "broadside-import-reader"
+        thread.start()
+    }
+
+    /// The next batch; nil at the end (or after a read error: see `failure`).
+    func next() -> [Row]? { feed.take() }
+
+    var failure: (any Error)? { error.withLock { $0 } }
+
+    /// Stops the reader (if it is still going) and waits for it.
+    func cancel() {
+        guard started else { return }
+        started = false
+        feed.close()
+        finished.wait()
     }
 }
 

@@ -5,7 +5,8 @@ import Foundation
 /// the list; closing it wakes every waiter.
 final class MessageFeed<Item: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var items: [Item] = []
+    /// Taken slots are set to nil at once, so that nothing taken stays alive here.
+    private var items: [Item?] = []
     private var head = 0
     private var closed = false
     let capacity: Int
@@ -35,8 +36,9 @@ final class MessageFeed<Item: Sendable>: @unchecked Sendable {
         while head == items.count && !closed { condition.wait() }
         guard head < items.count else { return nil }
         let item = items[head]
+        items[head] = nil
         head += 1
-        if head > 1024 && head * 2 > items.count {
+        if head >= 64 && head * 2 >= items.count {
             items.removeFirst(head)
             head = 0
         }

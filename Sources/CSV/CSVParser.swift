@@ -31,10 +31,42 @@ public struct CSVParser: Sendable {
     }
 
     /// Parses `bytes`, calling `onRecord` for each record completed within them.
-    public mutating func feed<C: Collection>(
-        _ bytes: C, onRecord: (CSVRecord) throws -> Void
-    ) throws where C.Element == UInt8 {
-        for byte in bytes {
+    public mutating func feed(_ bytes: [UInt8], onRecord: (CSVRecord) throws -> Void) throws {
+        try bytes.withUnsafeBufferPointer { try feed($0, onRecord: onRecord) }
+    }
+
+    public mutating func feed(_ bytes: ArraySlice<UInt8>, onRecord: (CSVRecord) throws -> Void) throws {
+        try bytes.withUnsafeBufferPointer { try feed($0, onRecord: onRecord) }
+    }
+
+    /// The parser proper: not generic, so that it is compiled for bytes in memory once.
+    public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>, onRecord: (CSVRecord) throws -> Void) throws {
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            // Fast path: a run of ordinary bytes inside a field is copied at once.
+            if !lastWasCR, state != .quoteInQuoted {
+                let quoted = state == .quoted
+                var end = index
+                while end < count {
+                    let b = bytes[end]
+                    if b == 0x22 || b == 0x0A || b == 0x0D || (!quoted && b == delimiter) { break }
+                    end += 1
+                }
+                if end > index {
+                    let run = UnsafeBufferPointer(rebasing: bytes[index..<end])
+                    field.append(contentsOf: run)
+                    raw.append(contentsOf: run)
+                    if !quoted {
+                        state = .unquoted
+                        recordHasContent = true
+                    }
+                    index = end
+                    continue
+                }
+            }
+            let byte = bytes[index]
+            index += 1
             if lastWasCR {
                 lastWasCR = false
                 // The LF of a CRLF pair: the line break was already counted.

@@ -21,8 +21,8 @@ enum Schema {
                 CREATE TABLE contacts (
                     id INTEGER PRIMARY KEY,
                     address TEXT NOT NULL UNIQUE,             -- normalised: local part lowercased, ASCII domain
-                    display_address TEXT NOT NULL,            -- as written (Unicode domain kept)
-                    smtp_address TEXT NOT NULL,               -- RCPT TO form: domain as A-labels
+                    smtp_address TEXT,                        -- RCPT TO form (domain as A-labels); NULL: the same as address
+                    display_address TEXT,                     -- as written (Unicode domain kept); NULL: the same as smtp_address
                     needs_smtputf8 INTEGER NOT NULL DEFAULT 0,
                     fields TEXT NOT NULL DEFAULT '{}',        -- JSON object: merge fields by column
                     created_at REAL NOT NULL,
@@ -37,7 +37,6 @@ enum Schema {
                     added_at REAL NOT NULL,
                     PRIMARY KEY (list_id, contact_id)
                 ) WITHOUT ROWID;
-                CREATE INDEX list_members_by_contact ON list_members(contact_id);
 
                 CREATE TABLE suppressions (
                     address TEXT PRIMARY KEY,                 -- normalised, as contacts.address

@@ -67,7 +67,7 @@ extension Store {
             let campaignID = db.lastInsertedRowID
             try db.execute(sql: """
                 INSERT INTO messages (campaign_id, contact_id, recipient, message_id, return_path, state, reason, updated_at)
-                SELECT ?, c.id, c.smtp_address, printf('%s.%d@%s', ?, c.id, ?), ?,
+                SELECT ?, c.id, coalesce(c.smtp_address, c.address), printf('%s.%d@%s', ?, c.id, ?), ?,
                        CASE WHEN s.address IS NULL THEN 'queued' ELSE 'skipped' END,
                        CASE WHEN s.address IS NULL THEN NULL ELSE 'suppressed: ' || s.reason END, ?
                 FROM list_members m JOIN contacts c ON c.id = m.contact_id

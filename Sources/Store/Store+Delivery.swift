@@ -53,7 +53,7 @@ extension Store {
     public func claim(campaignID: Int64, limit: Int, now: Double) throws -> [ClaimedMessage] {
         try write { db in
             let select = """
-                SELECT m.id, m.recipient, c.display_address, m.message_id, m.return_path, m.attempts, m.first_attempt_at, c.fields,
+                SELECT m.id, m.recipient, coalesce(c.display_address, m.recipient) AS display_address, m.message_id, m.return_path, m.attempts, m.first_attempt_at, c.fields,
                        s.reason AS suppressed_reason
                 FROM messages m JOIN contacts c ON c.id = m.contact_id LEFT JOIN suppressions s ON s.address = c.address
                 """
@@ -64,7 +64,6 @@ extension Store {
                 rows += try Row.fetchAll(db.cachedStatement(sql: "\(select) WHERE m.campaign_id = ? AND m.state = 'queued' LIMIT ?"),
                                          arguments: [campaignID, limit - rows.count])
             }
-            let decoder = JSONDecoder()
             var claimed: [ClaimedMessage] = []
             claimed.reserveCapacity(rows.count)
             let claim = try db.cachedStatement(sql: "UPDATE messages SET state = 'claimed', updated_at = ? WHERE id = ?")
@@ -79,7 +78,7 @@ extension Store {
                     continue
                 }
                 try claim.execute(arguments: [now, id])
-                let fields = (try? decoder.decode([String: String].self, from: Data((row["fields"] as String).utf8))) ?? [:]
+                let fields = FieldsJSON.decode(row["fields"]) ?? [:]
                 claimed.append(ClaimedMessage(id: id, recipient: row["recipient"], displayAddress: row["display_address"],
                                               messageID: row["message_id"], returnPath: row["return_path"], attempts: row["attempts"],
                                               firstAttemptAt: row["first_attempt_at"], fields: fields))

@@ -7,16 +7,32 @@ public struct ContactRow: Sendable {
     public var displayAddress: String
     public var smtpAddress: String
     public var needsSMTPUTF8: Bool
-    public var fields: [String: String]
+    /// The file's columns and this row's values, in the same order.
+    public var columns: [String]
+    public var values: [String]
+    /// The fields as stored, made once by whoever builds the row (the import's reading thread).
+    public var fieldsJSON: String
     public var line: Int
 
-    public init(address: String, displayAddress: String, smtpAddress: String, needsSMTPUTF8: Bool, fields: [String: String], line: Int) {
+    public init(address: String, displayAddress: String, smtpAddress: String, needsSMTPUTF8: Bool, columns: [String],
+                values: [String], line: Int) {
         self.address = address
         self.displayAddress = displayAddress
         self.smtpAddress = smtpAddress
         self.needsSMTPUTF8 = needsSMTPUTF8
-        self.fields = fields
+        self.columns = columns
+        self.values = values
+        self.fieldsJSON = FieldsJSON.encode(keys: columns, values: values)
         self.line = line
+    }
+
+    /// What is stored: nil where a form equals the one before it (most rows), to keep rows small.
+    var storedSMTPAddress: String? { smtpAddress == address ? nil : smtpAddress }
+    var storedDisplayAddress: String? { displayAddress == smtpAddress ? nil : displayAddress }
+
+    /// The merge fields by column.
+    public var fields: [String: String] {
+        Dictionary(zip(columns, values), uniquingKeysWith: { first, _ in first })
     }
 }
 
@@ -44,67 +60,82 @@ public final class ListImport {
     let listID: Int64
     let importID: Int64
     let now: Double
-    private let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return encoder
-    }()
-    private let decoder = JSONDecoder()
+    let columns: [String]
+    private let find: Statement
+    private let insertContact: FastStatement
+    private let updateContact: Statement
+    private let insertMember: FastStatement
+    private let touchMember: Statement
 
-    init(db: Database, listID: Int64, importID: Int64, now: Double) {
+    init(db: Database, listID: Int64, importID: Int64, columns: [String], now: Double) throws {
         self.db = db
         self.listID = listID
         self.importID = importID
+        self.columns = columns
         self.now = now
-    }
-
-    /// Adds or merges one row; also says whether the address is suppressed.
-    public func add(_ row: ContactRow) throws -> (change: ContactChange, suppressed: Bool) {
-        let existing = try Row.fetchOne(db.cachedStatement(sql: """
+        find = try db.makeStatement(sql: """
             SELECT c.id, c.fields, m.import_id AS member_import
             FROM contacts c LEFT JOIN list_members m ON m.contact_id = c.id AND m.list_id = ?
             WHERE c.address = ?
-            """), arguments: [listID, row.address])
-        let suppressed = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM suppressions WHERE address = ?)"),
-                                           arguments: [row.address]) ?? false
-        guard let existing else {
-            try db.cachedStatement(sql: """
-                INSERT INTO contacts (address, display_address, smtp_address, needs_smtputf8, fields, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [row.address, row.displayAddress, row.smtpAddress, row.needsSMTPUTF8, try encode(row.fields), now, now])
-            try addMember(db.lastInsertedRowID, line: row.line)
-            return (.imported, suppressed)
+            """)
+        insertContact = try FastStatement(db, sql: """
+            INSERT INTO contacts (address, smtp_address, display_address, needs_smtputf8, fields, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(address) DO NOTHING
+            """)
+        updateContact = try db.makeStatement(sql: """
+            UPDATE contacts SET fields = ?, smtp_address = ?, display_address = ?, needs_smtputf8 = ?, updated_at = ? WHERE id = ?
+            """)
+        insertMember = try FastStatement(db, sql: "INSERT INTO list_members (list_id, contact_id, line, import_id, added_at) VALUES (?, ?, ?, ?, ?)")
+        touchMember = try db.makeStatement(sql: "UPDATE list_members SET import_id = ?, line = ? WHERE list_id = ? AND contact_id = ?")
+    }
+
+    /// Adds or merges one row.
+    public func add(_ row: ContactRow) throws -> ContactChange {
+        // A new address is the common case: insert first, look up only when it is known.
+        try insertContact.execute(.text(row.address), row.storedSMTPAddress.map(FastStatement.Value.text) ?? .null,
+                                  row.storedDisplayAddress.map(FastStatement.Value.text) ?? .null,
+                                  .integer(row.needsSMTPUTF8 ? 1 : 0), .text(row.fieldsJSON), .real(now), .real(now))
+        if db.changesCount == 1 {
+            try insertMember.execute(.integer(listID), .integer(db.lastInsertedRowID), .integer(Int64(row.line)), .integer(importID), .real(now))
+            return .imported
+        }
+        guard let existing = try Row.fetchOne(find, arguments: [listID, row.address]) else {
+            throw StoreError(kind: .unavailable, "contact \(row.address) vanished during the import")
         }
         let contactID: Int64 = existing["id"]
         let memberImport: Int64? = existing["member_import"]
         if memberImport == importID {
-            return (.duplicate, suppressed)     // repeated within this file: the first row wins
+            return .duplicate     // repeated within this file: the first row wins
         }
-        let stored = (try? decoder.decode([String: String].self, from: Data((existing["fields"] as String).utf8))) ?? [:]
+        let stored = FieldsJSON.decode(existing["fields"]) ?? [:]
         let merged = stored.merging(row.fields) { _, new in new }
         let changed = merged != stored
         if changed {
-            try db.cachedStatement(sql: """
-                UPDATE contacts SET fields = ?, display_address = ?, smtp_address = ?, needs_smtputf8 = ?, updated_at = ? WHERE id = ?
-                """).execute(arguments: [try encode(merged), row.displayAddress, row.smtpAddress, row.needsSMTPUTF8, now, contactID])
+            try updateContact.execute(arguments: [FieldsJSON.encode(merged, order: columns), row.storedSMTPAddress, row.storedDisplayAddress,
+                                                  row.needsSMTPUTF8, now, contactID])
         }
         if memberImport == nil {
-            try addMember(contactID, line: row.line)
-            return (.imported, suppressed)
+            try insertMember.execute(.integer(listID), .integer(contactID), .integer(Int64(row.line)), .integer(importID), .real(now))
+            return .imported
         }
-        try db.cachedStatement(sql: "UPDATE list_members SET import_id = ?, line = ? WHERE list_id = ? AND contact_id = ?")
-            .execute(arguments: [importID, row.line, listID, contactID])
-        return (changed ? .updated : .duplicate, suppressed)
+        try touchMember.execute(arguments: [importID, row.line, listID, contactID])
+        return changed ? .updated : .duplicate
     }
 
-    private func addMember(_ contactID: Int64, line: Int) throws {
-        try db.cachedStatement(sql: "INSERT INTO list_members (list_id, contact_id, line, import_id, added_at) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [listID, contactID, line, importID, now])
+    /// How many of the rows this import kept are on the suppression list: one query at the end, not one a row.
+    func suppressedCount() throws -> Int {
+        try Int.fetchOne(db, sql: """
+            SELECT count(*) FROM list_members m JOIN contacts c ON c.id = m.contact_id JOIN suppressions s ON s.address = c.address
+            WHERE m.list_id = ? AND m.import_id = ?
+            """, arguments: [listID, importID]) ?? 0
     }
+}
 
-    private func encode(_ fields: [String: String]) throws -> String {
-        String(decoding: try encoder.encode(fields), as: UTF8.self)
-    }
+/// What an import into a list did, as the store counts it.
+public struct ListImportResult<T> {
+    public var value: T
+    /// Rows of this import whose address is suppressed (imported, never sent to).
+    public var suppressed: Int
 }
 
 extension Store {
@@ -113,24 +144,29 @@ extension Store {
     public func importContacts<T>(
         list name: String, columns: [String], emailColumn: String, now: Double,
         _ body: (ListImport) throws -> T
-    ) throws -> T {
+    ) throws -> ListImportResult<T> {
         try write { db in
+            // Room for the B-tree pages a large import touches, so that fewer spill mid-transaction.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+            defer { try? db.execute(sql: "PRAGMA cache_size = -2000") }
             let columnsJSON = String(decoding: try JSONEncoder().encode(columns), as: UTF8.self)
             try db.execute(sql: """
                 INSERT INTO lists (name, columns, email_column, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(name) DO UPDATE SET updated_at = excluded.updated_at
                 """, arguments: [name, columnsJSON, emailColumn, now, now])
-            guard let list = try Row.fetchOne(db, sql: "SELECT id, columns, last_import_id FROM lists WHERE name = ?", arguments: [name]) else {
+            guard let listRow = try Row.fetchOne(db, sql: "SELECT id, columns, last_import_id FROM lists WHERE name = ?", arguments: [name]) else {
                 throw StoreError(kind: .unavailable, "list '\(name)' vanished during the import")
             }
-            let listID: Int64 = list["id"]
-            let importID: Int64 = list["last_import_id"] + 1
+            let listID: Int64 = listRow["id"]
+            let importID: Int64 = listRow["last_import_id"] + 1
             // A list's columns are the union of every file imported into it, in first-seen order.
-            var known = (try? JSONDecoder().decode([String].self, from: Data((list["columns"] as String).utf8))) ?? []
+            var known = (try? JSONDecoder().decode([String].self, from: Data((listRow["columns"] as String).utf8))) ?? []
             for column in columns where !known.contains(column) { known.append(column) }
             try db.execute(sql: "UPDATE lists SET columns = ?, email_column = ?, last_import_id = ? WHERE id = ?",
                            arguments: [String(decoding: try JSONEncoder().encode(known), as: UTF8.self), emailColumn, importID, listID])
-            return try body(ListImport(db: db, listID: listID, importID: importID, now: now))
+            let list = try ListImport(db: db, listID: listID, importID: importID, columns: known, now: now)
+            let value = try body(list)
+            return ListImportResult(value: value, suppressed: try list.suppressedCount())
         }
     }
 
@@ -169,14 +205,14 @@ extension Store {
     /// Calls `body` with each member of the list in file order, up to `limit`.
     public func forEachMember(of list: String, limit: Int? = nil, _ body: (ListMember) throws -> Void) throws {
         try read { db in
-            let decoder = JSONDecoder()
             let cursor = try Row.fetchCursor(db, sql: """
-                SELECT m.line, c.smtp_address, c.display_address, c.fields
+                SELECT m.line, coalesce(c.smtp_address, c.address) AS smtp_address,
+                       coalesce(c.display_address, c.smtp_address, c.address) AS display_address, c.fields
                 FROM list_members m JOIN lists l ON l.id = m.list_id JOIN contacts c ON c.id = m.contact_id
                 WHERE l.name = ? ORDER BY m.line, c.id LIMIT ?
                 """, arguments: [list, limit ?? -1])
             while let row = try cursor.next() {
-                let fields = (try? decoder.decode([String: String].self, from: Data((row["fields"] as String).utf8))) ?? [:]
+                let fields = FieldsJSON.decode(row["fields"]) ?? [:]
                 try body(ListMember(line: row["line"] ?? 0, smtpAddress: row["smtp_address"], displayAddress: row["display_address"], fields: fields))
             }
         }
