@@ -62,7 +62,8 @@ let package = Package(
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
         .testTarget(name: "MessagesTests", dependencies: ["Messages", "TestSupport"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
-        .testTarget(name: "BroadsideTests", dependencies: ["Broadside", "Store", "Transport", "TestSupport"]),
+        .testTarget(name: "BroadsideTests", dependencies: ["Broadside", "Store", "Transport", "TestSupport"],
+                    exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

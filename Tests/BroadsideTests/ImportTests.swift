@@ -108,3 +108,23 @@ struct CheckTests {
         #expect(byLine[4]?.contains { ($0["problem"] as? String)?.contains("outside the template's folder") == true } == true)
     }
 }
+
+@Suite("Suppression list")
+struct SuppressionTests {
+    @Test func addImportListAndRemoveWithReasonAndSource() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        #expect(try Command.broadside(["suppress", "add", "Ada@Example.com", "--reason", "asked by phone", "--db", db]).status == 0)
+        let csv = try dir.write("s.csv", "email,reason\nbob@example.com,complained\ncarol@example.com,\nnot-an-address,x\n")
+        let imported = try Command.broadside(["suppress", "import", csv, "--db", db])
+        #expect(imported.status == 1, "the invalid row makes exit 1")
+        #expect(imported.stderr.contains("line 4"))
+        let list = try Command.broadside(["suppress", "list", "--json", "--db", db])
+        let entries = try #require((try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Any])?["suppressions"] as? [[String: Any]])
+        #expect(entries.map { $0["address"] as? String } == ["ada@example.com", "bob@example.com", "carol@example.com"])
+        #expect(entries.map { $0["reason"] as? String } == ["asked by phone", "complained", "imported"])
+        #expect(entries.map { $0["source"] as? String } == ["manual", "import", "import"])
+        #expect(try Command.broadside(["suppress", "remove", "BOB@example.com", "--db", db]).status == 0)
+        #expect(try sqlite(db, "SELECT address FROM suppressions ORDER BY address") == ["ada@example.com", "carol@example.com"])
+    }
+}
