@@ -12,7 +12,7 @@ The recipient's local part chooses the behaviour, so one campaign can script man
   defer-*         451 4.3.0 at RCPT, always
   flaky-*         451 4.3.0 at RCPT the first time, accepted afterwards
   throttle-*      421 4.7.0 at RCPT, and the connection is closed
-  dropdata-*      the connection is dropped during DATA, before the final "."
+  dropdata-*      the connection is dropped at the DATA command: the final "." is never sent
   dropreply-*     the message is received whole, then the connection is dropped without a reply
   slow-*          the reply to DATA comes after --slow seconds
 Anything else is accepted: 250 2.0.0 Ok: queued as <id>.
@@ -76,11 +76,6 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         local = self.local(envelope.rcpt_tos[0]) if envelope.rcpt_tos else ""
-        if local.startswith("dropdata-"):
-            # aiosmtpd has read the whole message by now; a real loss before the "." looks
-            # the same to the client: no reply to DATA's end ever comes. Record nothing.
-            server.transport.abort()
-            return "451 never sent"
         if local.startswith("full-"):
             return "552 5.2.2 <%s>: Mailbox full, over quota" % envelope.rcpt_tos[0]
         queue_id = "%X%06d" % (int(time.time()) & 0xFFFF, next(self.ids))
@@ -98,6 +93,15 @@ class Handler:
         if local.startswith("slow-"):
             await asyncio.sleep(self.slow)
         return reply
+
+
+class ScriptedSMTP(SMTP):
+    async def smtp_DATA(self, arg):
+        recipients = self.envelope.rcpt_tos if self.envelope else []
+        if recipients and Handler.local(recipients[0]).startswith("dropdata-"):
+            self.transport.abort()
+            return
+        return await super().smtp_DATA(arg)
 
 
 def exit_with_parent():
@@ -141,7 +145,7 @@ def main():
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    server = loop.run_until_complete(loop.create_server(lambda: SMTP(handler, loop=loop, **options), "127.0.0.1", 0))
+    server = loop.run_until_complete(loop.create_server(lambda: ScriptedSMTP(handler, loop=loop, **options), "127.0.0.1", 0))
     print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
     try:
         loop.run_forever()

@@ -15,8 +15,14 @@ public struct SendOptions: Sendable {
     public var retry = RetryPolicy()
     /// Messages claimed from the database at a time.
     public var batchSize = 256
-    /// After this many attempts in a row that reach no server, the campaign pauses.
-    public var connectionFailuresBeforePause = 10
+    /// After the server has been unreachable for this long (seconds), the campaign pauses.
+    public var serverLostTimeout: Double = 300
+    /// The first wait before reconnecting to a lost server; it doubles up to a minute.
+    public var reconnectDelay: Double = 1
+    /// After this many refusals of the sender in a row (policy, reputation, authentication), the campaign pauses.
+    public var senderSideFailuresBeforePause = 5
+    /// How long a 421 or a rate-limit reply holds the whole profile back; doubles while they repeat (up to 15 minutes).
+    public var throttleCooldown: Double = 30
 
     public init() {}
 }
@@ -29,6 +35,8 @@ public enum StopReason: Sendable, Equatable {
     case limitReached
     /// Ctrl-C or SIGTERM: paused cleanly.
     case interrupted
+    /// `broadside pause` from another terminal: paused cleanly.
+    case pausedByCommand
     /// `broadside pause`, or the engine paused it (server lost), with why.
     case paused(String)
 }
@@ -58,8 +66,14 @@ public final class CampaignSender: @unchecked Sendable {
         /// `--limit` claimed its last message: production ends, messages in flight still go.
         var limitReached = false
         var sentThisRun = 0
+        /// Claimed messages whose outcome is not known yet.
+        var inFlight = 0
+        var serverLostSince: Double?
         var connectionFailuresInARow = 0
-        var lastConnectionFailure = ""
+        var senderSideInARow = 0
+        var throttlesInARow = 0
+        /// No message leaves before this time (a 421 or a throttling reply cooled the profile down).
+        var coolUntil = 0.0
         var progress: SendProgress
         var limiter: GCRA?
     }
@@ -150,6 +164,8 @@ public final class CampaignSender: @unchecked Sendable {
         switch reason {
         case .interrupted:
             try store.setStatus(.paused, reason: "interrupted", of: campaign.id, now: now)
+        case .pausedByCommand:
+            break   // `broadside pause` set the status already
         case .paused(let why):
             try store.setStatus(.paused, reason: why, of: campaign.id, now: now)
         case .finished, .limitReached:
@@ -168,7 +184,7 @@ public final class CampaignSender: @unchecked Sendable {
             if now - lastStatusCheck >= 0.5 {
                 lastStatusCheck = now
                 if let status = try? store.status(of: campaign.id), status == .paused {
-                    stop(.paused("paused by 'broadside pause'"))
+                    stop(.pausedByCommand)
                     return
                 }
             }
@@ -190,11 +206,25 @@ public final class CampaignSender: @unchecked Sendable {
                 return
             }
             if claimed.isEmpty {
-                guard options.follow, let next = try? store.nextDeferral(campaignID: campaign.id) else { return }
+                // Messages still in flight may come back deferred: wait for their outcomes.
+                if state.withLock({ $0.inFlight }) > 0 {
+                    waitUntil(clock.now() + 0.02)
+                    continue
+                }
+                guard options.follow else { return }
+                ledger.waitForCommits()
+                guard let next = try? store.nextDeferral(campaignID: campaign.id) else {
+                    // Nothing deferred: one more claim sees whatever the last commits queued.
+                    if (try? store.counts(of: campaign.id)[.queued]) ?? 0 > 0 { continue }
+                    return
+                }
                 waitUntil(next)
                 continue
             }
-            state.withLock { $0.sentThisRun += claimed.count }
+            state.withLock {
+                $0.sentThisRun += claimed.count
+                $0.inFlight += claimed.count
+            }
             var jobs: [Job] = []
             jobs.reserveCapacity(claimed.count)
             let date = Int64(now)
@@ -205,12 +235,15 @@ public final class CampaignSender: @unchecked Sendable {
                     jobs.append(Job(message: outgoing, attempts: message.attempts, firstAttemptAt: message.firstAttemptAt))
                 } catch {
                     ledger.append(.notSent(message: message.id, reason: "not sent: \(error)", at: now))
-                    state.withLock { $0.progress.failed += 1 }
+                    state.withLock {
+                        $0.progress.failed += 1
+                        $0.inFlight -= 1
+                    }
                 }
             }
             if !feed.put(jobs) {
                 // The run stopped while these waited: they go back to the queue.
-                for job in jobs { ledger.append(.released(message: job.message.id)) }
+                for job in jobs { release(job.message.id, ledger: ledger) }
                 return
             }
         }
@@ -222,40 +255,54 @@ public final class CampaignSender: @unchecked Sendable {
         defer { session?.close() }
         while let job = feed.take() {
             if stopping || ledger.hasFailed {
-                ledger.append(.released(message: job.message.id))
+                release(job.message.id, ledger: ledger)
                 continue
             }
             if session == nil {
                 do {
                     session = try transport.makeSession(number: connection)
                 } catch {
-                    ledger.append(.released(message: job.message.id))
+                    release(job.message.id, ledger: ledger)
                     stop(.paused("cannot open a connection: \(error)"))
                     continue
                 }
             }
             guard let current = session else { continue }
+            waitForCooldown()
             waitForRate()
             if stopping {
-                ledger.append(.released(message: job.message.id))
+                release(job.message.id, ledger: ledger)
                 continue
             }
             let outcome = current.deliver(job.message) {
                 ledger.commit(.awaitingReply(message: job.message.id, connection: connection))
             }
-            if ledger.hasFailed { continue }
+            if ledger.hasFailed {
+                state.withLock { $0.inFlight -= 1 }
+                continue
+            }
             let now = clock.now()
             let decision = AttemptDecision(outcome: outcome, attempts: job.attempts + 1, firstAttemptAt: job.firstAttemptAt ?? now,
                                            now: now, policy: options.retry, random: random())
             ledger.append(.outcome(message: job.message.id, state: decision.state, outcome: outcome, reason: decision.reason,
                                    nextAttemptAt: decision.nextAttemptAt, connection: connection, at: now))
-            note(outcome, decision: decision)
+            if let reconnectIn = note(outcome, decision: decision, now: now) { waitUntil(clock.now() + reconnectIn) }
         }
     }
 
-    /// Counts the outcome; too many attempts in a row that reach no server pause the campaign.
-    private func note(_ outcome: DeliveryOutcome, decision: AttemptDecision) {
+    /// A claimed message goes back to the queue unsent.
+    private func release(_ message: Int64, ledger: DeliveryLedger) {
+        ledger.append(.released(message: message))
+        state.withLock { $0.inFlight -= 1 }
+    }
+
+    /// Counts the outcome and reacts to what it says about the server: a lost server
+    /// means waiting before reconnecting (returned, in seconds) and, after a while, a pause;
+    /// refusals of the sender in a row pause; throttling cools the whole profile down.
+    private func note(_ outcome: DeliveryOutcome, decision: AttemptDecision, now: Double) -> Double? {
+        var reconnectIn: Double?
         let pauseReason: String? = state.withLock { state in
+            state.inFlight -= 1
             switch decision.state {
             case .accepted: state.progress.accepted += 1
             case .deferred: state.progress.deferred += 1
@@ -264,18 +311,45 @@ public final class CampaignSender: @unchecked Sendable {
             default: break
             }
             if case .deferred(nil, let detail) = outcome {
+                let since = state.serverLostSince ?? now
+                state.serverLostSince = since
                 state.connectionFailuresInARow += 1
-                state.lastConnectionFailure = detail
-            } else {
-                state.connectionFailuresInARow = 0
+                reconnectIn = min(60, options.reconnectDelay * pow(2, Double(min(state.connectionFailuresInARow - 1, 6))))
+                if now - since >= options.serverLostTimeout {
+                    return "the server has been unreachable for \(Int(now - since)) s: \(detail)"
+                }
+                return nil
             }
-            guard state.connectionFailuresInARow >= options.connectionFailuresBeforePause else { return nil }
-            return "the server was lost: \(state.lastConnectionFailure)"
+            state.serverLostSince = nil
+            state.connectionFailuresInARow = 0
+            if decision.isThrottling {
+                state.throttlesInARow += 1
+                let cooldown = min(900, options.throttleCooldown * pow(2, Double(min(state.throttlesInARow - 1, 10))))
+                state.coolUntil = max(state.coolUntil, now + cooldown)
+            } else if decision.state == .accepted {
+                state.throttlesInARow = 0
+            }
+            if decision.isSenderSide {
+                state.senderSideInARow += 1
+                if state.senderSideInARow >= options.senderSideFailuresBeforePause {
+                    return "the server refused the sender \(state.senderSideInARow) times in a row, last: \(outcome.reply?.text ?? outcome.detail)"
+                }
+            } else if decision.state == .accepted || decision.state == .failed {
+                state.senderSideInARow = 0
+            }
+            return nil
         }
         if let pauseReason {
             logger.error("\(pauseReason); pausing the campaign")
             stop(.paused(pauseReason))
         }
+        return reconnectIn
+    }
+
+    /// Waits while a throttling reply holds the profile back.
+    private func waitForCooldown() {
+        let until = state.withLock { $0.coolUntil }
+        if until > clock.now() { waitUntil(until) }
     }
 
     private func waitForRate() {

@@ -1,7 +1,9 @@
+import Delivery
 import Foundation
 
 /// What a campaign was started with, kept in its row so that `resume` sends the same
-/// way. Never a secret: the password stays in the environment variable it names.
+/// way. Never a secret: a password or token stays in the environment variable or the
+/// command it names.
 public struct CampaignSettings: Sendable, Codable, Equatable {
     /// `smtp://host:port` or `smtps://…`; nil with an outbox.
     public var smtp: String?
@@ -10,22 +12,28 @@ public struct CampaignSettings: Sendable, Codable, Equatable {
     public var user: String?
     /// The environment variable holding the password.
     public var passwordEnv: String?
+    /// A command that prints the password (a keychain, a secrets manager).
+    public var passwordCommand: String?
+    /// The environment variable holding an OAuth 2 bearer token (XOAUTH2).
+    public var oauth2TokenEnv: String?
+    /// A command that prints an OAuth 2 bearer token.
+    public var oauth2TokenCommand: String?
     public var caFile: String?
     public var insecure: Bool?
-    public var connections: Int
+    public var ehlo: String?
+    public var connections: Int = 4
+    public var messagesPerConnection: Int?
     public var rate: String?
+    /// Seconds: first retry delay, the longest delay, when to give up.
+    public var retryDelay: Double?
+    public var retryMaxDelay: Double?
+    public var giveUpAfter: Double?
+    public var replyTimeout: Double?
+    public var throttleCooldown: Double?
+    public var serverLostTimeout: Double?
+    public var senderSideFailuresBeforePause: Int?
 
-    public init(smtp: String? = nil, outbox: String? = nil, user: String? = nil, passwordEnv: String? = nil,
-                caFile: String? = nil, insecure: Bool? = nil, connections: Int = 4, rate: String? = nil) {
-        self.smtp = smtp
-        self.outbox = outbox
-        self.user = user
-        self.passwordEnv = passwordEnv
-        self.caFile = caFile
-        self.insecure = insecure
-        self.connections = connections
-        self.rate = rate
-    }
+    public init() {}
 
     public var json: String {
         let encoder = JSONEncoder()
@@ -35,5 +43,31 @@ public struct CampaignSettings: Sendable, Codable, Equatable {
 
     public init(json: String) throws {
         self = try JSONDecoder().decode(CampaignSettings.self, from: Data(json.utf8))
+    }
+
+    /// How the engine runs with these settings.
+    public var sendOptions: SendOptions {
+        var options = SendOptions()
+        options.connections = connections
+        options.rate = rate.flatMap(RateLimit.init(parsing:))
+        let defaults = RetryPolicy()
+        options.retry = RetryPolicy(firstDelay: retryDelay ?? defaults.firstDelay, maximumDelay: retryMaxDelay ?? defaults.maximumDelay,
+                                    giveUpAfter: giveUpAfter ?? defaults.giveUpAfter)
+        if let throttleCooldown { options.throttleCooldown = throttleCooldown }
+        if let serverLostTimeout { options.serverLostTimeout = serverLostTimeout }
+        if let senderSideFailuresBeforePause { options.senderSideFailuresBeforePause = senderSideFailuresBeforePause }
+        return options
+    }
+}
+
+/// `30s`, `5m`, `2h`, `3d` or plain seconds.
+public enum DurationText {
+    public static func seconds(_ text: String) -> Double? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("min", 60), ("h", 3600), ("d", 86_400)]
+        for (suffix, scale) in units.sorted(by: { $0.0.count > $1.0.count }) where trimmed.hasSuffix(suffix) {
+            return Double(trimmed.dropLast(suffix.count)).map { $0 * scale }.flatMap { $0 >= 0 ? $0 : nil }
+        }
+        return Double(trimmed).flatMap { $0 >= 0 ? $0 : nil }
     }
 }

@@ -53,6 +53,14 @@ final class DeliveryLedger: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Waits until everything handed in so far is committed (or the store failed).
+    func waitForCommits() {
+        condition.lock()
+        defer { condition.unlock() }
+        let target = handedIn
+        while committed < target && failure == nil { condition.wait() }
+    }
+
     /// Writes what is left and stops; returns the store's error, if one occurred.
     func close() -> (any Error)? {
         condition.lock()

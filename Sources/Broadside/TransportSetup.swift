@@ -2,8 +2,9 @@ import Delivery
 import Foundation
 import Transport
 
-/// Builds the transport a campaign's settings ask for. The password is read from the
-/// environment variable the settings name, at the moment it is needed, and kept in memory only.
+/// Builds the transport a campaign's settings ask for. A secret is read from the
+/// environment variable or the command the settings name, when it is needed, and
+/// kept in memory only.
 public enum TransportSetup {
     public static func make(_ settings: CampaignSettings, environment: [String: String]) throws -> any MessageTransport {
         if let outbox = settings.outbox {
@@ -19,16 +20,48 @@ public enum TransportSetup {
             throw BroadsideError.input(error.message)
         }
         if let user = settings.user {
-            guard let variable = settings.passwordEnv else {
-                throw BroadsideError.input("--user \(user) needs --password-env VARIABLE naming the environment variable that holds the password")
+            if let token = try secret(variable: settings.oauth2TokenEnv, command: settings.oauth2TokenCommand, what: "OAuth 2 token", environment: environment) {
+                server.credentials = .oauth2(user: user, bearerToken: token)
+            } else if let password = try secret(variable: settings.passwordEnv, command: settings.passwordCommand, what: "password", environment: environment) {
+                server.credentials = .password(user: user, password: password)
+            } else {
+                throw BroadsideError.input("--user \(user) needs --password-env VARIABLE or --password-command COMMAND (or an OAuth 2 token: --oauth2-token-env)")
             }
-            guard let password = environment[variable], !password.isEmpty else {
-                throw BroadsideError.input("the environment variable \(variable) is not set; export it with the password (it is never stored)")
-            }
-            server.credentials = .password(user: user, password: password)
         }
         server.caFile = settings.caFile
         server.insecureSkipVerify = settings.insecure ?? false
+        server.ehloName = settings.ehlo
+        if let replyTimeout = settings.replyTimeout { server.replyTimeout = replyTimeout }
+        if let messages = settings.messagesPerConnection { server.messagesPerConnection = max(1, messages) }
         return SMTPTransport(server: server)
+    }
+
+    /// The secret from the environment variable, else from the command's output; nil if neither is named.
+    static func secret(variable: String?, command: String?, what: String, environment: [String: String]) throws -> String? {
+        if let variable {
+            guard let value = environment[variable], !value.isEmpty else {
+                throw BroadsideError.input("the environment variable \(variable) is not set; export it with the \(what) (it is never stored)")
+            }
+            return value
+        }
+        guard let command else { return nil }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        let output = Pipe()
+        process.standardOutput = output
+        do {
+            try process.run()
+        } catch {
+            throw BroadsideError.environment("cannot run the \(what) command: \(error.localizedDescription)")
+        }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw BroadsideError.environment("the \(what) command exited with \(process.terminationStatus)")
+        }
+        let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+        guard !value.isEmpty else { throw BroadsideError.environment("the \(what) command printed nothing") }
+        return value
     }
 }

@@ -40,9 +40,20 @@ struct DeliveryOptions: ParsableArguments {
     @Option(help: "The SMTP server: smtp://host:port (STARTTLS when offered) or smtps://host:port.") var smtp: String?
     @Option(help: "The user to sign in as.") var user: String?
     @Option(name: .customLong("password-env"), help: "The environment variable holding the password (never stored).") var passwordEnv: String?
+    @Option(name: .customLong("password-command"), help: "A command that prints the password.") var passwordCommand: String?
+    @Option(name: .customLong("oauth2-token-env"), help: "The environment variable holding an OAuth 2 bearer token (XOAUTH2).") var oauth2TokenEnv: String?
+    @Option(name: .customLong("oauth2-token-command"), help: "A command that prints an OAuth 2 bearer token.") var oauth2TokenCommand: String?
+    @Option(help: "The name to give in EHLO.") var ehlo: String?
     @Option(name: .customLong("ca-file"), help: "A CA bundle to verify the server's certificate with.") var caFile: String?
     @Flag(name: .customLong("insecure-skip-verify"), help: "Do not verify the server's TLS certificate (never for a real relay).") var insecure = false
     @Option(help: "Concurrent SMTP connections.") var connections: Int?
+    @Option(name: .customLong("messages-per-connection"), help: "Open a new connection after this many messages (default 100).") var messagesPerConnection: Int?
+    @Option(name: .customLong("retry-delay"), help: "The first wait before retrying a deferred message (default 5m).") var retryDelay: String?
+    @Option(name: .customLong("retry-max-delay"), help: "The longest wait between retries (default 2h).") var retryMaxDelay: String?
+    @Option(name: .customLong("give-up-after"), help: "Fail a message still deferred this long after its first attempt (default 3d).") var giveUpAfter: String?
+    @Option(name: .customLong("reply-timeout"), help: "How long to wait for a server reply (default 2m).") var replyTimeout: String?
+    @Option(name: .customLong("throttle-cooldown"), help: "How long a 421 or rate-limit reply holds sending back (default 30s, doubling).") var throttleCooldown: String?
+    @Option(name: .customLong("server-lost-timeout"), help: "Pause the campaign when the server stays unreachable this long (default 5m).") var serverLostTimeout: String?
     @Option(help: "The sending rate: 10/s, 600/min, 2000/day.") var rate: String?
     @Option(help: "Send at most N messages in this run.") var limit: Int?
     @Flag(help: "Keep running until no message is queued or deferred.") var follow = false
@@ -53,12 +64,27 @@ struct DeliveryOptions: ParsableArguments {
     func validate() throws {
         if let connections, !(1...64).contains(connections) { throw ValidationError("--connections must be between 1 and 64") }
         if let rate, RateLimit(parsing: rate) == nil { throw ValidationError("--rate must look like 10/s, 600/min or 2000/day, not '\(rate)'") }
+        for (name, value) in [("--retry-delay", retryDelay), ("--retry-max-delay", retryMaxDelay), ("--give-up-after", giveUpAfter),
+                              ("--reply-timeout", replyTimeout), ("--throttle-cooldown", throttleCooldown), ("--server-lost-timeout", serverLostTimeout)] {
+            if let value, DurationText.seconds(value) == nil { throw ValidationError("\(name) must be a duration such as 30s, 5m, 2h or 3d, not '\(value)'") }
+        }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
     }
 
     /// The campaign's settings with these options applied.
     func applied(to stored: CampaignSettings?, campaign: String) -> CampaignSettings {
         var settings = stored ?? CampaignSettings()
+        if let passwordCommand { settings.passwordCommand = passwordCommand }
+        if let oauth2TokenEnv { settings.oauth2TokenEnv = oauth2TokenEnv }
+        if let oauth2TokenCommand { settings.oauth2TokenCommand = oauth2TokenCommand }
+        if let ehlo { settings.ehlo = ehlo }
+        if let messagesPerConnection { settings.messagesPerConnection = messagesPerConnection }
+        if let value = retryDelay.flatMap(DurationText.seconds) { settings.retryDelay = value }
+        if let value = retryMaxDelay.flatMap(DurationText.seconds) { settings.retryMaxDelay = value }
+        if let value = giveUpAfter.flatMap(DurationText.seconds) { settings.giveUpAfter = value }
+        if let value = replyTimeout.flatMap(DurationText.seconds) { settings.replyTimeout = value }
+        if let value = throttleCooldown.flatMap(DurationText.seconds) { settings.throttleCooldown = value }
+        if let value = serverLostTimeout.flatMap(DurationText.seconds) { settings.serverLostTimeout = value }
         if dryRun {
             settings.outbox = outbox ?? "outbox/\(campaign)"
             settings.smtp = nil
@@ -115,9 +141,7 @@ struct SendRun {
         if prepared.templateChanged {
             Output.note("note: \(template ?? prepared.campaign.templatePath) has changed since campaign '\(campaign)' started; the campaign keeps the snapshot it started with")
         }
-        var options = SendOptions()
-        options.connections = settings.connections
-        options.rate = settings.rate.flatMap(RateLimit.init(parsing:))
+        var options = settings.sendOptions
         options.limit = delivery.limit
         options.follow = delivery.follow
         let logger = makeLogger("broadside.send", quiet: delivery.json)
@@ -167,7 +191,7 @@ struct SendRun {
             }
         }
         switch reason {
-        case .interrupted: throw ExitCode(ExitStatus.interrupted)
+        case .interrupted, .pausedByCommand: throw ExitCode(ExitStatus.interrupted)
         case .paused(let why) where why.hasPrefix("the server") || why.hasPrefix("cannot open"): throw ExitCode(ExitStatus.badEnvironment)
         default: break
         }
@@ -179,6 +203,7 @@ struct SendRun {
         case .finished: return "nothing due is left"
         case .limitReached: return "stopped at --limit"
         case .interrupted: return "interrupted; paused cleanly"
+        case .pausedByCommand: return "paused by 'broadside pause'"
         case .paused(let why): return "paused: \(why)"
         }
     }

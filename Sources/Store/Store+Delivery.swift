@@ -91,16 +91,17 @@ extension Store {
     public func record(_ records: [DeliveryRecord], campaignID: Int64, now: Double) throws {
         guard !records.isEmpty else { return }
         try write { db in
-            let awaiting = try db.cachedStatement(sql: """
+            // Bound through SQLite's C API: these run once or twice per message sent.
+            let awaiting = try FastStatement(db, sql: """
                 UPDATE messages SET state = 'awaiting_reply', connection = ?, updated_at = ? WHERE id = ? AND state = 'claimed'
                 """)
-            let outcome = try db.cachedStatement(sql: """
+            let outcome = try FastStatement(db, sql: """
                 UPDATE messages SET state = ?, attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, ?),
                     last_attempt_at = ?, next_attempt_at = ?, smtp_code = ?, enhanced_status = ?, reply = ?, reason = ?,
                     connection = ?, updated_at = ?
                 WHERE id = ? AND state IN ('claimed', 'awaiting_reply')
                 """)
-            let event = try db.cachedStatement(sql: """
+            let event = try FastStatement(db, sql: """
                 INSERT INTO events (message_id, campaign_id, at, state, smtp_code, enhanced_status, reply, reason, connection)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
@@ -111,18 +112,23 @@ extension Store {
             for record in records {
                 switch record {
                 case .awaitingReply(let message, let connection):
-                    try awaiting.execute(arguments: [connection, now, message])
+                    try awaiting.execute(.integer(Int64(connection)), .real(now), .integer(message))
                 case .outcome(let message, let state, let result, let reason, let nextAttemptAt, let connection, let at):
                     let reply = result.reply
-                    let text = reply?.text ?? result.detail
-                    try outcome.execute(arguments: [state.rawValue, at, at, nextAttemptAt, reply?.code, reply?.enhancedStatus, text, reason,
-                                                    connection, now, message])
-                    try event.execute(arguments: [message, campaignID, at, state.rawValue, reply?.code, reply?.enhancedStatus, text, reason, connection])
+                    let code: FastStatement.Value = reply.map { .integer(Int64($0.code)) } ?? .null
+                    let status: FastStatement.Value = reply?.enhancedStatus.map { .text($0) } ?? .null
+                    let text: FastStatement.Value = .text(reply?.text ?? result.detail)
+                    let why: FastStatement.Value = reason.map { .text($0) } ?? .null
+                    try outcome.execute(.text(state.rawValue), .real(at), .real(at), nextAttemptAt.map { .real($0) } ?? .null, code, status, text, why,
+                                        .integer(Int64(connection)), .real(now), .integer(message))
+                    try event.execute(.integer(message), .integer(campaignID), .real(at), .text(state.rawValue), code, status, text, why,
+                                      .integer(Int64(connection)))
                 case .released(let message):
                     try release.execute(arguments: [now, message])
                 case .notSent(let message, let reason, let at):
                     try notSent.execute(arguments: [reason, reason, at, message])
-                    try event.execute(arguments: [message, campaignID, at, MessageState.failed.rawValue, nil, nil, reason, reason, nil])
+                    try event.execute(.integer(message), .integer(campaignID), .real(at), .text(MessageState.failed.rawValue), .null, .null,
+                                      .text(reason), .text(reason), .null)
                 }
             }
         }

@@ -169,23 +169,24 @@ final class SMTPSession: TransportSession {
             self.beforeEndOfData = beforeEndOfData
         }
 
+        /// curl knows the size (it announces it in MAIL FROM ... SIZE=) and stops asking once
+        /// it has that many bytes, then sends the final ".". So the commit runs in the call
+        /// that hands over the last bytes: after it nothing is between us and the ".".
         func read(into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {
             let remaining = data.count - offset
-            if remaining > 0 {
-                let n = min(remaining, capacity)
-                data.withUnsafeBytes { bytes in
-                    guard let base = bytes.baseAddress else { return }
-                    UnsafeMutableRawPointer(buffer).copyMemory(from: base + offset, byteCount: n)
-                }
-                offset += n
-                return n
+            if remaining <= capacity && !endOfDataSent {
+                guard beforeEndOfData() else { return Int(CURL_READFUNC_ABORT) }
+                repliesBeforeEnd = conversation.verdictCount
+                endOfDataSent = true
             }
-            if endOfDataSent { return 0 }
-            // curl sends the final "." once we return 0: commit `awaiting_reply` first.
-            guard beforeEndOfData() else { return Int(CURL_READFUNC_ABORT) }
-            repliesBeforeEnd = conversation.verdictCount
-            endOfDataSent = true
-            return 0
+            let n = min(remaining, capacity)
+            guard n > 0 else { return 0 }
+            data.withUnsafeBytes { bytes in
+                guard let base = bytes.baseAddress else { return }
+                UnsafeMutableRawPointer(buffer).copyMemory(from: base + offset, byteCount: n)
+            }
+            offset += n
+            return n
         }
     }
 }

@@ -12,12 +12,13 @@ final class ServerConversation {
     }
 
     private(set) var exchanges: [Exchange] = []
-    private var pendingLines: [String] = []
+    /// The lines of the reply being received, as bytes: text is made once per reply.
+    private var pending: [UInt8] = []
     private var lastCommand = "CONNECT"
 
     func reset() {
         exchanges.removeAll(keepingCapacity: true)
-        pendingLines.removeAll(keepingCapacity: true)
+        pending.removeAll(keepingCapacity: true)
         lastCommand = "CONNECT"
     }
 
@@ -30,17 +31,19 @@ final class ServerConversation {
 
     func received(_ bytes: UnsafeBufferPointer<UInt8>) {
         for line in bytes.split(separator: 0x0A) {
-            var text = String(decoding: line, as: UTF8.self)
-            if text.hasSuffix("\r") { text.removeLast() }
-            guard !text.isEmpty else { continue }
-            pendingLines.append(text)
+            var end = line.endIndex
+            if end > line.startIndex, line[end - 1] == 0x0D { end -= 1 }
+            guard end > line.startIndex else { continue }
+            if !pending.isEmpty { pending.append(0x0A) }
+            pending.append(contentsOf: line[line.startIndex..<end])
             // `250-…` continues a reply; `250 …` (or a bare code) ends it.
-            let bytes = Array(text.utf8.prefix(4))
-            if bytes.count < 4 || bytes[3] == UInt8(ascii: " ") {
-                if let reply = SMTPReply(lines: pendingLines) {
+            let length = end - line.startIndex
+            if length < 4 || line[line.startIndex + 3] == UInt8(ascii: " ") {
+                let lines = String(decoding: pending, as: UTF8.self).split(separator: "\n").map(String.init)
+                if let reply = SMTPReply(lines: lines) {
                     exchanges.append(Exchange(command: lastCommand, reply: reply))
                 }
-                pendingLines.removeAll(keepingCapacity: true)
+                pending.removeAll(keepingCapacity: true)
             }
         }
     }

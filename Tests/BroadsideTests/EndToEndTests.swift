@@ -99,7 +99,7 @@ struct EndToEndTests {
             "ok@example.com|accepted|250|2.0.0",
             "reject-1@example.com|failed|550|5.1.1",
             "defer-1@example.com|deferred|451|4.3.0",
-            "full-1@example.com|failed|552|5.2.2",
+            "full-1@example.com|deferred|552|5.2.2",   // X.2.2 is transient even as a 5xx
         ])
         let reply = try sqlite(db, "SELECT reply FROM messages WHERE recipient = 'reject-1@example.com'")
         #expect(reply.first?.contains("User unknown") == true)

@@ -114,3 +114,44 @@ struct RateLimitTests {
         }
     }
 }
+
+@Suite("Failure classification")
+struct FailureClassifierTests {
+    @Test(arguments: [
+        ("5.1.1", 550, "550 5.1.1 <x@y>: Recipient address rejected: User unknown", FailureReason.userUnknown),
+        ("5.2.2", 552, "552 5.2.2 Mailbox full", .mailboxFull),
+        ("4.7.28", 421, "421-4.7.28 Gmail has detected an unusual rate of unsolicited mail", .speeding),
+        ("5.7.26", 550, "550-5.7.26 This mail is unauthenticated", .authFailure),
+        ("5.7.1", 550, "550 5.7.1 Service unavailable; Client host [1.2.3.4] blocked using Spamhaus", .blocked),
+        (nil, 550, "550 5.7.515 Access denied, sending domain does not meet the required authentication level", .authFailure),
+        (nil, 554, "554 DT:SPM 163 mx14, the message was considered spam", .spamDetected),
+        (nil, 451, "451 MI:SFQ Sender frequency quota exceeded", .speeding),
+        (nil, 550, "550 RP-001 (BAY004-MC1F16) Unfortunately, some messages from 1.2.3.4 weren't sent", .badReputation),
+        (nil, 421, "421 4.7.0 [TSS04] Messages from 1.2.3.4 temporarily deferred", .speeding),
+        ("5.1.2", 550, "550 5.1.2 Host unknown", .hostUnknown),
+        ("5.7.1", 554, "554 5.7.1 <x@y>: Relay access denied", .noRelaying),
+    ] as [(String?, Int, String, FailureReason)])
+    func classifiesRepliesByStatusThenText(status: String?, code: Int, text: String, expected: FailureReason) {
+        #expect(FailureClassifier.classify(status: status, code: code, text: text) == expected)
+    }
+
+    @Test func senderSideRefusalsNeverFailTheRecipient() {
+        let reply = SMTPReply(code: 550, enhancedStatus: "5.7.1", text: "550 5.7.1 Sender address rejected: Access denied by policy")
+        let decision = AttemptDecision(outcome: .failed(reply, detail: ""), attempts: 1, firstAttemptAt: 0, now: 10, policy: RetryPolicy(), random: 0.5)
+        #expect(decision.state == .deferred)
+        #expect(decision.isSenderSide)
+        let unknown = SMTPReply(code: 550, enhancedStatus: "5.1.1", text: "550 5.1.1 user unknown")
+        let hard = AttemptDecision(outcome: .failed(unknown, detail: ""), attempts: 1, firstAttemptAt: 0, now: 10, policy: RetryPolicy(), random: 0.5)
+        #expect(hard.state == .failed)
+        #expect(hard.reason == "userunknown")
+        #expect(!hard.isSenderSide)
+    }
+
+    @Test func a421IsThrottling() {
+        let reply = SMTPReply(code: 421, enhancedStatus: "4.7.0", text: "421 4.7.0 Too many messages, slow down")
+        let decision = AttemptDecision(outcome: .deferred(reply, detail: ""), attempts: 1, firstAttemptAt: 0, now: 10, policy: RetryPolicy(), random: 0.5)
+        #expect(decision.state == .deferred)
+        #expect(decision.isThrottling)
+        #expect(decision.reason == "speeding")
+    }
+}

@@ -109,3 +109,19 @@ public final class TemporaryDirectory: @unchecked Sendable {
         try? FileManager.default.removeItem(at: url)
     }
 }
+
+/// A self-signed certificate for 127.0.0.1, made with openssl for one test.
+public struct SelfSignedCertificate: Sendable {
+    public let certificate: String
+    public let key: String
+
+    public init(in directory: TemporaryDirectory) throws {
+        certificate = directory.path("cert.pem")
+        key = directory.path("key.pem")
+        let result = try Command.run(URL(fileURLWithPath: "/usr/bin/openssl"), [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ])
+        guard result.status == 0 else { throw TestSupportError("openssl failed: \(result.stderr)") }
+    }
+}
