@@ -11,7 +11,12 @@ public struct SendOptions: Sendable {
     public var limit: Int?
     /// Keep running until nothing is queued or deferred, waiting for deferred messages to fall due.
     public var follow = false
-    public var rate: RateLimit?
+    /// Limits on the whole profile, all at once (per second, minute, hour, day).
+    public var rates: [RateLimit] = []
+    /// Limits per recipient domain.
+    public var domainLimits: [String: [RateLimit]] = [:]
+    /// What rolling caps are counted by, across campaigns (the profile's name or server).
+    public var profileKey = ""
     public var retry = RetryPolicy()
     /// Messages claimed from the database at a time.
     public var batchSize = 256
@@ -33,6 +38,8 @@ public enum StopReason: Sendable, Equatable {
     case finished
     /// `--limit` messages were sent.
     case limitReached
+    /// A daily (or other long) cap is reached: sending may go on at this time.
+    case capReached(until: Double)
     /// Ctrl-C or SIGTERM: paused cleanly.
     case interrupted
     /// `broadside pause` from another terminal: paused cleanly.
@@ -75,7 +82,8 @@ public final class CampaignSender: @unchecked Sendable {
         /// No message leaves before this time (a 421 or a throttling reply cooled the profile down).
         var coolUntil = 0.0
         var progress: SendProgress
-        var limiter: GCRA?
+        var profileLimits = RateLimits([])
+        var domainLimits: [String: RateLimits] = [:]
     }
 
     private let store: Store
@@ -102,7 +110,7 @@ public final class CampaignSender: @unchecked Sendable {
         self.random = random
         self.logger = logger
         self.feed = MessageFeed(capacity: max(options.batchSize * 2, options.connections * 4))
-        self.state = Locked(RunState(progress: SendProgress(due: 0, started: clock.now()), limiter: options.rate.map(GCRA.init)))
+        self.state = Locked(RunState(progress: SendProgress(due: 0, started: clock.now())))
     }
 
     /// Asks the run to stop: no more claims, messages in flight finish, the rest go back to the queue.
@@ -133,7 +141,18 @@ public final class CampaignSender: @unchecked Sendable {
         }
         try store.setStatus(.active, of: campaign.id, now: started)
         let counts = try store.counts(of: campaign.id)
-        state.withLock { $0.progress = SendProgress(due: (counts[.queued] ?? 0) + (counts[.deferred] ?? 0), started: started) }
+        // Long windows start from what the database says went out: a restart does not reset a daily cap.
+        let profileHistory = try store.sendTimes(profile: options.profileKey, since: started - RateLimits.longestPeriod(options.rates))
+        var domainLimits: [String: RateLimits] = [:]
+        for (domain, limits) in options.domainLimits {
+            let history = try store.sendTimes(profile: options.profileKey, domain: domain, since: started - RateLimits.longestPeriod(limits))
+            domainLimits[domain.lowercased()] = RateLimits(limits, history: history)
+        }
+        state.withLock {
+            $0.progress = SendProgress(due: (counts[.queued] ?? 0) + (counts[.deferred] ?? 0), started: started)
+            $0.profileLimits = RateLimits(options.rates, history: profileHistory)
+            $0.domainLimits = domainLimits
+        }
 
         let ledger = DeliveryLedger(store: store, campaignID: campaign.id, clock: clock)
         let threads = DispatchGroup()
@@ -168,7 +187,7 @@ public final class CampaignSender: @unchecked Sendable {
             break   // `broadside pause` set the status already
         case .paused(let why):
             try store.setStatus(.paused, reason: why, of: campaign.id, now: now)
-        case .finished, .limitReached:
+        case .finished, .limitReached, .capReached:
             let open = (remaining[.queued] ?? 0) + (remaining[.deferred] ?? 0) + (remaining[.claimed] ?? 0)
             if open == 0 { try store.setStatus(.finished, of: campaign.id, now: now) }
         }
@@ -269,8 +288,8 @@ public final class CampaignSender: @unchecked Sendable {
             }
             guard let current = session else { continue }
             waitForCooldown()
-            waitForRate()
-            if stopping {
+            // Once a slot is taken the message goes, even if the run is stopping meanwhile.
+            if !waitForLimits(recipient: job.message.envelope.recipient) {
                 release(job.message.id, ledger: ledger)
                 continue
             }
@@ -352,9 +371,39 @@ public final class CampaignSender: @unchecked Sendable {
         if until > clock.now() { waitUntil(until) }
     }
 
-    private func waitForRate() {
-        guard let delay = state.withLock({ state in state.limiter?.reserve(now: clock.now()) }), delay > 0 else { return }
-        waitUntil(clock.now() + delay)
+    /// Waits for a slot under the profile's and the recipient domain's limits. A long
+    /// wait (a daily cap) ends the run unless `--follow`; returns false then.
+    private func waitForLimits(recipient: String) -> Bool {
+        let domain = recipient.split(separator: "@").last.map { $0.lowercased() } ?? ""
+        while !stopping {
+            let now = clock.now()
+            let (slot, wait) = state.withLock { state -> (Double, Double) in
+                var slot = state.profileLimits.nextRollingSlot(now: now)
+                if let limits = state.domainLimits[domain] {
+                    var domainLimits = limits
+                    slot = max(slot, domainLimits.nextRollingSlot(now: now))
+                    state.domainLimits[domain] = domainLimits
+                }
+                guard slot <= now else { return (slot, 0) }
+                var wait = state.profileLimits.take(now: now)
+                if var limits = state.domainLimits[domain] {
+                    wait = max(wait, limits.take(now: now))
+                    state.domainLimits[domain] = limits
+                }
+                return (now, wait)
+            }
+            if slot > now {
+                if slot - now > 60 && !options.follow {
+                    stop(.capReached(until: slot))
+                    return false
+                }
+                waitUntil(slot)
+                continue
+            }
+            if wait > 0 { waitUntil(now + wait) }
+            return true
+        }
+        return false
     }
 
     /// Sleeps until `time` or until the run stops.

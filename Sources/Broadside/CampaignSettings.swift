@@ -5,6 +5,8 @@ import Foundation
 /// way. Never a secret: a password or token stays in the environment variable or the
 /// command it names.
 public struct CampaignSettings: Sendable, Codable, Equatable {
+    /// The profile of the configuration file it was sent with, if any.
+    public var profile: String?
     /// `smtp://host:port` or `smtps://…`; nil with an outbox.
     public var smtp: String?
     /// `--dry-run`: the folder the messages are written to instead.
@@ -23,7 +25,10 @@ public struct CampaignSettings: Sendable, Codable, Equatable {
     public var ehlo: String?
     public var connections: Int = 4
     public var messagesPerConnection: Int?
-    public var rate: String?
+    /// Limits on the whole profile: `20/s`, `30/min`, `2000/day` — all at once.
+    public var rates: [String]?
+    /// Limits per recipient domain (`gmail.com`, `qq.com`), each a list like `rates`.
+    public var domainLimits: [String: [String]]?
     /// Seconds: first retry delay, the longest delay, when to give up.
     public var retryDelay: Double?
     public var retryMaxDelay: Double?
@@ -45,11 +50,16 @@ public struct CampaignSettings: Sendable, Codable, Equatable {
         self = try JSONDecoder().decode(CampaignSettings.self, from: Data(json.utf8))
     }
 
+    /// What daily caps count by: the profile's name, else the server it sends to.
+    public var profileKey: String { profile ?? smtp ?? outbox.map { "outbox:\($0)" } ?? "" }
+
     /// How the engine runs with these settings.
     public var sendOptions: SendOptions {
         var options = SendOptions()
         options.connections = connections
-        options.rate = rate.flatMap(RateLimit.init(parsing:))
+        options.profileKey = profileKey
+        options.rates = (rates ?? []).compactMap(RateLimit.init(parsing:))
+        options.domainLimits = (domainLimits ?? [:]).mapValues { $0.compactMap(RateLimit.init(parsing:)) }
         let defaults = RetryPolicy()
         options.retry = RetryPolicy(firstDelay: retryDelay ?? defaults.firstDelay, maximumDelay: retryMaxDelay ?? defaults.maximumDelay,
                                     giveUpAfter: giveUpAfter ?? defaults.giveUpAfter)

@@ -15,13 +15,14 @@ public enum CampaignSetup {
     }
 
     /// The campaign `name`: resumed if it exists (same snapshot, same list), created otherwise.
-    public static func prepare(name: String, templatePath: String?, listName: String?, settings: String,
+    public static func prepare(name: String, templatePath: String?, listName: String?, settings: CampaignSettings,
                                store: Store, now: Double) throws -> Prepared {
         if let existing = try store.campaign(named: name) {
             if let listName, listName != existing.listName {
                 throw BroadsideError.input("campaign '\(name)' was started with list '\(existing.listName)', not '\(listName)'; choose another campaign name")
             }
             let template = try CampaignTemplate(source: existing.templateSource, path: existing.templatePath)
+            try store.updateSettings(settings.json, profile: settings.profileKey, of: existing.id)
             var changed = false
             if let templatePath, let current = try? CampaignTemplate.load(path: templatePath) {
                 changed = current.hash != existing.templateHash
@@ -46,8 +47,8 @@ public enum CampaignSetup {
             throw BroadsideError.input("\(templatePath): \(error)")
         }
         let draft = CampaignDraft(name: name, listName: listName, templatePath: templatePath, templateSource: template.source,
-                                  templateHash: template.hash, settings: settings, messageIDDomain: sender.address.asciiDomain,
-                                  returnPath: sender.address.smtpForm)
+                                  templateHash: template.hash, settings: settings.json, messageIDDomain: sender.address.asciiDomain,
+                                  returnPath: sender.address.smtpForm, profile: settings.profileKey)
         let campaign: CampaignRecord
         do {
             campaign = try store.createCampaign(draft, now: now, token: token())

@@ -9,8 +9,19 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "The campaign database (default: $BROADSIDE_DB or ./broadside.sqlite).")
     var db: String?
 
+    @Option(name: .long, help: "The configuration file (default: $BROADSIDE_CONFIG or ./broadside.yaml if present).")
+    var config: String?
+
     var databasePath: String {
         db ?? ProcessInfo.processInfo.environment["BROADSIDE_DB"] ?? "broadside.sqlite"
+    }
+
+    /// The configuration, or an empty one when there is no file (a named file must exist).
+    func configuration() throws -> Configuration {
+        if let path = config ?? ProcessInfo.processInfo.environment["BROADSIDE_CONFIG"] {
+            return try Configuration.load(path: path)
+        }
+        return FileManager.default.fileExists(atPath: "broadside.yaml") ? try Configuration.load(path: "broadside.yaml") : Configuration()
     }
 
     func openStore() throws -> Store {

@@ -37,6 +37,7 @@ struct ResumeCommand: ParsableCommand {
 
 /// How to deliver; each overrides what the campaign was started with.
 struct DeliveryOptions: ParsableArguments {
+    @Option(help: "A sending profile of the configuration file, or a provider preset (gmail, google-workspace, outlook-com, exchange-online, netease-163, netease-126, qq, amazon-ses).") var profile: String?
     @Option(help: "The SMTP server: smtp://host:port (STARTTLS when offered) or smtps://host:port.") var smtp: String?
     @Option(help: "The user to sign in as.") var user: String?
     @Option(name: .customLong("password-env"), help: "The environment variable holding the password (never stored).") var passwordEnv: String?
@@ -54,7 +55,7 @@ struct DeliveryOptions: ParsableArguments {
     @Option(name: .customLong("reply-timeout"), help: "How long to wait for a server reply (default 2m).") var replyTimeout: String?
     @Option(name: .customLong("throttle-cooldown"), help: "How long a 421 or rate-limit reply holds sending back (default 30s, doubling).") var throttleCooldown: String?
     @Option(name: .customLong("server-lost-timeout"), help: "Pause the campaign when the server stays unreachable this long (default 5m).") var serverLostTimeout: String?
-    @Option(help: "The sending rate: 10/s, 600/min, 2000/day.") var rate: String?
+    @Option(help: "A sending limit: 10/s, 600/min, 2000/day; repeat it for several windows at once.") var rate: [String] = []
     @Option(help: "Send at most N messages in this run.") var limit: Int?
     @Flag(help: "Keep running until no message is queued or deferred.") var follow = false
     @Flag(name: .customLong("dry-run"), help: "Write .eml files to the outbox folder instead of sending; record outcomes.") var dryRun = false
@@ -63,7 +64,9 @@ struct DeliveryOptions: ParsableArguments {
 
     func validate() throws {
         if let connections, !(1...64).contains(connections) { throw ValidationError("--connections must be between 1 and 64") }
-        if let rate, RateLimit(parsing: rate) == nil { throw ValidationError("--rate must look like 10/s, 600/min or 2000/day, not '\(rate)'") }
+        for rate in rate where RateLimit(parsing: rate) == nil {
+            throw ValidationError("--rate must look like 10/s, 600/min or 2000/day, not '\(rate)'")
+        }
         for (name, value) in [("--retry-delay", retryDelay), ("--retry-max-delay", retryMaxDelay), ("--give-up-after", giveUpAfter),
                               ("--reply-timeout", replyTimeout), ("--throttle-cooldown", throttleCooldown), ("--server-lost-timeout", serverLostTimeout)] {
             if let value, DurationText.seconds(value) == nil { throw ValidationError("\(name) must be a duration such as 30s, 5m, 2h or 3d, not '\(value)'") }
@@ -72,8 +75,8 @@ struct DeliveryOptions: ParsableArguments {
     }
 
     /// The campaign's settings with these options applied.
-    func applied(to stored: CampaignSettings?, campaign: String) -> CampaignSettings {
-        var settings = stored ?? CampaignSettings()
+    func applied(to stored: CampaignSettings?, campaign: String, configuration: Configuration) throws -> CampaignSettings {
+        var settings = try profile.map { try configuration.settings(profile: $0) } ?? stored ?? CampaignSettings()
         if let passwordCommand { settings.passwordCommand = passwordCommand }
         if let oauth2TokenEnv { settings.oauth2TokenEnv = oauth2TokenEnv }
         if let oauth2TokenCommand { settings.oauth2TokenCommand = oauth2TokenCommand }
@@ -97,7 +100,7 @@ struct DeliveryOptions: ParsableArguments {
         if let caFile { settings.caFile = caFile }
         if insecure { settings.insecure = true }
         if let connections { settings.connections = connections }
-        if let rate { settings.rate = rate }
+        if !rate.isEmpty { settings.rates = rate }
         return settings
     }
 }
@@ -131,12 +134,12 @@ struct SendRun {
             throw BroadsideError.input("there is no campaign '\(campaign)'; create it with: broadside send --template FILE --list NAME --campaign \(campaign) --smtp URL")
         }
         let stored = try existing.map { try CampaignSettings(json: $0.settings) }
-        let settings = delivery.applied(to: stored, campaign: campaign)
+        let settings = try delivery.applied(to: stored, campaign: campaign, configuration: try global.configuration())
         let transport = try TransportSetup.make(settings, environment: ProcessInfo.processInfo.environment)
         // Before anything changes state: a wrong address or password stops here (exit 3).
         try transport.verify()
 
-        let prepared = try CampaignSetup.prepare(name: campaign, templatePath: template, listName: list, settings: settings.json,
+        let prepared = try CampaignSetup.prepare(name: campaign, templatePath: template, listName: list, settings: settings,
                                                  store: store, now: Output.now())
         if prepared.templateChanged {
             Output.note("note: \(template ?? prepared.campaign.templatePath) has changed since campaign '\(campaign)' started; the campaign keeps the snapshot it started with")
@@ -204,6 +207,8 @@ struct SendRun {
         case .limitReached: return "stopped at --limit"
         case .interrupted: return "interrupted; paused cleanly"
         case .pausedByCommand: return "paused by 'broadside pause'"
+        case .capReached(let until):
+            return "a sending cap is reached; sending goes on at \(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: until))) (resume then, or send with --follow to wait)"
         case .paused(let why): return "paused: \(why)"
         }
     }

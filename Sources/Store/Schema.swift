@@ -55,6 +55,7 @@ enum Schema {
                     template_source TEXT NOT NULL,
                     template_hash TEXT NOT NULL,
                     settings TEXT NOT NULL DEFAULT '{}',      -- JSON, never a secret
+                    profile TEXT NOT NULL DEFAULT '',         -- the sending profile: daily caps count across its campaigns
                     status TEXT NOT NULL DEFAULT 'active',    -- active, paused, finished
                     status_reason TEXT,
                     created_at REAL NOT NULL,

@@ -15,9 +15,12 @@ public struct CampaignDraft: Sendable {
     public var messageIDDomain: String
     /// MAIL FROM for every message.
     public var returnPath: String
+    /// The sending profile (or the SMTP URL without one): rolling caps count across its campaigns.
+    public var profile: String
 
     public init(name: String, listName: String, templatePath: String, templateSource: String, templateHash: String,
-                settings: String, messageIDDomain: String, returnPath: String) {
+                settings: String, messageIDDomain: String, returnPath: String, profile: String) {
+        self.profile = profile
         self.name = name
         self.listName = listName
         self.templatePath = templatePath
@@ -61,9 +64,10 @@ extension Store {
                 throw StoreError(kind: .invalidRequest, "campaign '\(draft.name)' already exists")
             }
             try db.execute(sql: """
-                INSERT INTO campaigns (name, list_id, template_path, template_source, template_hash, settings, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [draft.name, listID, draft.templatePath, draft.templateSource, draft.templateHash, draft.settings, now])
+                INSERT INTO campaigns (name, list_id, template_path, template_source, template_hash, settings, profile, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [draft.name, listID, draft.templatePath, draft.templateSource, draft.templateHash, draft.settings,
+                                 draft.profile, now])
             let campaignID = db.lastInsertedRowID
             try db.execute(sql: """
                 INSERT INTO messages (campaign_id, contact_id, recipient, message_id, return_path, state, reason, updated_at)
@@ -93,6 +97,13 @@ extension Store {
     public func campaigns() throws -> [CampaignRecord] {
         try read { db in
             try Row.fetchAll(db, sql: "\(Self.campaignSelect) ORDER BY c.created_at, c.id").map(Self.campaign(from:))
+        }
+    }
+
+    /// Keeps the settings a resumed campaign now runs with (a changed rate, connections, server).
+    public func updateSettings(_ settings: String, profile: String, of campaignID: Int64) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE campaigns SET settings = ?, profile = ? WHERE id = ?", arguments: [settings, profile, campaignID])
         }
     }
 

@@ -151,6 +151,24 @@ extension Store {
         }
     }
 
+    /// When messages went out (accepted, or possibly: unknown) through `profile` since
+    /// `since`, across all its campaigns; optionally only to one recipient domain.
+    public func sendTimes(profile: String, domain: String? = nil, since: Double) throws -> [Double] {
+        try read { db in
+            if let domain {
+                return try Double.fetchAll(db, sql: """
+                    SELECT e.at FROM events e JOIN campaigns c ON c.id = e.campaign_id JOIN messages m ON m.id = e.message_id
+                    WHERE c.profile = ? AND e.state IN ('accepted', 'unknown') AND e.at > ? AND m.recipient LIKE ?
+                    ORDER BY e.at
+                    """, arguments: [profile, since, "%@" + domain])
+            }
+            return try Double.fetchAll(db, sql: """
+                SELECT e.at FROM events e JOIN campaigns c ON c.id = e.campaign_id
+                WHERE c.profile = ? AND e.state IN ('accepted', 'unknown') AND e.at > ? ORDER BY e.at
+                """, arguments: [profile, since])
+        }
+    }
+
     /// When the next deferred message falls due, if any.
     public func nextDeferral(campaignID: Int64) throws -> Double? {
         try read { db in

@@ -155,3 +155,22 @@ struct FailureClassifierTests {
         #expect(decision.reason == "speeding")
     }
 }
+
+@Suite("Rolling windows")
+struct RollingWindowTests {
+    @Test func allowsTheLimitInAnyWindowAndSaysWhenThereIsRoomAgain() {
+        var window = RollingWindow(RateLimit(count: 3, period: 100), history: [10, 20])
+        #expect(window.nextSlot(now: 30) == 30)
+        window.record(30)
+        #expect(window.nextSlot(now: 40) == 110, "full until the send at 10 leaves the window")
+        #expect(window.nextSlot(now: 111) == 111)
+    }
+
+    @Test func longWindowsAreCountedShortOnesSmoothed() {
+        var limits = RateLimits([RateLimit(count: 10, period: 1), RateLimit(count: 2, period: 86_400)], history: [])
+        #expect(limits.nextRollingSlot(now: 0) == 0)
+        #expect(limits.take(now: 0) == 0)
+        #expect(limits.take(now: 0) == 0.1)
+        #expect(limits.nextRollingSlot(now: 1) == 86_400)
+    }
+}

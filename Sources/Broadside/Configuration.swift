@@ -1,0 +1,151 @@
+import Delivery
+import Foundation
+import Yams
+
+/// `broadside.yaml`: sending profiles and limits per recipient domain. Secrets never
+/// live in it: a profile names the environment variable or the command that gives one.
+public struct Configuration: Sendable, Decodable {
+    public var profiles: [String: SendingProfile] = [:]
+    /// Limits per recipient domain for every profile, e.g. `qq.com: [20/min, 1000/day]`.
+    public var domainLimits: [String: RateList] = [:]
+
+    enum CodingKeys: String, CodingKey {
+        case profiles
+        case domainLimits = "domain_limits"
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        profiles = try container.decodeIfPresent([String: SendingProfile].self, forKey: .profiles) ?? [:]
+        domainLimits = try container.decodeIfPresent([String: RateList].self, forKey: .domainLimits) ?? [:]
+    }
+
+    /// Reads the file at `path`.
+    public static func load(path: String) throws -> Configuration {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw BroadsideError.input("\(path): cannot read the configuration file")
+        }
+        do {
+            return try YAMLDecoder().decode(Configuration.self, from: text)
+        } catch let error as BroadsideError {
+            throw BroadsideError.input("\(path): \(error.message)")
+        } catch let DecodingError.dataCorrupted(context), let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            let at = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw BroadsideError.input("\(path): \(at.isEmpty ? "" : "\(at): ")\(context.debugDescription)")
+        } catch {
+            throw BroadsideError.input("\(path): \(error)")
+        }
+    }
+
+    /// The settings profile `name` sends with: its preset, then the profile, with the domain limits.
+    public func settings(profile name: String) throws -> CampaignSettings {
+        var settings = CampaignSettings()
+        settings.profile = name
+        let profile = profiles[name]
+        guard profile != nil || ProviderPreset.named(name) != nil else {
+            let known = (profiles.keys.sorted() + ProviderPreset.all.map(\.name)).joined(separator: ", ")
+            throw BroadsideError.input("there is no profile '\(name)' in the configuration and no such preset (known: \(known))")
+        }
+        if let preset = ProviderPreset.named(profile?.preset ?? name) {
+            settings.smtp = preset.smtp
+            settings.connections = preset.connections
+            settings.rates = preset.rates
+        } else if let presetName = profile?.preset {
+            throw BroadsideError.input("profile '\(name)' names the preset '\(presetName)', which does not exist (presets: \(ProviderPreset.all.map(\.name).joined(separator: ", ")))")
+        }
+        if let profile { try profile.apply(to: &settings, name: name) }
+        var domains = domainLimits.mapValues(\.rates)
+        for (domain, limits) in profile?.domainLimits ?? [:] { domains[domain] = limits.rates }
+        if !domains.isEmpty { settings.domainLimits = domains }
+        return settings
+    }
+}
+
+/// One rate (`20/min`) or several (`[20/min, 1000/day]`).
+public struct RateList: Sendable, Decodable {
+    public var rates: [String]
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let one = try? container.decode(String.self) {
+            rates = [one]
+        } else {
+            rates = try container.decode([String].self)
+        }
+        for rate in rates where RateLimit(parsing: rate) == nil {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(rate)' is not a rate such as 10/s, 600/min or 2000/day")
+        }
+    }
+}
+
+/// A sending profile as written in the configuration file.
+public struct SendingProfile: Sendable, Decodable {
+    public var preset: String?
+    public var smtp: String?
+    public var user: String?
+    public var passwordEnv: String?
+    public var passwordCommand: String?
+    public var oauth2TokenEnv: String?
+    public var oauth2TokenCommand: String?
+    public var caFile: String?
+    public var insecureSkipVerify: Bool?
+    public var ehlo: String?
+    public var connections: Int?
+    public var messagesPerConnection: Int?
+    public var rate: RateList?
+    public var domainLimits: [String: RateList]?
+    public var retryDelay: String?
+    public var retryMaxDelay: String?
+    public var giveUpAfter: String?
+    public var replyTimeout: String?
+    public var throttleCooldown: String?
+    public var serverLostTimeout: String?
+    public var senderSideFailuresBeforePause: Int?
+    /// Present only to be refused: a password never lives in a file.
+    var password: String?
+
+    enum CodingKeys: String, CodingKey {
+        case preset, smtp, user, ehlo, connections, rate, password
+        case passwordEnv = "password_env", passwordCommand = "password_command"
+        case oauth2TokenEnv = "oauth2_token_env", oauth2TokenCommand = "oauth2_token_command"
+        case caFile = "ca_file", insecureSkipVerify = "insecure_skip_verify"
+        case messagesPerConnection = "messages_per_connection", domainLimits = "domain_limits"
+        case retryDelay = "retry_delay", retryMaxDelay = "retry_max_delay", giveUpAfter = "give_up_after"
+        case replyTimeout = "reply_timeout", throttleCooldown = "throttle_cooldown", serverLostTimeout = "server_lost_timeout"
+        case senderSideFailuresBeforePause = "sender_side_failures_before_pause"
+    }
+
+    func apply(to settings: inout CampaignSettings, name: String) throws {
+        if password != nil {
+            throw BroadsideError.input("profile '\(name)' holds a password; passwords never live in files: use password_env or password_command")
+        }
+        if let smtp { settings.smtp = smtp }
+        if let user { settings.user = user }
+        if let passwordEnv { settings.passwordEnv = passwordEnv }
+        if let passwordCommand { settings.passwordCommand = passwordCommand }
+        if let oauth2TokenEnv { settings.oauth2TokenEnv = oauth2TokenEnv }
+        if let oauth2TokenCommand { settings.oauth2TokenCommand = oauth2TokenCommand }
+        if let caFile { settings.caFile = caFile }
+        if let insecureSkipVerify { settings.insecure = insecureSkipVerify }
+        if let ehlo { settings.ehlo = ehlo }
+        if let connections { settings.connections = connections }
+        if let messagesPerConnection { settings.messagesPerConnection = messagesPerConnection }
+        if let rate { settings.rates = rate.rates }
+        if let senderSideFailuresBeforePause { settings.senderSideFailuresBeforePause = senderSideFailuresBeforePause }
+        func seconds(_ text: String?, _ key: String) throws -> Double? {
+            guard let text else { return nil }
+            guard let value = DurationText.seconds(text) else {
+                throw BroadsideError.input("profile '\(name)': \(key) must be a duration such as 30s, 5m, 2h or 3d, not '\(text)'")
+            }
+            return value
+        }
+        settings.retryDelay = try seconds(retryDelay, "retry_delay") ?? settings.retryDelay
+        settings.retryMaxDelay = try seconds(retryMaxDelay, "retry_max_delay") ?? settings.retryMaxDelay
+        settings.giveUpAfter = try seconds(giveUpAfter, "give_up_after") ?? settings.giveUpAfter
+        settings.replyTimeout = try seconds(replyTimeout, "reply_timeout") ?? settings.replyTimeout
+        settings.throttleCooldown = try seconds(throttleCooldown, "throttle_cooldown") ?? settings.throttleCooldown
+        settings.serverLostTimeout = try seconds(serverLostTimeout, "server_lost_timeout") ?? settings.serverLostTimeout
+    }
+}

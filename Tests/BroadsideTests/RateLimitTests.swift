@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("Profiles and rate limits")
+struct ProfileAndRateLimitTests {
+    static let template = "From: News <news@example.com>\nSubject: Hi {{ name }}\n\nHello.\n"
+
+    func list(_ dir: TemporaryDirectory, _ addresses: [String], db: String, name: String = "l") throws {
+        let csv = try dir.write("\(name).csv", "email,name\n" + addresses.map { "\($0),x\n" }.joined())
+        let result = try Command.broadside(["import", csv, "--list", name, "--db", db])
+        guard result.status == 0 else { throw TestSupportError(result.stderr) }
+    }
+
+    @Test func aDailyCapCountsAcrossCampaignsFromTheDatabase() throws {
+        let server = try SMTPTestServer()
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let config = try dir.write("broadside.yaml", """
+            profiles:
+              relay:
+                smtp: \(server.url)
+                connections: 2
+                rate: [100/s, 5/day]
+            """)
+        let template = try dir.write("t.txt", Self.template)
+        try list(dir, (1...8).map { "a\($0)@example.com" }, db: db, name: "first")
+        try list(dir, (1...3).map { "b\($0)@example.com" }, db: db, name: "second")
+
+        let first = try Command.broadside(["send", "--config", config, "--profile", "relay", "--template", template, "--list", "first",
+                                           "--campaign", "one", "--db", db, "--json"])
+        #expect(first.status == 0, "at a cap without --follow, send exits 0 with what is left: \(first.stderr)")
+        #expect(first.stdout.contains("\"accepted\":5"))
+        #expect(first.stdout.contains("sending goes on at"))
+
+        // A new process and another campaign of the same profile: the cap still holds.
+        let second = try Command.broadside(["send", "--config", config, "--profile", "relay", "--template", template, "--list", "second",
+                                            "--campaign", "two", "--db", db, "--json"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("\"accepted\":0"))
+        #expect(try server.received().count == 5)
+        #expect(try sqlite(db, "SELECT count(*) FROM messages WHERE state = 'queued'") == ["6"])
+    }
+
+    @Test func aDomainLimitSpacesMessagesToThatDomainOnly() throws {
+        let server = try SMTPTestServer()
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let config = try dir.write("broadside.yaml", """
+            domain_limits:
+              slow.example: 4/s
+            profiles:
+              relay:
+                smtp: \(server.url)
+                connections: 4
+            """)
+        let template = try dir.write("t.txt", Self.template)
+        try list(dir, (1...9).map { "s\($0)@slow.example" } + (1...20).map { "f\($0)@fast.example" }, db: db)
+        let result = try Command.broadside(["send", "--config", config, "--profile", "relay", "--template", template, "--list", "l",
+                                            "--campaign", "c", "--db", db, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let received = try server.received()
+        #expect(received.count == 29)
+        let raw = try String(contentsOf: server.recordFile, encoding: .utf8)
+        let times = raw.split(separator: "\n").compactMap { line -> (String, Double)? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let to = (object["rcpt_tos"] as? [String])?.first, let at = object["at"] as? Double else { return nil }
+            return (to, at)
+        }
+        let slow = times.filter { $0.0.hasSuffix("@slow.example") }.map(\.1).sorted()
+        // 9 messages at 4/s: at least 2 s from the first to the last.
+        #expect((slow.last ?? 0) - (slow.first ?? 0) >= 1.9)
+        let fast = times.filter { $0.0.hasSuffix("@fast.example") }.map(\.1).sorted()
+        #expect((fast.last ?? 0) - (fast.first ?? 0) < 1.9, "other domains are not held back")
+    }
+
+    @Test func aPasswordInTheConfigurationIsRefused() throws {
+        let dir = try TemporaryDirectory()
+        let config = try dir.write("broadside.yaml", "profiles:\n  relay:\n    smtp: smtp://127.0.0.1:25\n    user: a\n    password: hunter2\n")
+        let template = try dir.write("t.txt", Self.template)
+        try list(dir, ["a@example.com"], db: dir.path("b.sqlite"))
+        let result = try Command.broadside(["send", "--config", config, "--profile", "relay", "--template", template, "--list", "l",
+                                            "--campaign", "c", "--db", dir.path("b.sqlite")])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("passwords never live in files"))
+    }
+
+    @Test func anUnknownProfileListsTheKnownOnes() throws {
+        let dir = try TemporaryDirectory()
+        let config = try dir.write("broadside.yaml", "profiles:\n  relay:\n    smtp: smtp://127.0.0.1:25\n")
+        let template = try dir.write("t.txt", Self.template)
+        try list(dir, ["a@example.com"], db: dir.path("b.sqlite"))
+        let result = try Command.broadside(["send", "--config", config, "--profile", "relya", "--template", template, "--list", "l",
+                                            "--campaign", "c", "--db", dir.path("b.sqlite")])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("relay"))
+        #expect(result.stderr.contains("google-workspace"))
+    }
+}
