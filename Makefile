@@ -39,6 +39,7 @@ demo: build
 # Release build; each benchmark prints its figures beside a reference measured in the same run.
 bench: release
 	@bash bench/import.sh "$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)/broadside"
+	@bash bench/send.sh "$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)/broadside"
 
 clean:
 	rm -rf .build outbox

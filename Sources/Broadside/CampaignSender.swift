@@ -287,15 +287,17 @@ public final class CampaignSender: @unchecked Sendable {
                 }
             }
             guard let current = session else { continue }
-            waitForCooldown()
             // Once a slot is taken the message goes, even if the run is stopping meanwhile.
             if !waitForLimits(recipient: job.message.envelope.recipient) {
                 release(job.message.id, ledger: ledger)
                 continue
             }
-            let outcome = current.deliver(job.message) {
-                ledger.commit(.awaitingReply(message: job.message.id, connection: connection))
-            }
+            // `awaiting_reply` must be committed before the final "." leaves. Handing it in
+            // now and waiting only at the end of DATA overlaps the commit with the MAIL, RCPT
+            // and DATA round trips. A crash mid-transaction then leaves the message unknown
+            // rather than queued: still at most one per connection, and never sent twice.
+            let awaiting = ledger.append(.awaitingReply(message: job.message.id, connection: connection))
+            let outcome = current.deliver(job.message) { ledger.waitFor(awaiting) }
             if ledger.hasFailed {
                 state.withLock { $0.inFlight -= 1 }
                 continue
@@ -365,19 +367,15 @@ public final class CampaignSender: @unchecked Sendable {
         return reconnectIn
     }
 
-    /// Waits while a throttling reply holds the profile back.
-    private func waitForCooldown() {
-        let until = state.withLock { $0.coolUntil }
-        if until > clock.now() { waitUntil(until) }
-    }
-
-    /// Waits for a slot under the profile's and the recipient domain's limits. A long
-    /// wait (a daily cap) ends the run unless `--follow`; returns false then.
+    /// Waits while a throttling reply holds the profile back, then for a slot under the
+    /// profile's and the recipient domain's limits. A long wait (a daily cap) ends the run
+    /// unless `--follow`; returns false then. One lock a message: eight threads share it.
     private func waitForLimits(recipient: String) -> Bool {
         let domain = recipient.split(separator: "@").last.map { $0.lowercased() } ?? ""
         while !stopping {
             let now = clock.now()
             let (slot, wait) = state.withLock { state -> (Double, Double) in
+                if state.coolUntil > now { return (state.coolUntil, 0) }
                 var slot = state.profileLimits.nextRollingSlot(now: now)
                 if let limits = state.domainLimits[domain] {
                     var domainLimits = limits
@@ -393,7 +391,7 @@ public final class CampaignSender: @unchecked Sendable {
                 return (now, wait)
             }
             if slot > now {
-                if slot - now > 60 && !options.follow {
+                if slot - now > 60 && !options.follow && slot != state.withLock({ $0.coolUntil }) {
                     stop(.capReached(until: slot))
                     return false
                 }

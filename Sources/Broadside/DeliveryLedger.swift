@@ -4,8 +4,8 @@ import Store
 
 /// Writes delivery records to the store from one thread, in batches (group commit):
 /// whatever the connection threads hand in while a transaction commits goes into the
-/// next one. `commit` waits until its record is durable: that is how `awaiting_reply`
-/// is in the database before the final `.` of DATA leaves.
+/// next one. A ticket says when a record is durable: that is how `awaiting_reply` is in
+/// the database before the final `.` of DATA leaves.
 ///
 /// Records are written in the order they were handed in, so once a connection's
 /// `awaiting_reply` is committed, that connection's earlier outcomes are too: after a
@@ -14,11 +14,14 @@ final class DeliveryLedger: @unchecked Sendable {
     private let store: Store
     private let campaignID: Int64
     private let clock: any WallClock
-    private let condition = NSCondition()
+    /// Guards `pending`, `handedIn` and `closed`; only the writer waits on it.
+    private let intake = NSCondition()
     private var pending: [DeliveryRecord] = []
     private var handedIn = 0
-    private var committed = 0
     private var closed = false
+    /// Guards `committed` and `failure`; the connection threads wait on it for their tickets.
+    private let commits = NSCondition()
+    private var committed = 0
     private var failure: (any Error)?
     private let finished = DispatchSemaphore(value: 0)
 
@@ -33,79 +36,80 @@ final class DeliveryLedger: @unchecked Sendable {
 
     /// Hands in a record and waits until it is committed; false if the store failed.
     func commit(_ record: DeliveryRecord) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        guard failure == nil, !closed else { return false }
-        pending.append(record)
-        handedIn += 1
-        let mine = handedIn
-        condition.broadcast()
-        while committed < mine && failure == nil { condition.wait() }
-        return failure == nil
+        waitFor(append(record))
     }
 
-    /// Hands in a record without waiting for it.
-    func append(_ record: DeliveryRecord) {
-        condition.lock()
+    /// Hands in a record without waiting for it; the ticket says when it is committed.
+    @discardableResult
+    func append(_ record: DeliveryRecord) -> Int {
+        intake.lock()
+        defer { intake.unlock() }
         pending.append(record)
         handedIn += 1
-        condition.broadcast()
-        condition.unlock()
+        intake.signal()
+        return handedIn
+    }
+
+    /// Waits until the record with this ticket is committed; false if the store failed.
+    func waitFor(_ ticket: Int) -> Bool {
+        commits.lock()
+        defer { commits.unlock() }
+        while committed < ticket && failure == nil { commits.wait() }
+        return failure == nil
     }
 
     /// Waits until everything handed in so far is committed (or the store failed).
     func waitForCommits() {
-        condition.lock()
-        defer { condition.unlock() }
+        intake.lock()
         let target = handedIn
-        while committed < target && failure == nil { condition.wait() }
+        intake.unlock()
+        _ = waitFor(target)
+    }
+
+    var hasFailed: Bool {
+        commits.lock()
+        defer { commits.unlock() }
+        return failure != nil
     }
 
     /// Writes what is left and stops; returns the store's error, if one occurred.
     func close() -> (any Error)? {
-        condition.lock()
+        intake.lock()
         closed = true
-        condition.broadcast()
-        condition.unlock()
+        intake.signal()
+        intake.unlock()
         finished.wait()
-        condition.lock()
-        defer { condition.unlock() }
+        commits.lock()
+        defer { commits.unlock() }
         return failure
-    }
-
-    var hasFailed: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return failure != nil
     }
 
     private func writeLoop() {
         defer { finished.signal() }
         while true {
-            condition.lock()
-            while pending.isEmpty && !closed { condition.wait() }
+            intake.lock()
+            while pending.isEmpty && !closed { intake.wait() }
             if pending.isEmpty && closed {
-                condition.unlock()
+                intake.unlock()
                 return
             }
             let batch = pending
             let upTo = handedIn
             pending.removeAll(keepingCapacity: true)
-            condition.unlock()
+            intake.unlock()
 
+            let error: (any Error)?
             do {
                 try store.record(batch, campaignID: campaignID, now: clock.now())
-                condition.lock()
-                committed = upTo
-                condition.broadcast()
-                condition.unlock()
-            } catch {
-                condition.lock()
-                failure = error
-                condition.broadcast()
-                condition.unlock()
-                return
+                error = nil
+            } catch let caught {
+                error = caught
             }
+            commits.lock()
+            if let error { failure = error } else { committed = upTo }
+            commits.broadcast()
+            commits.unlock()
+            if error != nil { return }
         }
     }
 }

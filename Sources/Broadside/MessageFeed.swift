@@ -2,13 +2,17 @@ import Foundation
 
 /// A bounded, blocking queue between the thread that claims and renders messages and
 /// the connection threads that send them. Bounded so that memory does not grow with
-/// the list; closing it wakes every waiter.
+/// the list; closing it wakes every waiter. Waking is targeted: one item wakes one
+/// taker, and a taker wakes the producer only when it waits for room; with eight
+/// connections on two cores a broadcast per item costs more than the sending.
 final class MessageFeed<Item: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
     /// Taken slots are set to nil at once, so that nothing taken stays alive here.
     private var items: [Item?] = []
     private var head = 0
     private var closed = false
+    private var takersWaiting = 0
+    private var putterWaiting = false
     let capacity: Int
 
     init(capacity: Int) {
@@ -21,10 +25,14 @@ final class MessageFeed<Item: Sendable>: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         for item in newItems {
-            while items.count - head >= capacity && !closed { condition.wait() }
+            while items.count - head >= capacity && !closed {
+                putterWaiting = true
+                condition.wait()
+                putterWaiting = false
+            }
             if closed { return false }
             items.append(item)
-            condition.broadcast()
+            if takersWaiting > 0 { condition.signal() }
         }
         return true
     }
@@ -33,7 +41,11 @@ final class MessageFeed<Item: Sendable>: @unchecked Sendable {
     func take() -> Item? {
         condition.lock()
         defer { condition.unlock() }
-        while head == items.count && !closed { condition.wait() }
+        while head == items.count && !closed {
+            takersWaiting += 1
+            condition.wait()
+            takersWaiting -= 1
+        }
         guard head < items.count else { return nil }
         let item = items[head]
         items[head] = nil
@@ -42,7 +54,8 @@ final class MessageFeed<Item: Sendable>: @unchecked Sendable {
             items.removeFirst(head)
             head = 0
         }
-        condition.broadcast()
+        // The producer waits for room; a signal might reach another taker instead, so wake all then (rare).
+        if putterWaiting { condition.broadcast() }
         return item
     }
 

@@ -8,8 +8,9 @@ struct FastStatement {
     private let statement: Statement
     private let database: Database
 
-    init(_ db: Database, sql: String) throws {
-        statement = try db.makeStatement(sql: sql)
+    /// `cached`: reuse GRDB's prepared statement across transactions (the ledger's batches).
+    init(_ db: Database, cached: Bool = false, sql: String) throws {
+        statement = cached ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
         database = db
     }
 

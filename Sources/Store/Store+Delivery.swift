@@ -92,16 +92,16 @@ extension Store {
         guard !records.isEmpty else { return }
         try write { db in
             // Bound through SQLite's C API: these run once or twice per message sent.
-            let awaiting = try FastStatement(db, sql: """
+            let awaiting = try FastStatement(db, cached: true, sql: """
                 UPDATE messages SET state = 'awaiting_reply', connection = ?, updated_at = ? WHERE id = ? AND state = 'claimed'
                 """)
-            let outcome = try FastStatement(db, sql: """
+            let outcome = try FastStatement(db, cached: true, sql: """
                 UPDATE messages SET state = ?, attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, ?),
                     last_attempt_at = ?, next_attempt_at = ?, smtp_code = ?, enhanced_status = ?, reply = ?, reason = ?,
                     connection = ?, updated_at = ?
                 WHERE id = ? AND state IN ('claimed', 'awaiting_reply')
                 """)
-            let event = try FastStatement(db, sql: """
+            let event = try FastStatement(db, cached: true, sql: """
                 INSERT INTO events (message_id, campaign_id, at, state, smtp_code, enhanced_status, reply, reason, connection)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
