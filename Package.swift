@@ -35,6 +35,7 @@ let package = Package(
         .target(name: "Templates"),
         .target(name: "Messages", dependencies: ["Addresses"]),
         .target(name: "Delivery"),
+        .target(name: "Bounces", dependencies: ["Delivery"]),
 
         // IO at the edges.
         .target(name: "Store", dependencies: [
@@ -46,7 +47,7 @@ let package = Package(
 
         // A campaign, wired together: import, send, report.
         .target(name: "Broadside", dependencies: [
-            "CSV", "Addresses", "Templates", "Messages", "Delivery", "Store", "Transport",
+            "CSV", "Addresses", "Templates", "Messages", "Delivery", "Bounces", "Store", "Transport",
             .product(name: "Ink", package: "Ink"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
@@ -64,6 +65,7 @@ let package = Package(
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
         .testTarget(name: "MessagesTests", dependencies: ["Messages", "TestSupport"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
+        .testTarget(name: "BouncesTests", dependencies: ["Bounces", "TestSupport"]),
         .testTarget(name: "BroadsideTests", dependencies: ["Broadside", "Store", "Transport", "TestSupport"],
                     exclude: ["Fixtures"]),
     ],

@@ -127,7 +127,7 @@ struct FailureClassifierTests {
         (nil, 554, "554 DT:SPM 163 mx14, the message was considered spam", .spamDetected),
         (nil, 451, "451 MI:SFQ Sender frequency quota exceeded", .speeding),
         (nil, 550, "550 RP-001 (BAY004-MC1F16) Unfortunately, some messages from 1.2.3.4 weren't sent", .badReputation),
-        (nil, 421, "421 4.7.0 [TSS04] Messages from 1.2.3.4 temporarily deferred", .speeding),
+        (nil, 421, "421 4.7.0 [TSS04] Messages from 1.2.3.4 temporarily deferred", .badReputation),
         ("5.1.2", 550, "550 5.1.2 Host unknown", .hostUnknown),
         ("5.7.1", 554, "554 5.7.1 <x@y>: Relay access denied", .noRelaying),
     ] as [(String?, Int, String, FailureReason)])
