@@ -39,7 +39,7 @@ let package = Package(
 
         // IO at the edges.
         .target(name: "Store", dependencies: [
-            "Delivery",
+            "Delivery", "Bounces",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
@@ -53,7 +53,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "BroadsideCommand", dependencies: [
-            "Broadside", "Store", "Delivery", "Transport",
+            "Broadside", "Bounces", "Store", "Delivery", "Transport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -38,8 +38,8 @@ public enum BounceParser {
     // MARK: RFC 3464
 
     static func deliveryStatus(_ part: MailMessage, message: MailMessage) -> [BounceReport] {
-        let blocks = part.body.replacing("\r\n", with: "\n").split(separator: "\n\n", omittingEmptySubsequences: true)
-        let humanText = message.allParts.first { $0.contentType == "text/plain" && $0.parts.isEmpty }?.body ?? ""
+        let blocks = String(part.body.prefix(262_144)).replacing("\r\n", with: "\n").split(separator: "\n\n", omittingEmptySubsequences: true)
+        let humanText = String((message.allParts.first { $0.contentType == "text/plain" && $0.parts.isEmpty }?.body ?? "").prefix(65_536))
         var reports: [BounceReport] = []
         for block in blocks {
             let fields = MailMessage.parseHeaders(Array(block.utf8))

@@ -106,7 +106,8 @@ enum TextScan {
     /// The notification text: the first text part, without the returned original.
     static func notification(_ message: MailMessage) -> String {
         let textPart = message.allParts.first { $0.parts.isEmpty && ($0.contentType == "text/plain" || $0.contentType == "text/html") }
-        var text = textPart?.body ?? message.body
+        // What a notice says about the failure is at its start; megabytes after it only cost time.
+        var text = String((textPart?.body ?? message.body).prefix(65_536))
         if textPart?.contentType == "text/html" { text = stripTags(text) }
         // The returned original starts at the earliest of these markers; what follows is not about the failure.
         let markers = ["------ This is a copy of the message", "--- Below this line is a copy of the message", "----- Original message",
@@ -203,7 +204,7 @@ struct OriginalMessage {
             headers = part.parts.first?.headers ?? MailMessage.parseHeaders(Array(part.body.utf8))
         } else {
             // Inline copies: the headers after the notification text.
-            let body = message.allParts.first { $0.parts.isEmpty && $0.contentType == "text/plain" }?.body ?? message.body
+            let body = String((message.allParts.first { $0.parts.isEmpty && $0.contentType == "text/plain" }?.body ?? message.body).prefix(262_144))
             if let range = body.range(of: "\nMessage-I", options: .caseInsensitive) ?? body.range(of: "\nReturn-Path:", options: .caseInsensitive) {
                 headers = MailMessage.parseHeaders(Array(body[range.lowerBound...].utf8).prefix(8192).map { $0 })
             }

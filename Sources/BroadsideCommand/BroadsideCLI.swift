@@ -8,7 +8,7 @@ struct BroadsideCLI: ParsableCommand {
         subcommands: [
             ImportCommand.self, ListsCommand.self, CheckCommand.self, PreviewCommand.self, SendCommand.self,
             CampaignsCommand.self, PauseCommand.self, ResumeCommand.self, RetryCommand.self, ReportCommand.self,
-            SuppressCommand.self,
+            SuppressCommand.self, BouncesCommand.self,
         ]
     )
 }

@@ -28,32 +28,12 @@ struct CorpusTests {
         }
     }
 
-    /// The messages in a file: one, or several after mbox `From ` lines.
-    static func messages(in data: [UInt8]) -> [[UInt8]] {
-        var messages: [[UInt8]] = []
-        var current: [UInt8] = []
-        var lineStart = true
-        var index = 0
-        while index < data.count {
-            if lineStart, data[index...].starts(with: Array("From ".utf8)), !current.isEmpty,
-               current.suffix(2) == [0x0A, 0x0A] || current.suffix(4) == [0x0D, 0x0A, 0x0D, 0x0A] {
-                messages.append(current)
-                current = []
-            }
-            current.append(data[index])
-            lineStart = data[index] == 0x0A
-            index += 1
-        }
-        if !current.isEmpty { messages.append(current) }
-        return messages
-    }
-
     @Test func agreesWithTheExpectedResults() throws {
         let expected = try Self.expected()
         var parsed: [String: [BounceReport]] = [:]
         for file in Set(expected.map(\.file)) {
             let data = Array(try Data(contentsOf: Self.corpus.appendingPathComponent("eml/\(file)")))
-            parsed[file] = Self.messages(in: data).flatMap(BounceParser.parse)
+            parsed[file] = Mbox.split(data).flatMap(BounceParser.parse)
         }
         var recipientFound = 0, hardAgrees = 0, reasonAgrees = 0
         var misses: [String] = []

@@ -1,0 +1,151 @@
+import Bounces
+import Foundation
+import Store
+import Transport
+
+/// Takes bounce messages from files, Maildir folders, mbox files or an IMAP mailbox,
+/// parses them, and records each report against its message. Never stops on a bad
+/// message: it is reported and skipped.
+public struct BounceIntake {
+    public struct Summary: Sendable, Codable {
+        public var messages = 0
+        public var bounces = 0
+        public var matched = 0
+        public var unmatched = 0
+        public var duplicates = 0
+        /// Auto-replies and delivery notices: recognised and left alone.
+        public var ignored = 0
+        public var suppressed = 0
+        /// Messages that are no bounce at all, or could not be read: (source, why).
+        public var skipped: [Skipped] = []
+
+        public init() {}
+
+        public struct Skipped: Sendable, Codable {
+            public var source: String
+            public var reason: String
+        }
+    }
+
+    let store: Store
+    let policy: SuppressionPolicy
+    let now: Double
+
+    public init(store: Store, policy: SuppressionPolicy = SuppressionPolicy(), now: Double) {
+        self.store = store
+        self.policy = policy
+        self.now = now
+    }
+
+    /// The biggest message read; larger ones are cut (a bounce says what it must at its start).
+    static let maximumMessageBytes = 20 << 20
+
+    /// Every message in these paths: `.eml` files, mbox files, Maildir folders (cur/ and new/), folders of files.
+    public static func messages(in paths: [String]) throws -> [(source: String, bytes: [UInt8])] {
+        var result: [(String, [UInt8])] = []
+        let files = FileManager.default
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard files.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw BroadsideError.input("\(path): no such file or folder")
+            }
+            if isDirectory.boolValue {
+                let maildir = ["cur", "new"].map { (path as NSString).appendingPathComponent($0) }.filter { files.fileExists(atPath: $0) }
+                for folder in maildir.isEmpty ? [path] : maildir {
+                    for name in (try? files.contentsOfDirectory(atPath: folder))?.sorted() ?? [] where !name.hasPrefix(".") {
+                        let file = (folder as NSString).appendingPathComponent(name)
+                        var isSub: ObjCBool = false
+                        if files.fileExists(atPath: file, isDirectory: &isSub), !isSub.boolValue {
+                            result += try read(file)
+                        }
+                    }
+                }
+            } else {
+                result += try read(path)
+            }
+        }
+        return result
+    }
+
+    private static func read(_ file: String) throws -> [(String, [UInt8])] {
+        guard let handle = FileHandle(forReadingAtPath: file) else { throw BroadsideError.input("\(file): cannot read") }
+        defer { try? handle.close() }
+        let bytes = [UInt8]((try? handle.read(upToCount: maximumMessageBytes)) ?? Data())
+        if Mbox.looksLikeMbox(bytes) {
+            let messages = Mbox.split(bytes)
+            return messages.count == 1 ? [(file, messages[0])] : messages.enumerated().map { ("\(file)#\($0.offset + 1)", $0.element) }
+        }
+        return [(file, bytes)]
+    }
+
+    /// Parses one message and records what it says.
+    public func process(_ bytes: [UInt8], source: String, into summary: inout Summary) throws {
+        summary.messages += 1
+        let reports = BounceParser.parse(bytes)
+        if reports.isEmpty {
+            summary.skipped.append(.init(source: source, reason: bytes.isEmpty ? "empty" : "not a bounce message, or unreadable"))
+            return
+        }
+        let digest = Fingerprint.of(bytes)
+        for (index, report) in reports.enumerated() {
+            if report.kind == .autoReply || report.kind == .delivered {
+                summary.ignored += 1
+                continue
+            }
+            guard report.recipient != nil || report.messageID != nil else {
+                summary.skipped.append(.init(source: source, reason: "a bounce that names no recipient and no original message"))
+                continue
+            }
+            summary.bounces += 1
+            switch try store.recordBounce(report, source: source, fingerprint: "\(digest)#\(index)#\(report.recipient ?? "")",
+                                          policy: policy, now: now) {
+            case .duplicate: summary.duplicates += 1
+            case .unmatched: summary.unmatched += 1
+            case .matched(_, _, let suppressed):
+                summary.matched += 1
+                if suppressed { summary.suppressed += 1 }
+            }
+        }
+    }
+
+    /// What to do with a fetched message once it is recorded.
+    public enum AfterFetch: Sendable {
+        case markSeen, move(String), delete
+    }
+
+    /// Fetches the messages that arrived since the last fetch (by UID, checking
+    /// UIDVALIDITY), records them, then marks, moves or deletes each.
+    public func fetch(_ account: IMAPMailbox.Account, after: AfterFetch, into summary: inout Summary) throws {
+        let mailbox = try IMAPMailbox(account)
+        let key = "\(account.user)@\(account.url)"
+        let cursor = try store.mailboxCursor(key)
+        var lastUID = cursor?.lastUID ?? 0
+        var (validity, uids) = try mailbox.messages(after: lastUID)
+        if let cursor, cursor.uidValidity != validity {
+            // A new UIDVALIDITY means the UIDs were reassigned: read the mailbox from the start.
+            lastUID = 0
+            (validity, uids) = try mailbox.messages(after: 0)
+        }
+        for uid in uids where uid > lastUID {
+            let bytes = try mailbox.fetch(uid: uid)
+            try process(bytes, source: "\(account.url);UID=\(uid)", into: &summary)
+            switch after {
+            case .markSeen: try mailbox.markSeen(uid: uid)
+            case .move(let folder): try mailbox.move(uid: uid, to: folder)
+            case .delete: try mailbox.delete(uid: uid)
+            }
+            // Remembered message by message: a crash part-way does not fetch the rest twice.
+            try store.setMailboxCursor(key, uidValidity: validity, lastUID: uid)
+        }
+        if uids.isEmpty { try store.setMailboxCursor(key, uidValidity: validity, lastUID: lastUID) }
+    }
+}
+
+/// A 64-bit FNV-1a of a message's bytes, in hex: enough to know the same message again.
+enum Fingerprint {
+    static func of(_ bytes: [UInt8]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return String(hash, radix: 16) + ":\(bytes.count)"
+    }
+}

@@ -1,0 +1,134 @@
+import ArgumentParser
+import Bounces
+import Broadside
+import Foundation
+import Store
+import Transport
+
+struct BouncesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bounces",
+        abstract: "Bounce messages: parse them, record them from files or an IMAP mailbox, list those that matched nothing.",
+        subcommands: [Parse.self, Import.self, Fetch.self, Unmatched.self])
+
+    static func print(_ summary: BounceIntake.Summary, json: Bool) throws {
+        if json {
+            try Output.json(summary)
+            return
+        }
+        Output.line("\(summary.messages) messages: \(summary.bounces) bounces (\(summary.matched) matched, \(summary.unmatched) unmatched, \(summary.duplicates) already recorded), \(summary.ignored) auto-replies and notices ignored, \(summary.suppressed) addresses suppressed")
+        for skipped in summary.skipped.prefix(20) { Output.note("  skipped \(skipped.source): \(skipped.reason)") }
+    }
+
+    struct Parse: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Parse bounce messages without touching the database.")
+        @Argument(help: "Bounce messages (.eml, mbox).") var files: [String]
+        @Flag(help: "Print one JSON object.") var json = false
+
+        struct Result: Encodable {
+            var file: String
+            var recipient: String?
+            var action: String?
+            var status: String?
+            var reply_code: Int?
+            var reason: String
+            var hard: Bool
+            var message_id: String?
+            var campaign: String?
+            var diagnostic: String?
+
+            enum CodingKeys: String, CodingKey {
+                case file, recipient, action, status, reply_code, reason, hard, message_id, campaign, diagnostic
+            }
+
+            /// Every key of the contract, null when unknown.
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(file, forKey: .file)
+                try container.encode(recipient, forKey: .recipient)
+                try container.encode(action, forKey: .action)
+                try container.encode(status, forKey: .status)
+                try container.encode(reply_code, forKey: .reply_code)
+                try container.encode(reason, forKey: .reason)
+                try container.encode(hard, forKey: .hard)
+                try container.encode(message_id, forKey: .message_id)
+                try container.encode(campaign, forKey: .campaign)
+                try container.encode(diagnostic, forKey: .diagnostic)
+            }
+        }
+
+        func run() throws {
+            var results: [Result] = []
+            for (source, bytes) in try BounceIntake.messages(in: files) {
+                for report in BounceParser.parse(bytes) {
+                    results.append(Result(file: source, recipient: report.recipient, action: report.action ?? report.kind.rawValue,
+                                          status: report.status, reply_code: report.replyCode, reason: report.reason.rawValue, hard: report.hard,
+                                          message_id: report.messageID, campaign: report.campaign, diagnostic: report.diagnostic))
+                }
+            }
+            if json {
+                struct All: Encodable { var results: [Result] }
+                try Output.json(All(results: results))
+            } else {
+                for result in results {
+                    Output.line("\(result.file)\t\(result.recipient ?? "-")\t\(result.reason)\(result.hard ? " (hard)" : "")\t\(result.status ?? "-")\t\(result.diagnostic?.prefix(100) ?? "")")
+                }
+            }
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record bounces from .eml files, Maildir folders and mbox files.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Files and folders.") var paths: [String]
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() throws {
+            let intake = BounceIntake(store: try global.openStore(), now: Output.now())
+            var summary = BounceIntake.Summary()
+            for (source, bytes) in try BounceIntake.messages(in: paths) {
+                try intake.process(bytes, source: source, into: &summary)
+            }
+            try BouncesCommand.print(summary, json: json)
+        }
+    }
+
+    struct Fetch: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Fetch new bounces from an IMAP mailbox and record them; each message once, across runs.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The mailbox: imaps://host/INBOX (imap:// uses STARTTLS when offered).") var imap: String
+        @Option(help: "The user to sign in as.") var user: String
+        @Option(name: .customLong("password-env"), help: "The environment variable holding the password.") var passwordEnv: String
+        @Option(name: .customLong("ca-file"), help: "A CA bundle to verify the server with.") var caFile: String?
+        @Option(name: .customLong("move-to"), help: "Move processed messages to this folder instead of marking them seen.") var moveTo: String?
+        @Flag(help: "Delete processed messages instead of marking them seen.") var delete = false
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func validate() throws {
+            if moveTo != nil && delete { throw ValidationError("choose --move-to or --delete, not both") }
+        }
+
+        func run() throws {
+            guard let password = ProcessInfo.processInfo.environment[passwordEnv], !password.isEmpty else {
+                throw BroadsideError.input("the environment variable \(passwordEnv) is not set; export it with the mailbox password (it is never stored)")
+            }
+            var account = IMAPMailbox.Account(url: imap, user: user, password: password)
+            account.caFile = caFile
+            let intake = BounceIntake(store: try global.openStore(), now: Output.now())
+            var summary = BounceIntake.Summary()
+            try intake.fetch(account, after: delete ? .delete : moveTo.map { .move($0) } ?? .markSeen, into: &summary)
+            try BouncesCommand.print(summary, json: json)
+        }
+    }
+
+    struct Unmatched: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "unmatched", abstract: "Bounces that matched no message, newest first.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            for bounce in try global.openStore().unmatchedBounces() {
+                Output.line("\(bounce.source)\t\(bounce.recipient ?? "-")\t\(bounce.reason ?? "-")\t\(bounce.diagnostic?.prefix(100) ?? "")")
+            }
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import Bounces
+import Delivery
+import Foundation
+import GRDB
+
+/// When a bounce suppresses its recipient.
+public struct SuppressionPolicy: Sendable, Equatable {
+    /// Hard bounces suppress at once.
+    public var hardBounces = true
+    /// Complaints suppress at once.
+    public var complaints = true
+    /// Soft bounces suppress after this many within `softWindow` seconds.
+    public var softBounces = 3
+    public var softWindow: Double = 30 * 86_400
+
+    public init() {}
+}
+
+/// What recording one bounce did.
+public enum BounceEffect: Sendable, Equatable {
+    /// Already recorded (the same message fetched or imported again).
+    case duplicate
+    /// Kept, but it matches no message of any campaign.
+    case unmatched
+    /// Matched to a message; `suppressed` when its address went onto the suppression list.
+    case matched(message: Int64, campaign: String, suppressed: Bool)
+}
+
+extension Store {
+    /// Records a bounce once, matches it to its message (the Message-ID of the returned
+    /// original, else the latest message to that recipient within `recentWindow`), moves
+    /// that message to `bounced` or `complained`, and applies the suppression policy.
+    /// Sender-side failures never suppress a recipient; a delay changes no state.
+    /// `fingerprint` identifies the bounce (its bytes and recipient) so that it is recorded once;
+    /// `source` says where it came from (a file, `imap://…;UID=n`). Auto-replies and
+    /// delivery notices are not for this: the caller leaves them alone.
+    public func recordBounce(_ bounce: BounceReport, source: String, fingerprint: String, policy: SuppressionPolicy, now: Double,
+                             recentWindow: Double = 60 * 86_400) throws -> BounceEffect {
+        try write { db in
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM bounces WHERE fingerprint = ?)", arguments: [fingerprint]) == true {
+                return .duplicate
+            }
+            var match: Row?
+            if let messageID = bounce.messageID, !messageID.isEmpty {
+                match = try Row.fetchOne(db, sql: """
+                    SELECT m.id, m.state, m.campaign_id, c.name, m.recipient FROM messages m JOIN campaigns c ON c.id = m.campaign_id
+                    WHERE m.message_id = ?
+                    """, arguments: [messageID])
+            }
+            if match == nil, let recipient = bounce.recipient {
+                match = try Row.fetchOne(db, sql: """
+                    SELECT m.id, m.state, m.campaign_id, c.name, m.recipient FROM messages m JOIN campaigns c ON c.id = m.campaign_id
+                    WHERE lower(m.recipient) = lower(?) AND m.state IN ('accepted', 'unknown', 'bounced', 'deferred')
+                      AND coalesce(m.last_attempt_at, m.updated_at) >= ?
+                    ORDER BY coalesce(m.last_attempt_at, m.updated_at) DESC LIMIT 1
+                    """, arguments: [recipient, now - recentWindow])
+            }
+            let messageRowID: Int64? = match?["id"]
+            try db.execute(sql: """
+                INSERT INTO bounces (received_at, source, fingerprint, message_id, recipient, action, status, reply_code, reason, hard, diagnostic)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [now, source, fingerprint, messageRowID, bounce.recipient, bounce.action, bounce.status,
+                                 bounce.replyCode, bounce.reason.rawValue, bounce.hard, bounce.diagnostic])
+            guard let match, let messageRowID else { return .unmatched }
+            let campaignID: Int64 = match["campaign_id"]
+            let address: String = match["recipient"]
+            let state: String = match["state"]
+
+            let newState: MessageState?
+            switch bounce.kind {
+            case .complaint: newState = .complained
+            case .failure: newState = .bounced
+            case .delay, .autoReply, .delivered: newState = nil
+            }
+            if let newState, let current = MessageState(rawValue: state), current.canMove(to: newState) || current == newState {
+                try db.execute(sql: """
+                    UPDATE messages SET state = ?, reason = ?, enhanced_status = coalesce(?, enhanced_status), smtp_code = coalesce(?, smtp_code),
+                        reply = coalesce(?, reply), updated_at = ? WHERE id = ?
+                    """, arguments: [newState.rawValue, bounce.reason.rawValue, bounce.status, bounce.replyCode, bounce.diagnostic, now, messageRowID])
+                try db.execute(sql: """
+                    INSERT INTO events (message_id, campaign_id, at, state, smtp_code, enhanced_status, reply, reason)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [messageRowID, campaignID, now, newState.rawValue, bounce.replyCode, bounce.status, bounce.diagnostic,
+                                     bounce.reason.rawValue])
+            }
+
+            // The suppression policy.
+            var suppress: (reason: String, source: String)?
+            switch bounce.kind {
+            case .complaint where policy.complaints:
+                suppress = ("complaint", "complaint")
+            case .failure where !bounce.reason.isSenderSide:
+                if bounce.hard && policy.hardBounces {
+                    suppress = ("hard bounce: \(bounce.reason.rawValue)", "bounce")
+                } else if !bounce.hard {
+                    let soft = try Int.fetchOne(db, sql: """
+                        SELECT count(*) FROM bounces b JOIN messages m ON m.id = b.message_id
+                        WHERE lower(m.recipient) = lower(?) AND b.hard = 0 AND b.action IS NOT 'delayed' AND b.received_at >= ?
+                          AND b.reason NOT IN (\(FailureReason.allCases.filter(\.isSenderSide).map { "'\($0.rawValue)'" }.joined(separator: ",")), 'feedback', 'vacation', 'delivered')
+                        """, arguments: [address, now - policy.softWindow]) ?? 0
+                    if soft >= policy.softBounces { suppress = ("\(soft) soft bounces in \(Int(policy.softWindow / 86_400)) days", "bounce") }
+                }
+            default:
+                break
+            }
+            var suppressed = false
+            if let suppress {
+                let normalized = address.split(separator: "@").count == 2
+                    ? address.split(separator: "@")[0].lowercased() + "@" + address.split(separator: "@")[1].lowercased() : address.lowercased()
+                try db.execute(sql: """
+                    INSERT INTO suppressions (address, reason, source, campaign_id, created_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(address) DO NOTHING
+                    """, arguments: [normalized, suppress.reason, suppress.source, campaignID, now])
+                suppressed = db.changesCount > 0
+            }
+            return .matched(message: messageRowID, campaign: match["name"], suppressed: suppressed)
+        }
+    }
+
+    /// Bounces that matched no message, newest first.
+    public func unmatchedBounces(limit: Int = 100) throws -> [(at: Double, source: String, recipient: String?, reason: String?, diagnostic: String?)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT received_at, source, recipient, reason, diagnostic FROM bounces WHERE message_id IS NULL ORDER BY received_at DESC LIMIT ?",
+                             arguments: [limit]).map { ($0["received_at"], $0["source"], $0["recipient"], $0["reason"], $0["diagnostic"]) }
+        }
+    }
+
+    /// Where `bounces fetch` stopped in a mailbox: its UIDVALIDITY and the last UID processed.
+    public func mailboxCursor(_ mailbox: String) throws -> (uidValidity: Int64, lastUID: Int64)? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT uid_validity, last_uid FROM mailbox_cursors WHERE mailbox = ?", arguments: [mailbox])
+                .map { ($0["uid_validity"], $0["last_uid"]) }
+        }
+    }
+
+    public func setMailboxCursor(_ mailbox: String, uidValidity: Int64, lastUID: Int64) throws {
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO mailbox_cursors (mailbox, uid_validity, last_uid) VALUES (?, ?, ?)
+                ON CONFLICT(mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid
+                """, arguments: [mailbox, uidValidity, lastUID])
+        }
+    }
+}

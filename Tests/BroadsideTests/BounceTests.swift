@@ -1,0 +1,192 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Bounces for a campaign sent through the SMTP test server, read back over real IMAP
+/// (Dovecot) or from files, matched to their messages and acted on.
+@Suite("Bounces")
+struct BounceTests {
+    /// A sent campaign over a@, b@, c@, d@example.com; returns each recipient's Message-ID.
+    struct SentCampaign {
+        let dir: TemporaryDirectory
+        let db: String
+        let messageIDs: [String: String]
+
+        init() throws {
+            dir = try TemporaryDirectory()
+            db = dir.path("b.sqlite")
+            let server = try SMTPTestServer()
+            let list = try dir.write("l.csv", "email\na@example.com\nb@example.com\nc@example.com\nd@example.com\n")
+            let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hello\n\nHello.\n")
+            _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
+            let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "spring", "--smtp", server.url, "--db", db])
+            guard sent.status == 0 else { throw TestSupportError(sent.stderr) }
+            messageIDs = Dictionary(uniqueKeysWithValues: try sqlite(db, "SELECT recipient, message_id FROM messages").map {
+                let parts = $0.split(separator: "|").map(String.init)
+                return (parts[0], parts[1])
+            })
+        }
+    }
+
+    static func dsn(to recipient: String, status: String, diagnostic: String, messageID: String?, action: String = "failed") -> String {
+        """
+        From: Mail Delivery System <MAILER-DAEMON@mx.example.com>
+        To: news@example.com
+        Subject: Undelivered Mail Returned to Sender
+        MIME-Version: 1.0
+        Content-Type: multipart/report; report-type=delivery-status; boundary="B1"
+
+        --B1
+        Content-Type: text/plain
+
+        I'm sorry to have to inform you that your message could not be delivered.
+
+        --B1
+        Content-Type: message/delivery-status
+
+        Reporting-MTA: dns; mx.example.com
+
+        Final-Recipient: rfc822; \(recipient)
+        Action: \(action)
+        Status: \(status)
+        Diagnostic-Code: smtp; \(diagnostic)
+
+        --B1
+        Content-Type: text/rfc822-headers
+
+        From: News <news@example.com>
+        To: \(recipient)
+        Subject: Hello
+        \(messageID.map { "Message-ID: <\($0)>" } ?? "")
+
+        --B1--
+
+        """.replacing("\n", with: "\r\n")
+    }
+
+    static func complaint(_ recipient: String, _ messageID: String) -> String {
+        """
+        From: feedback@isp.example
+        To: news@example.com
+        Subject: Abuse report
+        MIME-Version: 1.0
+        Content-Type: multipart/report; report-type=feedback-report; boundary="F1"
+
+        --F1
+        Content-Type: text/plain
+
+        This is an email abuse report.
+
+        --F1
+        Content-Type: message/feedback-report
+
+        Feedback-Type: abuse
+        Version: 1
+        Original-Rcpt-To: \(recipient)
+
+        --F1
+        Content-Type: text/rfc822-headers
+
+        From: news@example.com
+        To: \(recipient)
+        Message-ID: <\(messageID)>
+
+        --F1--
+
+        """
+    }
+
+    static let autoReply = "From: d@example.com\nTo: news@example.com\nSubject: Out of office\nAuto-Submitted: auto-replied\n\nI am away until Monday.\n"
+
+    @Test func fetchedOverIMAPEachBounceActsOnItsMessageOnce() throws {
+        let campaign = try SentCampaign()
+        let imap = try IMAPTestServer()
+        let ids = campaign.messageIDs
+        try imap.deliver(Self.dsn(to: "a@example.com", status: "5.1.1", diagnostic: "550 5.1.1 <a@example.com>: User unknown", messageID: ids["a@example.com"]), name: "1.eml")
+        try imap.deliver(Self.dsn(to: "b@example.com", status: "4.2.2", diagnostic: "452 4.2.2 Mailbox full", messageID: ids["b@example.com"]), name: "2.eml")
+        try imap.deliver(Self.complaint("c@example.com", ids["c@example.com"] ?? ""), name: "3.eml")
+        try imap.deliver(Self.autoReply, name: "4.eml")
+        try imap.deliver(Self.dsn(to: "stranger@elsewhere.example", status: "5.1.1", diagnostic: "550 no such user", messageID: nil), name: "5.eml")
+        try imap.deliver("this is not a mail message at all", name: "6.eml")
+
+        let fetch = ["bounces", "fetch", "--imap", imap.url, "--user", imap.user, "--password-env", "IMAP_PASSWORD", "--db", campaign.db, "--json"]
+        let first = try Command.broadside(fetch, environment: ["IMAP_PASSWORD": imap.password])
+        #expect(first.status == 0, "\(first.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any])
+        #expect(summary["messages"] as? Int == 6)
+        #expect(summary["matched"] as? Int == 3)
+        #expect(summary["unmatched"] as? Int == 1)
+        #expect(summary["ignored"] as? Int == 1)
+        #expect((summary["skipped"] as? [Any])?.count == 1)
+
+        let states = try sqlite(campaign.db, "SELECT recipient, state, coalesce(reason, '') FROM messages ORDER BY recipient")
+        #expect(states == ["a@example.com|bounced|userunknown", "b@example.com|bounced|mailboxfull", "c@example.com|complained|feedback",
+                           "d@example.com|accepted|"])
+        // A hard bounce and a complaint suppress at once; one soft bounce does not.
+        #expect(try sqlite(campaign.db, "SELECT address, source FROM suppressions ORDER BY address") == ["a@example.com|bounce", "c@example.com|complaint"])
+        #expect(try sqlite(campaign.db, "SELECT count(*) FROM bounces WHERE message_id IS NULL") == ["1"], "the unmatched bounce is kept")
+        #expect(try imap.readMessages().allSatisfy { $0.hasSuffix(",S") }, "processed messages are marked \\Seen")
+
+        let second = try Command.broadside(fetch, environment: ["IMAP_PASSWORD": imap.password])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("\"messages\":0"))
+        #expect(try sqlite(campaign.db, "SELECT count(*) FROM bounces") == ["4"])
+
+        let wrong = try Command.broadside(fetch, environment: ["IMAP_PASSWORD": "nope"])
+        #expect(wrong.status == 3)
+        #expect(wrong.stderr.contains("refused the IMAP sign-in"))
+    }
+
+    @Test func softBouncesSuppressAfterThreeAndSenderSideNever() throws {
+        let campaign = try SentCampaign()
+        let dir = campaign.dir
+        let ids = campaign.messageIDs
+        for n in 1...3 {
+            try dir.write("soft/\(n).eml", Self.dsn(to: "b@example.com", status: "4.2.2", diagnostic: "452 4.2.2 Mailbox full \(n)", messageID: ids["b@example.com"]))
+        }
+        for n in 1...3 {
+            try dir.write("sender/\(n).eml", Self.dsn(to: "d@example.com", status: "5.7.1", diagnostic: "550 5.7.1 Client host blocked using Spamhaus \(n)", messageID: ids["d@example.com"]))
+        }
+        let soft = try Command.broadside(["bounces", "import", dir.path("soft"), "--db", campaign.db, "--json"])
+        #expect(soft.stdout.contains("\"suppressed\":1"), "\(soft.stdout)")
+        _ = try Command.broadside(["bounces", "import", dir.path("sender"), "--db", campaign.db])
+        #expect(try sqlite(campaign.db, "SELECT address FROM suppressions") == ["b@example.com"])
+        // Importing the same files again records nothing new.
+        let again = try Command.broadside(["bounces", "import", dir.path("soft"), "--db", campaign.db, "--json"])
+        #expect(again.stdout.contains("\"duplicates\":3"))
+    }
+
+    @Test func readsMaildirsAndMboxFilesAndSkipsBadInputWithoutCrashing() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let one = Self.dsn(to: "x@example.com", status: "5.1.1", diagnostic: "550 user unknown", messageID: nil)
+        try dir.write("maildir/new/1", one)
+        try dir.write("maildir/cur/2:2,S", Self.dsn(to: "y@example.com", status: "5.1.2", diagnostic: "550 host unknown", messageID: nil))
+        try dir.write("bounces.mbox", "From MAILER-DAEMON Thu Apr 29 23:34:45 2026\n" + one.replacing("\r\n", with: "\n") + "\nFrom MAILER-DAEMON Thu Apr 29 23:34:46 2026\n" + Self.autoReply)
+        try dir.write("truncated.eml", String(one.prefix(300)))
+        try dir.write("empty.eml", "")
+        try dir.write("no-recipient.eml", "From: MAILER-DAEMON@x.example\nSubject: Undelivered Mail\n\nSomething went wrong.\n")
+        var huge = "From: MAILER-DAEMON@x.example\nSubject: Undelivered Mail\nContent-Type: text/plain\n\n"
+        huge += String(repeating: "garbage line without meaning\n", count: 900_000)
+        try dir.write("huge.eml", huge)
+        let result = try Command.broadside(["bounces", "import", dir.path("maildir"), dir.path("bounces.mbox"), dir.path("truncated.eml"),
+                                            dir.path("empty.eml"), dir.path("no-recipient.eml"), dir.path("huge.eml"), "--db", db, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(summary["messages"] as? Int == 8)
+        #expect(summary["ignored"] as? Int == 1)
+        #expect((summary["skipped"] as? [[String: Any]])?.count ?? 0 >= 2)
+        #expect(try sqlite(db, "SELECT DISTINCT recipient FROM bounces ORDER BY recipient").prefix(2) == ["x@example.com", "y@example.com"])
+    }
+
+    @Test func parseReportsEveryRecipientOfACorpusFileAsJSON() throws {
+        let file = Repository.shared.appendingPathComponent("corpus/bounces/eml/lhost-postfix-01.eml").path
+        let result = try Command.broadside(["bounces", "parse", file, "--json"])
+        #expect(result.status == 0)
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let first = try #require((parsed["results"] as? [[String: Any]])?.first)
+        for key in ["file", "recipient", "action", "status", "reply_code", "reason", "hard", "message_id", "campaign", "diagnostic"] {
+            #expect(first.keys.contains(key), "\(key)")
+        }
+    }
+}
