@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // libcurl, as Debian's libcurl4-openssl-dev installs it.
@@ -36,6 +37,11 @@ let package = Package(
         .target(name: "Messages", dependencies: ["Addresses"]),
         .target(name: "Delivery"),
         .target(name: "Bounces", dependencies: ["Delivery"]),
+        // HMAC tokens (VERP return paths, unsubscribe links) and DKIM, on swift-crypto.
+        .target(name: "Signing", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
 
         // IO at the edges.
         .target(name: "Store", dependencies: [
@@ -47,13 +53,13 @@ let package = Package(
 
         // A campaign, wired together: import, send, report.
         .target(name: "Broadside", dependencies: [
-            "CSV", "Addresses", "Templates", "Messages", "Delivery", "Bounces", "Store", "Transport",
+            "CSV", "Addresses", "Templates", "Messages", "Delivery", "Bounces", "Signing", "Store", "Transport",
             .product(name: "Ink", package: "Ink"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "BroadsideCommand", dependencies: [
-            "Broadside", "Bounces", "Store", "Delivery", "Transport",
+            "Broadside", "Bounces", "Signing", "Store", "Delivery", "Transport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -66,6 +72,7 @@ let package = Package(
         .testTarget(name: "MessagesTests", dependencies: ["Messages", "TestSupport"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
         .testTarget(name: "BouncesTests", dependencies: ["Bounces", "TestSupport"]),
+        .testTarget(name: "SigningTests", dependencies: ["Signing", "TestSupport"]),
         .testTarget(name: "BroadsideTests", dependencies: ["Broadside", "Store", "Transport", "TestSupport"],
                     exclude: ["Fixtures"]),
     ],

@@ -1,5 +1,6 @@
 import Bounces
 import Foundation
+import Signing
 import Store
 import Transport
 
@@ -30,11 +31,14 @@ public struct BounceIntake {
     let store: Store
     let policy: SuppressionPolicy
     let now: Double
+    /// Decodes signed return paths (any domain), when the secret is known.
+    let verp: VERPAddress?
 
-    public init(store: Store, policy: SuppressionPolicy = SuppressionPolicy(), now: Double) {
+    public init(store: Store, policy: SuppressionPolicy = SuppressionPolicy(), now: Double, secret: String? = nil) {
         self.store = store
         self.policy = policy
         self.now = now
+        self.verp = secret.map { VERPAddress(domain: "*", secret: $0) }
     }
 
     /// The biggest message read; larger ones are cut (a bounce says what it must at its start).
@@ -97,8 +101,9 @@ public struct BounceIntake {
                 continue
             }
             summary.bounces += 1
+            let verpMessage = report.returnPath.flatMap { verp?.decode($0) }?.message
             switch try store.recordBounce(report, source: source, fingerprint: "\(digest)#\(index)#\(report.recipient ?? "")",
-                                          policy: policy, now: now) {
+                                          verpMessage: verpMessage, policy: policy, now: now) {
             case .duplicate: summary.duplicates += 1
             case .unmatched: summary.unmatched += 1
             case .matched(_, _, let suppressed):

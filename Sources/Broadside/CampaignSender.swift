@@ -1,6 +1,7 @@
 import Delivery
 import Foundation
 import Logging
+import Signing
 import Store
 
 /// How a `send` run goes.
@@ -17,6 +18,8 @@ public struct SendOptions: Sendable {
     public var domainLimits: [String: [RateLimit]] = [:]
     /// What rolling caps are counted by, across campaigns (the profile's name or server).
     public var profileKey = ""
+    /// Signed per-message return paths, when a bounce domain is configured.
+    public var verp: VERPAddress?
     public var retry = RetryPolicy()
     /// Messages claimed from the database at a time.
     public var batchSize = 256
@@ -249,8 +252,9 @@ public final class CampaignSender: @unchecked Sendable {
             let date = Int64(now)
             for message in claimed {
                 do {
+                    let returnPath = options.verp?.address(campaign: campaign.id, message: message.id) ?? message.returnPath
                     let outgoing = try renderer.outgoing(id: message.id, fields: message.fields, recipient: message.recipient,
-                                                         messageID: message.messageID, returnPath: message.returnPath, date: date)
+                                                         messageID: message.messageID, returnPath: returnPath, date: date)
                     jobs.append(Job(message: outgoing, attempts: message.attempts, firstAttemptAt: message.firstAttemptAt))
                 } catch {
                     ledger.append(.notSent(message: message.id, reason: "not sent: \(error)", at: now))

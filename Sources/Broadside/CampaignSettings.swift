@@ -22,6 +22,8 @@ public struct CampaignSettings: Sendable, Codable, Equatable {
     public var oauth2TokenCommand: String?
     public var caFile: String?
     public var insecure: Bool?
+    /// Each message's return path becomes `bounce+…@verpDomain`, signed with $BROADSIDE_SECRET.
+    public var verpDomain: String?
     public var ehlo: String?
     public var connections: Int = 4
     public var messagesPerConnection: Int?

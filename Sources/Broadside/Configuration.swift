@@ -103,6 +103,11 @@ public struct SendingProfile: Sendable, Decodable {
     public var throttleCooldown: String?
     public var serverLostTimeout: String?
     public var senderSideFailuresBeforePause: Int?
+    public var verpDomain: String?
+    /// The mailbox bounces come back to: `imaps://host/INBOX`, its user and password variable.
+    public var bounceMailbox: String?
+    public var bounceUser: String?
+    public var bouncePasswordEnv: String?
     /// Present only to be refused: a password never lives in a file.
     var password: String?
 
@@ -115,6 +120,8 @@ public struct SendingProfile: Sendable, Decodable {
         case retryDelay = "retry_delay", retryMaxDelay = "retry_max_delay", giveUpAfter = "give_up_after"
         case replyTimeout = "reply_timeout", throttleCooldown = "throttle_cooldown", serverLostTimeout = "server_lost_timeout"
         case senderSideFailuresBeforePause = "sender_side_failures_before_pause"
+        case verpDomain = "verp_domain"
+        case bounceMailbox = "bounce_mailbox", bounceUser = "bounce_user", bouncePasswordEnv = "bounce_password_env"
     }
 
     func apply(to settings: inout CampaignSettings, name: String) throws {
@@ -134,6 +141,7 @@ public struct SendingProfile: Sendable, Decodable {
         if let messagesPerConnection { settings.messagesPerConnection = messagesPerConnection }
         if let rate { settings.rates = rate.rates }
         if let senderSideFailuresBeforePause { settings.senderSideFailuresBeforePause = senderSideFailuresBeforePause }
+        if let verpDomain { settings.verpDomain = verpDomain }
         func seconds(_ text: String?, _ key: String) throws -> Double? {
             guard let text else { return nil }
             guard let value = DurationText.seconds(text) else {

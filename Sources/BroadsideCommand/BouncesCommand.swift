@@ -84,7 +84,7 @@ struct BouncesCommand: ParsableCommand {
         @Flag(help: "Print one JSON object.") var json = false
 
         func run() throws {
-            let intake = BounceIntake(store: try global.openStore(), now: Output.now())
+            let intake = BounceIntake(store: try global.openStore(), now: Output.now(), secret: Secret.optional)
             var summary = BounceIntake.Summary()
             for (source, bytes) in try BounceIntake.messages(in: paths) {
                 try intake.process(bytes, source: source, into: &summary)
@@ -96,9 +96,10 @@ struct BouncesCommand: ParsableCommand {
     struct Fetch: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Fetch new bounces from an IMAP mailbox and record them; each message once, across runs.")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "The mailbox: imaps://host/INBOX (imap:// uses STARTTLS when offered).") var imap: String
-        @Option(help: "The user to sign in as.") var user: String
-        @Option(name: .customLong("password-env"), help: "The environment variable holding the password.") var passwordEnv: String
+        @Option(help: "A profile of the configuration file whose bounce_mailbox to read.") var profile: String?
+        @Option(help: "The mailbox: imaps://host/INBOX (imap:// uses STARTTLS when offered).") var imap: String?
+        @Option(help: "The user to sign in as.") var user: String?
+        @Option(name: .customLong("password-env"), help: "The environment variable holding the password.") var passwordEnv: String?
         @Option(name: .customLong("ca-file"), help: "A CA bundle to verify the server with.") var caFile: String?
         @Option(name: .customLong("move-to"), help: "Move processed messages to this folder instead of marking them seen.") var moveTo: String?
         @Flag(help: "Delete processed messages instead of marking them seen.") var delete = false
@@ -109,12 +110,22 @@ struct BouncesCommand: ParsableCommand {
         }
 
         func run() throws {
-            guard let password = ProcessInfo.processInfo.environment[passwordEnv], !password.isEmpty else {
-                throw BroadsideError.input("the environment variable \(passwordEnv) is not set; export it with the mailbox password (it is never stored)")
+            let configured = try profile.map { name -> SendingProfile in
+                guard let found = try global.configuration().profiles[name] else {
+                    throw BroadsideError.input("there is no profile '\(name)' in the configuration")
+                }
+                return found
             }
-            var account = IMAPMailbox.Account(url: imap, user: user, password: password)
+            guard let url = imap ?? configured?.bounceMailbox, let user = user ?? configured?.bounceUser,
+                  let variable = passwordEnv ?? configured?.bouncePasswordEnv else {
+                throw BroadsideError.input("give the mailbox with --imap, --user and --password-env, or a --profile with bounce_mailbox, bounce_user and bounce_password_env")
+            }
+            guard let password = ProcessInfo.processInfo.environment[variable], !password.isEmpty else {
+                throw BroadsideError.input("the environment variable \(variable) is not set; export it with the mailbox password (it is never stored)")
+            }
+            var account = IMAPMailbox.Account(url: url, user: user, password: password)
             account.caFile = caFile
-            let intake = BounceIntake(store: try global.openStore(), now: Output.now())
+            let intake = BounceIntake(store: try global.openStore(), now: Output.now(), secret: Secret.optional)
             var summary = BounceIntake.Summary()
             try intake.fetch(account, after: delete ? .delete : moveTo.map { .move($0) } ?? .markSeen, into: &summary)
             try BouncesCommand.print(summary, json: json)

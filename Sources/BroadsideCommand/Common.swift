@@ -29,6 +29,22 @@ struct GlobalOptions: ParsableArguments {
     }
 }
 
+/// The secret that signs return paths and unsubscribe links: from the environment only.
+enum Secret {
+    static let variable = "BROADSIDE_SECRET"
+
+    static var optional: String? {
+        ProcessInfo.processInfo.environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    static func required() throws -> String {
+        guard let secret = optional else {
+            throw BroadsideError.input("\(variable) is not set; export a long random secret there (it signs return paths and unsubscribe links, and is never stored)")
+        }
+        return secret
+    }
+}
+
 enum Output {
     /// Prints exactly one JSON object on standard output.
     static func json<T: Encodable>(_ value: T) throws {

@@ -3,6 +3,7 @@ import Broadside
 import Delivery
 import Dispatch
 import Foundation
+import Signing
 import Store
 
 struct SendCommand: ParsableCommand {
@@ -45,6 +46,7 @@ struct DeliveryOptions: ParsableArguments {
     @Option(name: .customLong("oauth2-token-env"), help: "The environment variable holding an OAuth 2 bearer token (XOAUTH2).") var oauth2TokenEnv: String?
     @Option(name: .customLong("oauth2-token-command"), help: "A command that prints an OAuth 2 bearer token.") var oauth2TokenCommand: String?
     @Option(help: "The name to give in EHLO.") var ehlo: String?
+    @Option(name: .customLong("verp-domain"), help: "Give each message its own return path bounce+…@DOMAIN, signed with $BROADSIDE_SECRET.") var verpDomain: String?
     @Option(name: .customLong("ca-file"), help: "A CA bundle to verify the server's certificate with.") var caFile: String?
     @Flag(name: .customLong("insecure-skip-verify"), help: "Do not verify the server's TLS certificate (never for a real relay).") var insecure = false
     @Option(help: "Concurrent SMTP connections.") var connections: Int?
@@ -81,6 +83,7 @@ struct DeliveryOptions: ParsableArguments {
         if let oauth2TokenEnv { settings.oauth2TokenEnv = oauth2TokenEnv }
         if let oauth2TokenCommand { settings.oauth2TokenCommand = oauth2TokenCommand }
         if let ehlo { settings.ehlo = ehlo }
+        if let verpDomain { settings.verpDomain = verpDomain }
         if let messagesPerConnection { settings.messagesPerConnection = messagesPerConnection }
         if let value = retryDelay.flatMap(DurationText.seconds) { settings.retryDelay = value }
         if let value = retryMaxDelay.flatMap(DurationText.seconds) { settings.retryMaxDelay = value }
@@ -146,6 +149,9 @@ struct SendRun {
         }
         var options = settings.sendOptions
         options.limit = delivery.limit
+        if let domain = settings.verpDomain {
+            options.verp = VERPAddress(domain: domain, secret: try Secret.required())
+        }
         options.follow = delivery.follow
         let logger = makeLogger("broadside.send", quiet: delivery.json)
         let sender = CampaignSender(store: store, campaign: prepared.campaign, renderer: PersonalMessage(template: prepared.template),

@@ -27,21 +27,29 @@ public enum BounceEffect: Sendable, Equatable {
 }
 
 extension Store {
-    /// Records a bounce once, matches it to its message (the Message-ID of the returned
-    /// original, else the latest message to that recipient within `recentWindow`), moves
+    /// Records a bounce once, matches it to its message (the VERP return path it came back
+    /// to, the Message-ID of the returned original, else the latest message to that
+    /// recipient within `recentWindow`), moves
     /// that message to `bounced` or `complained`, and applies the suppression policy.
     /// Sender-side failures never suppress a recipient; a delay changes no state.
     /// `fingerprint` identifies the bounce (its bytes and recipient) so that it is recorded once;
     /// `source` says where it came from (a file, `imap://…;UID=n`). Auto-replies and
     /// delivery notices are not for this: the caller leaves them alone.
-    public func recordBounce(_ bounce: BounceReport, source: String, fingerprint: String, policy: SuppressionPolicy, now: Double,
-                             recentWindow: Double = 60 * 86_400) throws -> BounceEffect {
+    public func recordBounce(_ bounce: BounceReport, source: String, fingerprint: String, verpMessage: Int64? = nil,
+                             policy: SuppressionPolicy, now: Double, recentWindow: Double = 60 * 86_400) throws -> BounceEffect {
         try write { db in
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM bounces WHERE fingerprint = ?)", arguments: [fingerprint]) == true {
                 return .duplicate
             }
+            // In order: the VERP return path it came back to, the returned original's Message-ID, the recipient.
             var match: Row?
-            if let messageID = bounce.messageID, !messageID.isEmpty {
+            if let verpMessage {
+                match = try Row.fetchOne(db, sql: """
+                    SELECT m.id, m.state, m.campaign_id, c.name, m.recipient FROM messages m JOIN campaigns c ON c.id = m.campaign_id
+                    WHERE m.id = ?
+                    """, arguments: [verpMessage])
+            }
+            if match == nil, let messageID = bounce.messageID, !messageID.isEmpty {
                 match = try Row.fetchOne(db, sql: """
                     SELECT m.id, m.state, m.campaign_id, c.name, m.recipient FROM messages m JOIN campaigns c ON c.id = m.campaign_id
                     WHERE m.message_id = ?

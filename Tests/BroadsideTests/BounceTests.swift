@@ -132,6 +132,20 @@ struct BounceTests {
         #expect(second.stdout.contains("\"messages\":0"))
         #expect(try sqlite(campaign.db, "SELECT count(*) FROM bounces") == ["4"])
 
+        // The same mailbox through a profile of the configuration file: nothing new either.
+        let config = try campaign.dir.write("broadside.yaml", """
+            profiles:
+              relay:
+                smtp: smtp://127.0.0.1:25
+                bounce_mailbox: \(imap.url)
+                bounce_user: \(imap.user)
+                bounce_password_env: IMAP_PASSWORD
+            """)
+        let viaProfile = try Command.broadside(["bounces", "fetch", "--config", config, "--profile", "relay", "--db", campaign.db, "--json"],
+                                               environment: ["IMAP_PASSWORD": imap.password])
+        #expect(viaProfile.status == 0, "\(viaProfile.stderr)")
+        #expect(viaProfile.stdout.contains("\"messages\":0"))
+
         let wrong = try Command.broadside(fetch, environment: ["IMAP_PASSWORD": "nope"])
         #expect(wrong.status == 3)
         #expect(wrong.stderr.contains("refused the IMAP sign-in"))
@@ -188,5 +202,36 @@ struct BounceTests {
         for key in ["file", "recipient", "action", "status", "reply_code", "reason", "hard", "message_id", "campaign", "diagnostic"] {
             #expect(first.keys.contains(key), "\(key)")
         }
+    }
+}
+
+@Suite("VERP")
+struct VERPMatchingTests {
+    @Test func aBounceToTheSignedReturnPathFindsItsMessageAndAForgedOneDoesNot() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let server = try SMTPTestServer()
+        let list = try dir.write("l.csv", "email\na@example.com\nb@example.com\n")
+        let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hello\n\nHello.\n")
+        _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
+        let environment = ["BROADSIDE_SECRET": "test-secret-0123456789"]
+        let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url,
+                                          "--verp-domain", "bounces.example.com", "--db", db], environment: environment)
+        #expect(sent.status == 0, "\(sent.stderr)")
+        let returnPaths = Dictionary(uniqueKeysWithValues: try server.received().map { ($0.rcpt_tos[0], $0.mail_from) })
+        let returnPath = try #require(returnPaths["b@example.com"])
+        #expect(returnPath.hasPrefix("bounce+") && returnPath.hasSuffix("@bounces.example.com"))
+        #expect(returnPaths["a@example.com"] != returnPath, "each message has its own return path")
+
+        // The bounce names a forwarding alias, not the address we sent to, and carries no Message-ID.
+        let bounce = BounceTests.dsn(to: "alias@forward.example", status: "5.1.1", diagnostic: "550 5.1.1 user unknown", messageID: nil)
+            .replacing("To: news@example.com", with: "To: \(returnPath)")
+        try dir.write("in/1.eml", bounce)
+        let forged = bounce.replacing(returnPath, with: returnPath.replacing("bounce+1.", with: "bounce+1.9"))
+        try dir.write("in/2.eml", forged)
+        let result = try Command.broadside(["bounces", "import", dir.path("in"), "--db", db, "--json"], environment: environment)
+        #expect(result.stdout.contains("\"matched\":1"), "\(result.stdout)")
+        #expect(result.stdout.contains("\"unmatched\":1"))
+        #expect(try sqlite(db, "SELECT recipient, state FROM messages ORDER BY recipient") == ["a@example.com|accepted", "b@example.com|bounced"])
     }
 }
