@@ -1,5 +1,6 @@
 import Delivery
 import Foundation
+import Store
 import Yams
 
 /// `broadside.yaml`: sending profiles and limits per recipient domain. Secrets never
@@ -8,10 +9,25 @@ public struct Configuration: Sendable, Decodable {
     public var profiles: [String: SendingProfile] = [:]
     /// Limits per recipient domain for every profile, e.g. `qq.com: [20/min, 1000/day]`.
     public var domainLimits: [String: RateList] = [:]
+    /// When bounces and complaints suppress an address.
+    public var suppression = SuppressionPolicy()
 
     enum CodingKeys: String, CodingKey {
-        case profiles
+        case profiles, suppression
         case domainLimits = "domain_limits"
+    }
+
+    /// `suppression: {hard_bounces: true, complaints: true, soft_bounces: 3, soft_window: 30d}`
+    struct SuppressionSection: Decodable {
+        var hardBounces: Bool?
+        var complaints: Bool?
+        var softBounces: Int?
+        var softWindow: String?
+
+        enum CodingKeys: String, CodingKey {
+            case complaints
+            case hardBounces = "hard_bounces", softBounces = "soft_bounces", softWindow = "soft_window"
+        }
     }
 
     public init() {}
@@ -20,6 +36,17 @@ public struct Configuration: Sendable, Decodable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         profiles = try container.decodeIfPresent([String: SendingProfile].self, forKey: .profiles) ?? [:]
         domainLimits = try container.decodeIfPresent([String: RateList].self, forKey: .domainLimits) ?? [:]
+        if let section = try container.decodeIfPresent(SuppressionSection.self, forKey: .suppression) {
+            if let value = section.hardBounces { suppression.hardBounces = value }
+            if let value = section.complaints { suppression.complaints = value }
+            if let value = section.softBounces { suppression.softBounces = max(1, value) }
+            if let text = section.softWindow {
+                guard let seconds = DurationText.seconds(text) else {
+                    throw BroadsideError.input("suppression.soft_window must be a duration such as 30d, not '\(text)'")
+                }
+                suppression.softWindow = seconds
+            }
+        }
     }
 
     /// Reads the file at `path`.

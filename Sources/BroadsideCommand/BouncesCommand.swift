@@ -84,7 +84,7 @@ struct BouncesCommand: ParsableCommand {
         @Flag(help: "Print one JSON object.") var json = false
 
         func run() throws {
-            let intake = BounceIntake(store: try global.openStore(), now: Output.now(), secret: Secret.optional)
+            let intake = BounceIntake(store: try global.openStore(), policy: try global.configuration().suppression, now: Output.now(), secret: Secret.optional)
             var summary = BounceIntake.Summary()
             for (source, bytes) in try BounceIntake.messages(in: paths) {
                 try intake.process(bytes, source: source, into: &summary)
@@ -125,7 +125,7 @@ struct BouncesCommand: ParsableCommand {
             }
             var account = IMAPMailbox.Account(url: url, user: user, password: password)
             account.caFile = caFile
-            let intake = BounceIntake(store: try global.openStore(), now: Output.now(), secret: Secret.optional)
+            let intake = BounceIntake(store: try global.openStore(), policy: try global.configuration().suppression, now: Output.now(), secret: Secret.optional)
             var summary = BounceIntake.Summary()
             try intake.fetch(account, after: delete ? .delete : moveTo.map { .move($0) } ?? .markSeen, into: &summary)
             try BouncesCommand.print(summary, json: json)

@@ -146,6 +146,19 @@ struct BounceTests {
         #expect(viaProfile.status == 0, "\(viaProfile.stderr)")
         #expect(viaProfile.stdout.contains("\"messages\":0"))
 
+        // --move-to files processed messages away instead of marking them.
+        for sub in ["cur", "new", "tmp"] {
+            try FileManager.default.createDirectory(at: imap.maildir.appendingPathComponent(".Processed/\(sub)"), withIntermediateDirectories: true)
+        }
+        try imap.deliver(Self.dsn(to: "d@example.com", status: "5.1.1", diagnostic: "550 5.1.1 user unknown", messageID: ids["d@example.com"]), name: "7.eml")
+        let moved = try Command.broadside(fetch + ["--move-to", "Processed"], environment: ["IMAP_PASSWORD": imap.password])
+        #expect(moved.status == 0, "\(moved.stderr)")
+        #expect(moved.stdout.contains("\"matched\":1"))
+        let processed = try FileManager.default.contentsOfDirectory(atPath: imap.maildir.appendingPathComponent(".Processed/cur").path)
+            + FileManager.default.contentsOfDirectory(atPath: imap.maildir.appendingPathComponent(".Processed/new").path)
+        #expect(processed.count == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: imap.maildir.appendingPathComponent("new").path).isEmpty)
+
         let wrong = try Command.broadside(fetch, environment: ["IMAP_PASSWORD": "nope"])
         #expect(wrong.status == 3)
         #expect(wrong.stderr.contains("refused the IMAP sign-in"))
@@ -164,7 +177,14 @@ struct BounceTests {
         let soft = try Command.broadside(["bounces", "import", dir.path("soft"), "--db", campaign.db, "--json"])
         #expect(soft.stdout.contains("\"suppressed\":1"), "\(soft.stdout)")
         _ = try Command.broadside(["bounces", "import", dir.path("sender"), "--db", campaign.db])
-        #expect(try sqlite(campaign.db, "SELECT address FROM suppressions") == ["b@example.com"])
+        #expect(try sqlite(campaign.db, "SELECT address FROM suppressions") == ["b@example.com"], "sender-side failures never suppress")
+        // The policy is configurable: with soft_bounces: 2, two soft bounces suppress.
+        let config = try dir.write("broadside.yaml", "suppression:\n  soft_bounces: 2\n  soft_window: 7d\n")
+        for n in 1...2 {
+            try dir.write("soft-a/\(n).eml", Self.dsn(to: "a@example.com", status: "4.2.2", diagnostic: "452 4.2.2 Mailbox full \(n)", messageID: ids["a@example.com"]))
+        }
+        let configured = try Command.broadside(["bounces", "import", dir.path("soft-a"), "--config", config, "--db", campaign.db, "--json"])
+        #expect(configured.stdout.contains("\"suppressed\":1"), "\(configured.stdout)")
         // Importing the same files again records nothing new.
         let again = try Command.broadside(["bounces", "import", dir.path("soft"), "--db", campaign.db, "--json"])
         #expect(again.stdout.contains("\"duplicates\":3"))
