@@ -72,8 +72,8 @@ let package = Package(
         .testTarget(name: "MessagesTests", dependencies: ["Messages", "TestSupport"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
         .testTarget(name: "BouncesTests", dependencies: ["Bounces", "TestSupport"]),
-        .testTarget(name: "SigningTests", dependencies: ["Signing", "TestSupport"]),
-        .testTarget(name: "BroadsideTests", dependencies: ["Broadside", "Store", "Transport", "TestSupport"],
+        .testTarget(name: "SigningTests", dependencies: ["Signing", "Messages", "Addresses", "TestSupport"]),
+        .testTarget(name: "BroadsideTests", dependencies: ["Broadside", "Store", "Transport", "Signing", "TestSupport"],
                     exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

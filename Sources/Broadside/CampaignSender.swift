@@ -253,7 +253,7 @@ public final class CampaignSender: @unchecked Sendable {
             for message in claimed {
                 do {
                     let returnPath = options.verp?.address(campaign: campaign.id, message: message.id) ?? message.returnPath
-                    let outgoing = try renderer.outgoing(id: message.id, fields: message.fields, recipient: message.recipient,
+                    let outgoing = try renderer.outgoing(id: message.id, campaign: campaign.id, fields: message.fields, recipient: message.recipient,
                                                          messageID: message.messageID, returnPath: returnPath, date: date)
                     jobs.append(Job(message: outgoing, attempts: message.attempts, firstAttemptAt: message.firstAttemptAt))
                 } catch {

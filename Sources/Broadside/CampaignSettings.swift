@@ -24,6 +24,13 @@ public struct CampaignSettings: Sendable, Codable, Equatable {
     public var insecure: Bool?
     /// Each message's return path becomes `bounce+…@verpDomain`, signed with $BROADSIDE_SECRET.
     public var verpDomain: String?
+    /// `https://example.com/u/` (one-click, RFC 8058) and/or a mailto address for List-Unsubscribe.
+    public var unsubscribeURL: String?
+    public var unsubscribeMailto: String?
+    /// DKIM: the PEM private key's file, the selector, the signing domain (default: the From domain).
+    public var dkimKeyFile: String?
+    public var dkimSelector: String?
+    public var dkimDomain: String?
     public var ehlo: String?
     public var connections: Int = 4
     public var messagesPerConnection: Int?

@@ -43,7 +43,7 @@ public struct CampaignTemplate: Sendable {
     /// Checks every field the template reads against the list's columns.
     public func checkFields(against columns: [String]) throws {
         do {
-            try message.checkFields(against: columns)
+            try message.checkFields(against: columns + MessageExtras.fields)
         } catch {
             throw BroadsideError.input("\(error)")
         }

@@ -131,6 +131,11 @@ public struct SendingProfile: Sendable, Decodable {
     public var serverLostTimeout: String?
     public var senderSideFailuresBeforePause: Int?
     public var verpDomain: String?
+    public var unsubscribeURL: String?
+    public var unsubscribeMailto: String?
+    public var dkimKeyFile: String?
+    public var dkimSelector: String?
+    public var dkimDomain: String?
     /// The mailbox bounces come back to: `imaps://host/INBOX`, its user and password variable.
     public var bounceMailbox: String?
     public var bounceUser: String?
@@ -148,6 +153,8 @@ public struct SendingProfile: Sendable, Decodable {
         case replyTimeout = "reply_timeout", throttleCooldown = "throttle_cooldown", serverLostTimeout = "server_lost_timeout"
         case senderSideFailuresBeforePause = "sender_side_failures_before_pause"
         case verpDomain = "verp_domain"
+        case unsubscribeURL = "unsubscribe_url", unsubscribeMailto = "unsubscribe_mailto"
+        case dkimKeyFile = "dkim_key_file", dkimSelector = "dkim_selector", dkimDomain = "dkim_domain"
         case bounceMailbox = "bounce_mailbox", bounceUser = "bounce_user", bouncePasswordEnv = "bounce_password_env"
     }
 
@@ -169,6 +176,11 @@ public struct SendingProfile: Sendable, Decodable {
         if let rate { settings.rates = rate.rates }
         if let senderSideFailuresBeforePause { settings.senderSideFailuresBeforePause = senderSideFailuresBeforePause }
         if let verpDomain { settings.verpDomain = verpDomain }
+        if let unsubscribeURL { settings.unsubscribeURL = unsubscribeURL }
+        if let unsubscribeMailto { settings.unsubscribeMailto = unsubscribeMailto }
+        if let dkimKeyFile { settings.dkimKeyFile = dkimKeyFile }
+        if let dkimSelector { settings.dkimSelector = dkimSelector }
+        if let dkimDomain { settings.dkimDomain = dkimDomain }
         func seconds(_ text: String?, _ key: String) throws -> Double? {
             guard let text else { return nil }
             guard let value = DurationText.seconds(text) else {

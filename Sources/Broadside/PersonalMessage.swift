@@ -3,6 +3,7 @@ import Delivery
 import Foundation
 import Ink
 import Messages
+import Signing
 import Templates
 
 /// Why one recipient's message cannot be made; the caller adds the row.
@@ -16,12 +17,51 @@ public struct RenderProblem: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// What every message of a campaign gets besides its template: unsubscribe links
+/// (RFC 2369, RFC 8058) and a DKIM signature.
+public struct MessageExtras: Sendable {
+    /// `https://example.com/u/`: the token is appended; enables one-click unsubscribe.
+    public var unsubscribeURL: String?
+    /// `unsubscribe@example.com`: the token goes in the subject.
+    public var unsubscribeMailto: String?
+    public var tokens: UnsubscribeToken?
+    public var dkim: DKIMSigner?
+
+    public init(unsubscribeURL: String? = nil, unsubscribeMailto: String? = nil, tokens: UnsubscribeToken? = nil, dkim: DKIMSigner? = nil) {
+        self.unsubscribeURL = unsubscribeURL
+        self.unsubscribeMailto = unsubscribeMailto
+        self.tokens = tokens
+        self.dkim = dkim
+    }
+
+    /// Fields the template may use besides the list's columns.
+    public static let fields = ["unsubscribe_url"]
+
+    func unsubscribeURL(campaign: Int64, message: Int64) -> String? {
+        guard let base = unsubscribeURL, let tokens else { return nil }
+        return base + tokens.token(campaign: campaign, message: message)
+    }
+
+    func headers(campaign: Int64, message: Int64) -> [HeaderField] {
+        guard let tokens else { return [] }
+        var links: [String] = []
+        if let url = unsubscribeURL(campaign: campaign, message: message) { links.append("<\(url)>") }
+        if let mailto = unsubscribeMailto { links.append("<mailto:\(mailto)?subject=unsubscribe%20\(tokens.token(campaign: campaign, message: message))>") }
+        guard !links.isEmpty else { return [] }
+        var headers = [HeaderField("List-Unsubscribe", links.joined(separator: ", "))]
+        if unsubscribeURL != nil { headers.append(HeaderField("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")) }
+        return headers
+    }
+}
+
 /// Renders a campaign's template for one recipient into a message ready to leave.
 public struct PersonalMessage: Sendable {
     public let template: CampaignTemplate
+    public let extras: MessageExtras
 
-    public init(template: CampaignTemplate) {
+    public init(template: CampaignTemplate, extras: MessageExtras = MessageExtras()) {
         self.template = template
+        self.extras = extras
     }
 
     /// The sender of the first message, for the Message-ID domain and the return path.
@@ -33,9 +73,11 @@ public struct PersonalMessage: Sendable {
         return try mailbox(from.value, record: record, header: "From")
     }
 
-    /// What the recipient will see.
-    public func content(fields: [String: String], recipient: String, messageID: String, date: Int64) throws(RenderProblem) -> MessageContent {
-        let record = MergeRecord(fields)
+    /// What the recipient will see. `campaign` and `message` make the unsubscribe token.
+    public func content(fields: [String: String], recipient: String, messageID: String, date: Int64,
+                        campaign: Int64 = 0, message: Int64 = 0) throws(RenderProblem) -> MessageContent {
+        var record = MergeRecord(fields)
+        record["unsubscribe_url"] = extras.unsubscribeURL(campaign: campaign, message: message) ?? record["unsubscribe_url"] ?? ""
         var from: Mailbox?
         var to: Mailbox?
         var subject = ""
@@ -64,6 +106,7 @@ public struct PersonalMessage: Sendable {
             }
         }
         guard let from else { throw RenderProblem("the template has no From header") }
+        headers += extras.headers(campaign: campaign, message: message)
 
         let body: String
         do {
@@ -88,11 +131,19 @@ public struct PersonalMessage: Sendable {
                               text: text, html: html, attachments: try attachments(record: record), messageID: messageID, date: date)
     }
 
-    /// The message as bytes with its envelope.
-    public func outgoing(id: Int64, fields: [String: String], recipient: String, messageID: String, returnPath: String, date: Int64) throws(RenderProblem) -> OutgoingMessage {
-        let content = try content(fields: fields, recipient: recipient, messageID: messageID, date: date)
-        return OutgoingMessage(id: id, messageID: messageID, envelope: Envelope(returnPath: returnPath, recipient: recipient),
-                               data: MessageComposer.compose(content))
+    /// The message as bytes (DKIM-signed when a key is configured) with its envelope.
+    public func outgoing(id: Int64, campaign: Int64, fields: [String: String], recipient: String, messageID: String, returnPath: String,
+                         date: Int64) throws(RenderProblem) -> OutgoingMessage {
+        let content = try content(fields: fields, recipient: recipient, messageID: messageID, date: date, campaign: campaign, message: id)
+        var data = MessageComposer.compose(content)
+        if let dkim = extras.dkim {
+            do {
+                data = try dkim.signatureHeader(for: data, time: date) + data
+            } catch {
+                throw RenderProblem("DKIM signing failed: \(error)")
+            }
+        }
+        return OutgoingMessage(id: id, messageID: messageID, envelope: Envelope(returnPath: returnPath, recipient: recipient), data: data)
     }
 
     private func render(_ part: Template, record: MergeRecord, header: String) throws(RenderProblem) -> String {

@@ -47,6 +47,11 @@ struct DeliveryOptions: ParsableArguments {
     @Option(name: .customLong("oauth2-token-command"), help: "A command that prints an OAuth 2 bearer token.") var oauth2TokenCommand: String?
     @Option(help: "The name to give in EHLO.") var ehlo: String?
     @Option(name: .customLong("verp-domain"), help: "Give each message its own return path bounce+…@DOMAIN, signed with $BROADSIDE_SECRET.") var verpDomain: String?
+    @Option(name: .customLong("unsubscribe-url"), help: "One-click unsubscribe base URL (https://…/u/); a signed token is appended.") var unsubscribeURL: String?
+    @Option(name: .customLong("unsubscribe-mailto"), help: "An address for mailto unsubscribe requests.") var unsubscribeMailto: String?
+    @Option(name: .customLong("dkim-key"), help: "Sign with DKIM using this PEM private key (RSA 2048+ or Ed25519).") var dkimKey: String?
+    @Option(name: .customLong("dkim-selector"), help: "The DKIM selector (s=).") var dkimSelector: String?
+    @Option(name: .customLong("dkim-domain"), help: "The DKIM signing domain (d=); default: the From domain.") var dkimDomain: String?
     @Option(name: .customLong("ca-file"), help: "A CA bundle to verify the server's certificate with.") var caFile: String?
     @Flag(name: .customLong("insecure-skip-verify"), help: "Do not verify the server's TLS certificate (never for a real relay).") var insecure = false
     @Option(help: "Concurrent SMTP connections.") var connections: Int?
@@ -84,6 +89,11 @@ struct DeliveryOptions: ParsableArguments {
         if let oauth2TokenCommand { settings.oauth2TokenCommand = oauth2TokenCommand }
         if let ehlo { settings.ehlo = ehlo }
         if let verpDomain { settings.verpDomain = verpDomain }
+        if let unsubscribeURL { settings.unsubscribeURL = unsubscribeURL }
+        if let unsubscribeMailto { settings.unsubscribeMailto = unsubscribeMailto }
+        if let dkimKey { settings.dkimKeyFile = dkimKey }
+        if let dkimSelector { settings.dkimSelector = dkimSelector }
+        if let dkimDomain { settings.dkimDomain = dkimDomain }
         if let messagesPerConnection { settings.messagesPerConnection = messagesPerConnection }
         if let value = retryDelay.flatMap(DurationText.seconds) { settings.retryDelay = value }
         if let value = retryMaxDelay.flatMap(DurationText.seconds) { settings.retryMaxDelay = value }
@@ -154,7 +164,8 @@ struct SendRun {
         }
         options.follow = delivery.follow
         let logger = makeLogger("broadside.send", quiet: delivery.json)
-        let sender = CampaignSender(store: store, campaign: prepared.campaign, renderer: PersonalMessage(template: prepared.template),
+        let extras = try MessageExtrasSetup.make(settings, template: prepared.template)
+        let sender = CampaignSender(store: store, campaign: prepared.campaign, renderer: PersonalMessage(template: prepared.template, extras: extras),
                                     transport: transport, options: options, logger: logger)
 
         let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in

@@ -1,0 +1,32 @@
+import Broadside
+import Foundation
+import Signing
+
+/// Builds a campaign's unsubscribe links and DKIM signer from its settings; the secret
+/// and the key are read now and kept in memory only.
+enum MessageExtrasSetup {
+    static func make(_ settings: CampaignSettings, template: CampaignTemplate) throws -> MessageExtras {
+        var extras = MessageExtras(unsubscribeURL: settings.unsubscribeURL, unsubscribeMailto: settings.unsubscribeMailto)
+        if let url = settings.unsubscribeURL, !url.hasPrefix("https://") && !url.hasPrefix("http://127.0.0.1") && !url.hasPrefix("http://localhost") {
+            throw BroadsideError.input("--unsubscribe-url must be an https URL (one-click unsubscribe, RFC 8058), not '\(url)'")
+        }
+        if settings.unsubscribeURL != nil || settings.unsubscribeMailto != nil {
+            extras.tokens = UnsubscribeToken(secret: try Secret.required())
+        }
+        if let keyFile = settings.dkimKeyFile {
+            guard let selector = settings.dkimSelector else { throw BroadsideError.input("--dkim-key needs --dkim-selector (the s= of the DNS record)") }
+            guard let pem = try? String(contentsOfFile: keyFile, encoding: .utf8) else {
+                throw BroadsideError.input("\(keyFile): cannot read the DKIM key")
+            }
+            guard let domain = settings.dkimDomain ?? (try? PersonalMessage(template: template).sender(for: [:]))?.address.asciiDomain else {
+                throw BroadsideError.input("the From header depends on the list's fields; give the DKIM signing domain with --dkim-domain")
+            }
+            do {
+                extras.dkim = try DKIMSigner(domain: domain, selector: selector, pem: pem)
+            } catch {
+                throw BroadsideError.input("\(keyFile): \(error)")
+            }
+        }
+        return extras
+    }
+}

@@ -1,0 +1,17 @@
+/// The token in a recipient's unsubscribe link: campaign and message, signed with the
+/// secret; no address in clear, and a tampered token does not verify.
+public struct UnsubscribeToken: Sendable {
+    private let tag: MessageTag
+
+    public init(secret: String) {
+        tag = MessageTag(secret: Array(secret.utf8), purpose: "unsubscribe", length: 8)
+    }
+
+    public func token(campaign: Int64, message: Int64) -> String {
+        "\(campaign).\(message).\(tag.tag(campaign, message))"
+    }
+
+    public func decode(_ token: String) -> (campaign: Int64, message: Int64)? {
+        tag.decode(Substring(token))
+    }
+}
