@@ -128,3 +128,21 @@ struct SuppressionTests {
         #expect(try sqlite(db, "SELECT address FROM suppressions ORDER BY address") == ["ada@example.com", "carol@example.com"])
     }
 }
+
+@Suite("init")
+struct InitTests {
+    @Test func writesAStarterThatWorksAndNeverOverwrites() throws {
+        let dir = try TemporaryDirectory()
+        let first = try Command.broadside(["init", dir.path("project")])
+        #expect(first.status == 0, "\(first.stderr)")
+        let project = dir.url.appendingPathComponent("project")
+        let db = dir.path("b.sqlite")
+        #expect(try Command.broadside(["import", project.appendingPathComponent("contacts.csv").path, "--list", "l", "--db", db]).status == 0)
+        let check = try Command.broadside(["check", "--template", project.appendingPathComponent("template.txt").path, "--list", "l", "--db", db,
+                                           "--config", project.appendingPathComponent("broadside.yaml").path])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        try Data("mine".utf8).write(to: project.appendingPathComponent("template.txt"))
+        _ = try Command.broadside(["init", project.path])
+        #expect(try String(contentsOf: project.appendingPathComponent("template.txt"), encoding: .utf8) == "mine")
+    }
+}
