@@ -25,12 +25,13 @@ public enum CampaignCheck {
     /// Messages above this size are refused by most providers (Gmail and Outlook: 25 MB after encoding).
     public static let maximumMessageBytes = 25 * 1024 * 1024
 
-    public static func run(template: CampaignTemplate, list: String, store: Store, now: Double, listLimit: Int = 1000) throws -> Result {
+    public static func run(template: CampaignTemplate, list: String, store: Store, now: Double, extras: MessageExtras = MessageExtras(),
+                           listLimit: Int = 1000) throws -> Result {
         guard let summary = try store.list(named: list) else {
             throw BroadsideError.input("there is no list '\(list)'; import one with: broadside import FILE.csv --list \(list)")
         }
         try template.checkFields(against: summary.columns)
-        let renderer = PersonalMessage(template: template)
+        let renderer = PersonalMessage(template: template, extras: extras)
         let required = Set(template.message.fieldReferences.filter { $0.isPrinted && !$0.isOptional }.map { FieldName.key($0.name) })
         let headerFields = Set(template.message.headers.flatMap(\.value.fieldReferences).map { FieldName.key($0.name) })
         var result = Result(template: template.path, list: list, messages: 0, problems: [], more: 0)

@@ -31,6 +31,8 @@ public struct CampaignSettings: Sendable, Codable, Equatable {
     public var dkimKeyFile: String?
     public var dkimSelector: String?
     public var dkimDomain: String?
+    /// A folder per-recipient attachments may come from besides the template's own.
+    public var attachmentsRoot: String?
     public var ehlo: String?
     public var connections: Int = 4
     public var messagesPerConnection: Int?

@@ -13,25 +13,63 @@ public struct CampaignTemplate: Sendable {
     public let hash: String
     public let message: MessageTemplate
 
-    /// Reads and compiles the template file at `path`.
+    /// The files of a template folder: headers and text body, then the optional HTML and Markdown bodies.
+    public static let folderFiles = ["message.txt", "message.html", "message.md"]
+
+    /// Reads and compiles the template at `path`: one file, or a folder holding `message.txt`
+    /// (headers and text body) and optionally `message.html` and `message.md`.
     public static func load(path: String) throws -> CampaignTemplate {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw BroadsideError.input("\(path): no such template file or folder")
+        }
+        if !isDirectory.boolValue { return try CampaignTemplate(source: try read(path), path: path) }
+        var files: [String: String] = [:]
+        for name in folderFiles {
+            let file = (path as NSString).appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: file) { files[name] = try read(file) }
+        }
+        guard files["message.txt"] != nil else {
+            throw BroadsideError.input("\(path): a template folder needs message.txt (headers, a blank line, the text body)")
+        }
+        let snapshot = String(decoding: (try? JSONEncoder.sorted.encode(["files": files])) ?? Data(), as: UTF8.self)
+        return try CampaignTemplate(source: snapshot, path: path)
+    }
+
+    private static func read(_ path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw BroadsideError.input("\(path): cannot read the template (does the file exist?)")
         }
         guard let source = String(data: data, encoding: .utf8) else {
             throw BroadsideError.input("\(path): the template is not UTF-8 text; save it as UTF-8")
         }
-        return try CampaignTemplate(source: source, path: path)
+        return source
     }
 
-    /// Compiles a template from its source (a campaign's snapshot).
+    /// Compiles a template from its source (a campaign's snapshot): a file's text, or a
+    /// folder's files as JSON.
     public init(source: String, path: String) throws {
         self.path = path
-        self.directory = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
+        let folder = source.hasPrefix("{\"files\":")
+        let root = folder ? URL(fileURLWithPath: path) : URL(fileURLWithPath: path).deletingLastPathComponent()
+        self.directory = root.standardizedFileURL.path
         self.source = source
         self.hash = Self.fingerprint(source)
+        var files: [String: String] = [:]
+        if folder {
+            files = (try? JSONDecoder().decode([String: [String: String]].self, from: Data(source.utf8)))?["files"] ?? [:]
+        }
         do {
-            self.message = try MessageTemplate(source: source, file: path)
+            if folder {
+                let base = (path as NSString)
+                var message = try MessageTemplate(source: files["message.txt"] ?? "", file: base.appendingPathComponent("message.txt"))
+                let html = try files["message.html"].map { try Template($0, file: base.appendingPathComponent("message.html")) }
+                let markdown = try files["message.md"].map { try Template($0, file: base.appendingPathComponent("message.md")) }
+                message = message.with(html: html, markdown: markdown)
+                self.message = message
+            } else {
+                self.message = try MessageTemplate(source: source, file: path)
+            }
         } catch {
             throw BroadsideError.input("\(error)")
         }
@@ -50,10 +88,19 @@ public struct CampaignTemplate: Sendable {
     }
 
     /// FNV-1a, 64 bits, in hex: enough to tell two snapshots apart.
+    /// (Folders are snapshotted as sorted JSON so that the same files give the same hash.)
     static func fingerprint(_ text: String) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         let hex = String(hash, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
     }
 }

@@ -26,12 +26,16 @@ public struct MessageExtras: Sendable {
     public var unsubscribeMailto: String?
     public var tokens: UnsubscribeToken?
     public var dkim: DKIMSigner?
+    /// A folder per-recipient attachments may come from besides the template's own.
+    public var attachmentsRoot: String?
 
-    public init(unsubscribeURL: String? = nil, unsubscribeMailto: String? = nil, tokens: UnsubscribeToken? = nil, dkim: DKIMSigner? = nil) {
+    public init(unsubscribeURL: String? = nil, unsubscribeMailto: String? = nil, tokens: UnsubscribeToken? = nil, dkim: DKIMSigner? = nil,
+                attachmentsRoot: String? = nil) {
         self.unsubscribeURL = unsubscribeURL
         self.unsubscribeMailto = unsubscribeMailto
         self.tokens = tokens
         self.dkim = dkim
+        self.attachmentsRoot = attachmentsRoot
     }
 
     /// Fields the template may use besides the list's columns.
@@ -108,27 +112,72 @@ public struct PersonalMessage: Sendable {
         guard let from else { throw RenderProblem("the template has no From header") }
         headers += extras.headers(campaign: campaign, message: message)
 
-        let body: String
+        var (text, html) = try bodies(record)
+        var images: [InlineImage] = []
+        if let shown = html { (html, images) = try inlineImages(in: shown) }
+        var content = MessageContent(from: from, to: to ?? Mailbox(address: recipientAddress), subject: subject, headers: headers,
+                                     text: text, html: html, attachments: try attachments(record: record), messageID: messageID, date: date)
+        content.inlineImages = images
+        return content
+    }
+
+    /// The text and HTML bodies: from the single file's body and Content-Type, or from a
+    /// template folder's message.txt beside message.html or message.md.
+    private func bodies(_ record: MergeRecord) throws(RenderProblem) -> (text: String?, html: String?) {
+        let message = template.message
         do {
-            body = try template.message.body.render(record, escaping: template.message.format == .text ? .none : .html)
+            if message.html != nil || message.markdown != nil {
+                let text = try message.body.render(record)
+                var html: String?
+                if let markdown = message.markdown {
+                    // Values were HTML-escaped as they went in, so the Markdown is safe to turn into HTML.
+                    html = MarkdownParser().html(from: try markdown.render(record, escaping: .html))
+                }
+                if let page = message.html { html = try page.render(record, escaping: .html) }
+                let hasText = !text.allSatisfy(\.isWhitespace)
+                return (hasText ? text : PlainText.from(html: html ?? ""), html)
+            }
+            let body = try message.body.render(record, escaping: message.format == .text ? .none : .html)
+            switch message.format {
+            case .text: return (body, nil)
+            case .html: return (PlainText.from(html: body), body)
+            case .markdown:
+                let html = MarkdownParser().html(from: body)
+                return (PlainText.from(html: html), html)
+            }
         } catch {
             throw RenderProblem("\(error)")
         }
-        var text: String?
-        var html: String?
-        switch template.message.format {
-        case .text:
-            text = body
-        case .html:
-            html = body
-            text = PlainText.from(html: body)
-        case .markdown:
-            // Values were HTML-escaped as they went in, so the Markdown is safe to turn into HTML.
-            html = MarkdownParser().html(from: body)
-            text = PlainText.from(html: html ?? "")
+    }
+
+    /// `<img src="images/logo.png">` (a path inside the template's folder) becomes `cid:`
+    /// and travels with the message; http(s), data and cid sources are left alone.
+    private func inlineImages(in html: String) throws(RenderProblem) -> (String, [InlineImage]) {
+        var output = ""
+        var images: [String: InlineImage] = [:]
+        var rest = Substring(html)
+        while let range = rest.firstRange(of: "src=\"") {
+            output += rest[..<range.upperBound]
+            rest = rest[range.upperBound...]
+            let source = String(rest.prefix { $0 != "\"" })
+            let lower = source.lowercased()
+            if lower.hasPrefix("http:") || lower.hasPrefix("https:") || lower.hasPrefix("cid:") || lower.hasPrefix("data:") || lower.hasPrefix("mailto:") || source.isEmpty {
+                continue
+            }
+            let file = try AttachmentPath.resolve(source, inside: template.directory)
+            if images[file] == nil {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw RenderProblem("the image '\(source)' the HTML shows does not exist in \(template.directory)")
+                }
+                let name = (file as NSString).lastPathComponent
+                images[file] = InlineImage(contentID: "\(images.count + 1).\(name)@broadside", filename: name,
+                                           contentType: AttachmentPath.contentType(of: file), data: [UInt8](data))
+            }
+            output += "cid:" + (images[file]?.contentID ?? "")
+            rest = rest.dropFirst(source.count)
         }
-        return MessageContent(from: from, to: to ?? Mailbox(address: recipientAddress), subject: subject, headers: headers,
-                              text: text, html: html, attachments: try attachments(record: record), messageID: messageID, date: date)
+        output += rest
+        return (output, images.values.sorted { $0.contentID < $1.contentID })
     }
 
     /// The message as bytes (DKIM-signed when a key is configured) with its envelope.
@@ -169,9 +218,14 @@ public struct PersonalMessage: Sendable {
         for part in template.message.attachments {
             let name = try render(part, record: record, header: "Attachment").trimmingCharacters(in: .whitespaces)
             if name.isEmpty { continue }
-            let file = try AttachmentPath.resolve(name, inside: template.directory)
+            // The template's folder first, then the configured attachments root.
+            var file = try AttachmentPath.resolve(name, inside: template.directory)
+            if !FileManager.default.fileExists(atPath: file), let root = extras.attachmentsRoot {
+                file = try AttachmentPath.resolve(name, inside: root)
+            }
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw RenderProblem("the attachment '\(name)' does not exist in \(template.directory)")
+                let places = [template.directory, extras.attachmentsRoot].compactMap { $0 }.joined(separator: " or ")
+                throw RenderProblem("the attachment '\(name)' does not exist in \(places)")
             }
             result.append(Messages.Attachment(filename: (file as NSString).lastPathComponent, contentType: AttachmentPath.contentType(of: file), data: [UInt8](data)))
         }

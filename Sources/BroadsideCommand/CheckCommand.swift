@@ -11,12 +11,14 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "The template file.") var template: String
     @Option(help: "The list.") var list: String
+    @Option(help: "A folder per-recipient attachments may come from besides the template's own.") var attachments: String?
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
         let store = try global.openStore()
         let loaded = try CampaignTemplate.load(path: template)
-        let result = try CampaignCheck.run(template: loaded, list: list, store: store, now: Output.now())
+        let extras = MessageExtras(attachmentsRoot: attachments.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+        let result = try CampaignCheck.run(template: loaded, list: list, store: store, now: Output.now(), extras: extras)
         if json {
             try Output.json(result)
         } else {
@@ -43,6 +45,7 @@ struct PreviewCommand: ParsableCommand {
     @Option(help: "The list.") var list: String
     @Option(help: "How many messages (default: 1 on standard output, 10 with --out).") var limit: Int?
     @Option(help: "Write .eml files (RFC 5322, CRLF) into this folder.") var out: String?
+    @Option(help: "A folder per-recipient attachments may come from besides the template's own.") var attachments: String?
 
     func run() throws {
         let store = try global.openStore()
@@ -51,7 +54,7 @@ struct PreviewCommand: ParsableCommand {
             throw BroadsideError.input("there is no list '\(list)'; import one with: broadside import FILE.csv --list \(list)")
         }
         try loaded.checkFields(against: summary.columns)
-        let renderer = PersonalMessage(template: loaded)
+        let renderer = PersonalMessage(template: loaded, extras: MessageExtras(attachmentsRoot: attachments.map { URL(fileURLWithPath: $0).standardizedFileURL.path }))
         let count = limit ?? (out == nil ? 1 : 10)
         guard count > 0 else { throw ValidationError("--limit must be at least 1") }
         if let out {

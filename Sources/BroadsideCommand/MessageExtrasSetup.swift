@@ -6,7 +6,8 @@ import Signing
 /// and the key are read now and kept in memory only.
 enum MessageExtrasSetup {
     static func make(_ settings: CampaignSettings, template: CampaignTemplate) throws -> MessageExtras {
-        var extras = MessageExtras(unsubscribeURL: settings.unsubscribeURL, unsubscribeMailto: settings.unsubscribeMailto)
+        var extras = MessageExtras(unsubscribeURL: settings.unsubscribeURL, unsubscribeMailto: settings.unsubscribeMailto,
+                                   attachmentsRoot: settings.attachmentsRoot)
         if let url = settings.unsubscribeURL, !url.hasPrefix("https://") && !url.hasPrefix("http://127.0.0.1") && !url.hasPrefix("http://localhost") {
             throw BroadsideError.input("--unsubscribe-url must be an https URL (one-click unsubscribe, RFC 8058), not '\(url)'")
         }

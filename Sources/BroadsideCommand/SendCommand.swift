@@ -52,6 +52,7 @@ struct DeliveryOptions: ParsableArguments {
     @Option(name: .customLong("dkim-key"), help: "Sign with DKIM using this PEM private key (RSA 2048+ or Ed25519).") var dkimKey: String?
     @Option(name: .customLong("dkim-selector"), help: "The DKIM selector (s=).") var dkimSelector: String?
     @Option(name: .customLong("dkim-domain"), help: "The DKIM signing domain (d=); default: the From domain.") var dkimDomain: String?
+    @Option(help: "A folder per-recipient attachments may come from besides the template's own.") var attachments: String?
     @Option(name: .customLong("ca-file"), help: "A CA bundle to verify the server's certificate with.") var caFile: String?
     @Flag(name: .customLong("insecure-skip-verify"), help: "Do not verify the server's TLS certificate (never for a real relay).") var insecure = false
     @Option(help: "Concurrent SMTP connections.") var connections: Int?
@@ -94,6 +95,7 @@ struct DeliveryOptions: ParsableArguments {
         if let dkimKey { settings.dkimKeyFile = dkimKey }
         if let dkimSelector { settings.dkimSelector = dkimSelector }
         if let dkimDomain { settings.dkimDomain = dkimDomain }
+        if let attachments { settings.attachmentsRoot = URL(fileURLWithPath: attachments).standardizedFileURL.path }
         if let messagesPerConnection { settings.messagesPerConnection = messagesPerConnection }
         if let value = retryDelay.flatMap(DurationText.seconds) { settings.retryDelay = value }
         if let value = retryMaxDelay.flatMap(DurationText.seconds) { settings.retryMaxDelay = value }

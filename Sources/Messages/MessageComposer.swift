@@ -2,7 +2,8 @@ import Addresses
 
 /// Writes a message as RFC 5322 / MIME bytes with CRLF line endings, choosing the
 /// smallest structure that fits: one part for text alone, `multipart/alternative`
-/// for text and HTML, `multipart/mixed` around them for attachments.
+/// for text and HTML, `multipart/related` around the HTML and its inline images,
+/// `multipart/mixed` around all that for attachments.
 public enum MessageComposer {
     public static func compose(_ content: MessageContent) -> [UInt8] {
         var output: [UInt8] = []
@@ -19,7 +20,7 @@ public enum MessageComposer {
 
         // "=_" can appear neither in base64 nor in quoted-printable text.
         let boundaryBase = "=_bs_" + String(fnv1a(content.messageID), radix: 36)
-        var body = bodyPart(text: content.text, html: content.html, boundary: boundaryBase + "_alt")
+        var body = bodyPart(text: content.text, html: content.html, images: content.inlineImages, boundary: boundaryBase)
         if !content.attachments.isEmpty {
             var parts = [body]
             for attachment in content.attachments { parts.append(attachmentPart(attachment)) }
@@ -53,17 +54,27 @@ public enum MessageComposer {
         case multipart(subtype: String, boundary: String, parts: [Part])
     }
 
-    private static func bodyPart(text: String?, html: String?, boundary: String) -> Part {
-        switch (text, html) {
-        case let (text?, html?):
-            return .multipart(subtype: "alternative", boundary: boundary, parts: [
-                textPart(text, subtype: "plain", boundary: boundary), textPart(html, subtype: "html", boundary: boundary),
-            ])
-        case let (nil, html?):
-            return textPart(html, subtype: "html", boundary: boundary)
-        default:
-            return textPart(text ?? "", subtype: "plain", boundary: boundary)
+    private static func bodyPart(text: String?, html: String?, images: [InlineImage], boundary: String) -> Part {
+        guard let html else { return textPart(text ?? "", subtype: "plain", boundary: boundary) }
+        // The HTML with the images it shows; the text alternative stands beside that whole.
+        var htmlPart = textPart(html, subtype: "html", boundary: boundary)
+        if !images.isEmpty {
+            htmlPart = .multipart(subtype: "related", boundary: boundary + "_rel", parts: [htmlPart] + images.map(inlinePart))
         }
+        guard let text else { return htmlPart }
+        return .multipart(subtype: "alternative", boundary: boundary + "_alt", parts: [textPart(text, subtype: "plain", boundary: boundary), htmlPart])
+    }
+
+    private static func inlinePart(_ image: InlineImage) -> Part {
+        let name = ParameterEncoding.filenameParameters(image.filename)
+        var body: [UInt8] = []
+        Base64.encode(image.data, lineLength: 76, into: &body)
+        return .leaf(headers: [
+            HeaderField("Content-Type", "\(image.contentType); \(name.nameParameter)"),
+            HeaderField("Content-ID", "<\(HeaderEncoding.sanitize(image.contentID))>"),
+            HeaderField("Content-Disposition", "inline; \(name.filenameParameter)"),
+            HeaderField("Content-Transfer-Encoding", "base64"),
+        ], body: body)
     }
 
     /// Text with CRLF line endings: 7bit when it is short-lined ASCII, quoted-printable

@@ -11,6 +11,8 @@ public struct MessageContent: Sendable {
     public var text: String?
     public var html: String?
     public var attachments: [Attachment]
+    /// Images the HTML shows by `cid:` reference.
+    public var inlineImages: [InlineImage] = []
     /// The Message-ID without angle brackets; stays the same across retries.
     public var messageID: String
     /// Seconds since 1970, for the Date header.
@@ -37,6 +39,22 @@ public struct HeaderField: Sendable, Equatable {
     public init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
+    }
+}
+
+/// An image shown inside the HTML part (`<img src="cid:…">`), sent in `multipart/related`.
+public struct InlineImage: Sendable {
+    /// Without angle brackets, as the HTML's `cid:` names it.
+    public var contentID: String
+    public var filename: String
+    public var contentType: String
+    public var data: [UInt8]
+
+    public init(contentID: String, filename: String, contentType: String, data: [UInt8]) {
+        self.contentID = contentID
+        self.filename = filename
+        self.contentType = contentType
+        self.data = data
     }
 }
 

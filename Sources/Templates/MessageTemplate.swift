@@ -18,6 +18,10 @@ public struct MessageTemplate: Sendable {
     public let headers: [Header]
     public let body: Template
     public let format: BodyFormat
+    /// A template folder's `message.html`, beside the text body.
+    public private(set) var html: Template?
+    /// A template folder's `message.md`: HTML and a text alternative from one source.
+    public private(set) var markdown: Template?
     /// Attachment paths, relative to the template's folder once rendered.
     public let attachments: [Template]
 
@@ -83,8 +87,16 @@ public struct MessageTemplate: Sendable {
         self.body = try Template(lines.joined(separator: "\n"), file: file, firstLine: bodyFirstLine)
     }
 
+    /// The same message with the bodies of a template folder's other files.
+    public func with(html: Template?, markdown: Template?) -> MessageTemplate {
+        var copy = self
+        copy.html = html
+        copy.markdown = markdown
+        return copy
+    }
+
     /// Every template in the message, for checking fields.
-    public var parts: [Template] { headers.map(\.value) + [body] + attachments }
+    public var parts: [Template] { headers.map(\.value) + [body] + attachments + [html, markdown].compactMap { $0 } }
 
     public var fieldReferences: [FieldReference] { parts.flatMap(\.fieldReferences) }
 

@@ -76,7 +76,9 @@ public struct TestSupportError: Error, CustomStringConvertible {
 public enum Repository {
     public static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    public static let shared: URL = root.deletingLastPathComponent().appendingPathComponent("shared")
+    /// `../shared` beside the clone (as CI lays it out), or `$BROADSIDE_SHARED`.
+    public static let shared: URL = ProcessInfo.processInfo.environment["BROADSIDE_SHARED"].map { URL(fileURLWithPath: $0) }
+        ?? root.deletingLastPathComponent().appendingPathComponent("shared")
 }
 
 /// A folder of its own for one test, removed afterwards.
