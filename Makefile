@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 # System packages: libraries to build against, and real servers for the tests.
-DEBIAN_PACKAGES := libsqlite3-dev libcurl4-openssl-dev postfix python3-aiosmtpd python3-dkim dovecot-imapd bc
+DEBIAN_PACKAGES := libsqlite3-dev libcurl4-openssl-dev postfix python3-aiosmtpd python3-dkim python3-jinja2 dovecot-imapd openssl bc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_FLAGS ?=
 DEMO_DB := .build/demo/broadside.sqlite
@@ -38,6 +38,8 @@ demo: build
 
 # Release build; each benchmark prints its figures beside a reference measured in the same run.
 bench: release
+	@swift build -c release --product RenderBenchmark $(SWIFT_FLAGS)
+	@bash bench/render.sh "$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)/RenderBenchmark"
 	@bash bench/import.sh "$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)/broadside"
 	@bash bench/send.sh "$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)/broadside"
 

@@ -64,6 +64,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // `make bench`: rendering and composing, measured alone.
+        .executableTarget(name: "RenderBenchmark", dependencies: ["Broadside"], path: "Benchmarks/RenderBenchmark"),
+
         // Starts real servers (SMTP) on loopback ports for the tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "CSVTests", dependencies: ["CSV"]),

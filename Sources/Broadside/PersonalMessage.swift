@@ -62,10 +62,18 @@ public struct MessageExtras: Sendable {
 public struct PersonalMessage: Sendable {
     public let template: CampaignTemplate
     public let extras: MessageExtras
+    /// The From mailbox when it reads no field: parsed once, not once a message.
+    private let constantFrom: Mailbox?
 
     public init(template: CampaignTemplate, extras: MessageExtras = MessageExtras()) {
         self.template = template
         self.extras = extras
+        let from = template.message.headers.first { $0.name.lowercased() == "from" }
+        if let from, from.value.fieldReferences.isEmpty, let text = try? from.value.render(MergeRecord([:])) {
+            constantFrom = try? Mailbox(parsing: text)
+        } else {
+            constantFrom = nil
+        }
     }
 
     /// The sender of the first message, for the Message-ID domain and the return path.
@@ -95,7 +103,11 @@ public struct PersonalMessage: Sendable {
         for header in template.message.headers {
             switch header.name.lowercased() {
             case "from":
-                from = try mailbox(header.value, record: record, header: "From")
+                if let constantFrom {
+                    from = constantFrom
+                } else {
+                    from = try mailbox(header.value, record: record, header: "From")
+                }
             case "to":
                 // `To: {{ name }} <{{ email }}>` gives the display name; the address is always the recipient's.
                 let addressed = try mailbox(header.value, record: record, header: "To")
@@ -153,6 +165,8 @@ public struct PersonalMessage: Sendable {
     /// `<img src="images/logo.png">` (a path inside the template's folder) becomes `cid:`
     /// and travels with the message; http(s), data and cid sources are left alone.
     private func inlineImages(in html: String) throws(RenderProblem) -> (String, [InlineImage]) {
+        // Most HTML bodies show no local image: say so after one pass over the bytes.
+        guard ByteSearch.contains(html, "src=\"") else { return (html, []) }
         var output = ""
         var images: [String: InlineImage] = [:]
         var rest = Substring(html)

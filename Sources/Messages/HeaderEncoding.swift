@@ -7,6 +7,7 @@ enum HeaderEncoding {
     /// A value with every control character (CR and LF above all) turned into a
     /// space: a value can never add a header.
     static func sanitize(_ value: String) -> String {
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return value }
         var result = ""
         result.unicodeScalars.reserveCapacity(value.unicodeScalars.count)
         for scalar in value.unicodeScalars {
@@ -61,6 +62,14 @@ enum HeaderEncoding {
 
     /// `Name: value` folded at white space so no line passes 78 characters where it can be helped.
     static func fold(name: String, value: String, into output: inout [UInt8]) {
+        // Most headers fit on one line as they are.
+        if name.utf8.count + 2 + value.utf8.count <= 78 {
+            output.append(contentsOf: name.utf8)
+            output.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
+            output.append(contentsOf: value.utf8)
+            output.append(contentsOf: [0x0D, 0x0A])
+            return
+        }
         var lineLength = name.utf8.count + 2
         output.append(contentsOf: name.utf8)
         output.append(contentsOf: ": ".utf8)

@@ -1,4 +1,9 @@
 import Addresses
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Writes a message as RFC 5322 / MIME bytes with CRLF line endings, choosing the
 /// smallest structure that fits: one part for text alone, `multipart/alternative`
@@ -77,20 +82,28 @@ public enum MessageComposer {
         ], body: body)
     }
 
-    /// Text with CRLF line endings: 7bit when it is short-lined ASCII, quoted-printable
-    /// when it is mostly ASCII, base64 otherwise (CJK text grows least that way).
+    /// Text with CRLF line endings: 7bit when it is ASCII with lines within RFC 5322's 998,
+    /// quoted-printable when it is mostly ASCII, base64 otherwise (CJK text grows least that way).
     private static func textPart(_ text: String, subtype: String, boundary: String) -> Part {
         let bytes = crlf(text)
         var nonASCII = 0
-        var longestLine = 0, lineLength = 0
-        for byte in bytes {
-            if byte >= 0x80 || (byte < 0x20 && byte != 0x0D && byte != 0x0A && byte != 0x09) { nonASCII += 1 }
-            if byte == 0x0A { longestLine = max(longestLine, lineLength); lineLength = 0 } else { lineLength += 1 }
+        var longestLine = 0
+        bytes.withUnsafeBufferPointer { buffer in
+            var lineLength = 0
+            for byte in buffer {
+                if byte >= 0x80 || (byte < 0x20 && byte != 0x0D && byte != 0x0A && byte != 0x09) { nonASCII += 1 }
+                if byte == 0x0A {
+                    if lineLength > longestLine { longestLine = lineLength }
+                    lineLength = 0
+                } else {
+                    lineLength += 1
+                }
+            }
+            if lineLength > longestLine { longestLine = lineLength }
         }
-        longestLine = max(longestLine, lineLength)
         var headers = [HeaderField("Content-Type", "text/\(subtype); charset=utf-8")]
         var body: [UInt8] = []
-        if nonASCII == 0 && longestLine <= 76 && !bytes.starts(with: "--".utf8) && !contains(bytes, boundary) {
+        if nonASCII == 0 && longestLine <= 998 && !bytes.starts(with: "--".utf8) && !contains(bytes, boundary) {
             headers.append(HeaderField("Content-Transfer-Encoding", "7bit"))
             body = bytes
             if body.last != 0x0A { body += [0x0D, 0x0A] }
@@ -137,26 +150,52 @@ public enum MessageComposer {
 
     /// `text` with every line break as CRLF.
     static func crlf(_ text: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count + text.utf8.count / 32)
-        var previous: UInt8 = 0
-        for byte in text.utf8 {
-            if byte == 0x0A && previous != 0x0D { bytes.append(0x0D) }
-            if previous == 0x0D && byte != 0x0A { bytes.append(0x0A) }
-            bytes.append(byte)
-            previous = byte
+        var text = text
+        return text.withUTF8 { source in
+            let count = source.count
+            // Without a CR, every LF just gains one: copy the runs between them whole.
+            if let base = source.baseAddress, memchr(base, 0x0D, count) == nil {
+                return [UInt8](unsafeUninitializedCapacity: count * 2) { buffer, written in
+                    guard let out = buffer.baseAddress else { written = 0; return }
+                    var from = 0, to = 0
+                    while from < count {
+                        guard let hit = memchr(base + from, 0x0A, count - from) else {
+                            memcpy(out + to, base + from, count - from)
+                            to += count - from
+                            break
+                        }
+                        let run = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) - from
+                        memcpy(out + to, base + from, run)
+                        to += run
+                        out[to] = 0x0D; out[to + 1] = 0x0A
+                        to += 2
+                        from += run + 1
+                    }
+                    written = to
+                }
+            }
+            // At most one added byte per byte: write into a buffer of that size, then cut it.
+            return [UInt8](unsafeUninitializedCapacity: count * 2 + 2) { buffer, written in
+                var out = 0
+                var previous: UInt8 = 0
+                for index in 0..<count {
+                    let byte = source[index]
+                    if byte == 0x0A && previous != 0x0D { buffer[out] = 0x0D; out += 1 }
+                    if previous == 0x0D && byte != 0x0A { buffer[out] = 0x0A; out += 1 }
+                    buffer[out] = byte
+                    out += 1
+                    previous = byte
+                }
+                if previous == 0x0D { buffer[out] = 0x0A; out += 1 }
+                written = out
+            }
         }
-        if previous == 0x0D { bytes.append(0x0A) }
-        return bytes
     }
 
     private static func contains(_ bytes: [UInt8], _ needle: String) -> Bool {
         let pattern = Array(needle.utf8)
         guard !pattern.isEmpty, bytes.count >= pattern.count else { return false }
-        for start in 0...(bytes.count - pattern.count) where bytes[start] == pattern[0] {
-            if bytes[start..<start + pattern.count].elementsEqual(pattern) { return true }
-        }
-        return false
+        return bytes.withUnsafeBytes { haystack in pattern.withUnsafeBytes { ByteSearch.contains(haystack, $0) } }
     }
 }
 

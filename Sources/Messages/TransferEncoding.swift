@@ -38,37 +38,46 @@ enum QuotedPrintable {
 
     /// Encodes text whose lines are already separated by CRLF; soft line breaks keep every line within 76.
     static func encode(_ text: [UInt8], into output: inout [UInt8]) {
-        output.reserveCapacity(output.count + text.count + text.count / 8)
-        var column = 0
-        var index = 0
         let count = text.count
-        while index < count {
-            let byte = text[index]
-            if byte == 0x0D, index + 1 < count, text[index + 1] == 0x0A {
-                output.append(0x0D); output.append(0x0A)
-                column = 0
-                index += 2
-                continue
+        // Every byte grows to at most 3, plus a soft break (3) per 25 escaped bytes.
+        let encoded = text.withUnsafeBufferPointer { source in
+            [UInt8](unsafeUninitializedCapacity: count * 4 + 8) { buffer, written in
+                var out = 0
+                var column = 0
+                var index = 0
+                while index < count {
+                    let byte = source[index]
+                    if byte == 0x0D, index + 1 < count, source[index + 1] == 0x0A {
+                        buffer[out] = 0x0D; buffer[out + 1] = 0x0A; out += 2
+                        column = 0
+                        index += 2
+                        continue
+                    }
+                    let atLineEnd = index + 1 == count || (source[index + 1] == 0x0D && index + 2 < count && source[index + 2] == 0x0A)
+                    let literal = (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "="))
+                        || ((byte == 0x20 || byte == 0x09) && !atLineEnd)
+                    // A dot alone at the start of a line is escaped too, for relays that do not dot-stuff.
+                    let needsEscape = !literal || (column == 0 && byte == UInt8(ascii: "."))
+                    let width = needsEscape ? 3 : 1
+                    if column + width > 75 {
+                        buffer[out] = UInt8(ascii: "="); buffer[out + 1] = 0x0D; buffer[out + 2] = 0x0A; out += 3
+                        column = 0
+                    }
+                    if needsEscape {
+                        buffer[out] = UInt8(ascii: "=")
+                        buffer[out + 1] = hex[Int(byte >> 4)]
+                        buffer[out + 2] = hex[Int(byte & 0x0F)]
+                        out += 3
+                    } else {
+                        buffer[out] = byte
+                        out += 1
+                    }
+                    column += width
+                    index += 1
+                }
+                written = out
             }
-            let atLineEnd = index + 1 == count || (text[index + 1] == 0x0D && index + 2 < count && text[index + 2] == 0x0A)
-            let literal = (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "="))
-                || ((byte == 0x20 || byte == 0x09) && !atLineEnd)
-            // A dot alone at the start of a line is escaped too, for relays that do not dot-stuff.
-            let needsEscape = !literal || (column == 0 && byte == UInt8(ascii: "."))
-            let width = needsEscape ? 3 : 1
-            if column + width > 75 {
-                output.append(UInt8(ascii: "=")); output.append(0x0D); output.append(0x0A)
-                column = 0
-            }
-            if needsEscape {
-                output.append(UInt8(ascii: "="))
-                output.append(hex[Int(byte >> 4)])
-                output.append(hex[Int(byte & 0x0F)])
-            } else {
-                output.append(byte)
-            }
-            column += width
-            index += 1
         }
+        output.append(contentsOf: encoded)
     }
 }

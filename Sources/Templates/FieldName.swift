@@ -2,6 +2,8 @@
 /// as underscores, so that `{{ first_name }}` finds a column headed "First Name".
 public enum FieldName {
     public static func key(_ name: String) -> String {
+        // Most names are already keys (`first_name`): no need to build another string.
+        if name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }) { return name }
         var key = ""
         key.reserveCapacity(name.utf8.count)
         for character in name.lowercased() {
