@@ -73,8 +73,8 @@ public struct CampaignTemplate: Sendable {
         } catch {
             throw BroadsideError.input("\(error)")
         }
-        for header in message.headers where ["bcc", "cc"].contains(header.name.lowercased()) {
-            throw BroadsideError.input("\(path): the template has a \(header.name) header; every message goes to its recipient alone, so Cc and Bcc are never sent")
+        for header in message.headers where header.name.lowercased() == "bcc" {
+            throw BroadsideError.input("\(path): the template has a Bcc header; every message goes to its recipient alone, and a Bcc is never sent")
         }
     }
 

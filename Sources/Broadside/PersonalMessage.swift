@@ -94,6 +94,7 @@ public struct PersonalMessage: Sendable {
         var to: Mailbox?
         var subject = ""
         var headers: [HeaderField] = []
+        var copies: [Mailbox] = []
         let recipientAddress: EmailAddress
         do {
             recipientAddress = try EmailAddress(parsing: recipient)
@@ -117,6 +118,16 @@ public struct PersonalMessage: Sendable {
                 to = Mailbox(displayName: addressed.displayName, address: recipientAddress)
             case "subject":
                 subject = try render(header.value, record: record, header: "Subject")
+            case "cc":
+                // A Cc of the recipient's own (their manager, their assistant): empty means none.
+                let text = try render(header.value, record: record, header: "Cc")
+                for piece in Self.addressList(text) {
+                    do {
+                        copies.append(try Mailbox(parsing: String(piece)))
+                    } catch {
+                        throw RenderProblem("the Cc header renders to '\(text)': \(error)")
+                    }
+                }
             default:
                 headers.append(HeaderField(header.name, try render(header.value, record: record, header: header.name)))
             }
@@ -130,6 +141,7 @@ public struct PersonalMessage: Sendable {
         var content = MessageContent(from: from, to: to ?? Mailbox(address: recipientAddress), subject: subject, headers: headers,
                                      text: text, html: html, attachments: try attachments(record: record), messageID: messageID, date: date)
         content.inlineImages = images
+        content.cc = copies
         return content
     }
 
@@ -206,7 +218,32 @@ public struct PersonalMessage: Sendable {
                 throw RenderProblem("DKIM signing failed: \(error)")
             }
         }
-        return OutgoingMessage(id: id, messageID: messageID, envelope: Envelope(returnPath: returnPath, recipient: recipient), data: data)
+        let copies = content.cc.map(\.address.smtpForm)
+        return OutgoingMessage(id: id, messageID: messageID, envelope: Envelope(returnPath: returnPath, recipient: recipient, copies: copies),
+                               data: data)
+    }
+
+    /// An address list split at the commas between addresses, not those inside a display
+    /// name (`Lovelace, Ada <ada@example.com>`, quoted or, as spreadsheets have it, not).
+    static func addressList(_ text: String) -> [String] {
+        var pieces: [String] = []
+        var current = ""
+        var inQuotes = false, inAngle = false
+        for character in text {
+            switch character {
+            case "\"": inQuotes.toggle()
+            case "<" where !inQuotes: inAngle = true
+            case ">" where !inQuotes: inAngle = false
+            case "," where !inQuotes && !inAngle && current.contains("@"):
+                pieces.append(current)
+                current = ""
+                continue
+            default: break
+            }
+            current.append(character)
+        }
+        pieces.append(current)
+        return pieces.filter { !$0.allSatisfy(\.isWhitespace) }
     }
 
     private func render(_ part: Template, record: MergeRecord, header: String) throws(RenderProblem) -> String {

@@ -2,10 +2,14 @@
 public struct Envelope: Sendable, Equatable {
     public var returnPath: String
     public var recipient: String
+    /// Addresses of the recipient's own Cc header: they get this copy in the same
+    /// transaction, and their refusal does not fail the recipient's delivery.
+    public var copies: [String]
 
-    public init(returnPath: String, recipient: String) {
+    public init(returnPath: String, recipient: String, copies: [String] = []) {
         self.returnPath = returnPath
         self.recipient = recipient
+        self.copies = copies
     }
 }
 

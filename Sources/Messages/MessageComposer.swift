@@ -16,6 +16,9 @@ public enum MessageComposer {
         HeaderEncoding.fold(name: "Date", value: MessageDate.format(secondsSince1970: content.date), into: &output)
         HeaderEncoding.fold(name: "From", value: HeaderEncoding.mailbox(content.from), into: &output)
         HeaderEncoding.fold(name: "To", value: HeaderEncoding.mailbox(content.to), into: &output)
+        if !content.cc.isEmpty {
+            HeaderEncoding.fold(name: "Cc", value: content.cc.map(HeaderEncoding.mailbox).joined(separator: ", "), into: &output)
+        }
         HeaderEncoding.fold(name: "Subject", value: HeaderEncoding.unstructured(content.subject), into: &output)
         HeaderEncoding.fold(name: "Message-ID", value: "<\(HeaderEncoding.sanitize(content.messageID))>", into: &output)
         for header in content.headers {
@@ -38,7 +41,7 @@ public enum MessageComposer {
     /// Address headers keep their address readable; everything else is unstructured text.
     private static func encodedValue(_ header: HeaderField) -> String {
         switch header.name.lowercased() {
-        case "reply-to", "sender", "cc":
+        case "reply-to", "sender":
             if let mailbox = try? Mailbox(parsing: header.value) { return HeaderEncoding.mailbox(mailbox) }
             return HeaderEncoding.unstructured(header.value)
         case "list-unsubscribe", "list-unsubscribe-post":

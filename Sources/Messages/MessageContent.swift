@@ -5,6 +5,8 @@ public struct MessageContent: Sendable {
     public var from: Mailbox
     /// The recipient, alone.
     public var to: Mailbox
+    /// The recipient's own Cc (their manager, say); never shared across recipients.
+    public var cc: [Mailbox] = []
     public var subject: String
     /// Further headers (Reply-To, List-Unsubscribe, X-…), in order.
     public var headers: [HeaderField]

@@ -116,7 +116,9 @@ final class SMTPSession: TransportSession {
         }
         needsFreshConnection = false
         handle.set(CURLOPT_MAIL_FROM, "<\(message.envelope.returnPath)>")
-        handle.set(CURLOPT_MAIL_RCPT, list: ["<\(message.envelope.recipient)>"])
+        handle.set(CURLOPT_MAIL_RCPT, list: (["<\(message.envelope.recipient)>"] + message.envelope.copies.map { "<\($0)>" }))
+        // With copies, one refused Cc must not fail the recipient's delivery (curl 7.88 spells it ALLLOWFAILS).
+        handle.set(CURLOPT_MAIL_RCPT_ALLLOWFAILS, message.envelope.copies.isEmpty ? 0 : 1)
         handle.set(CURLOPT_INFILESIZE_LARGE, message.data.count)
         let context = Unmanaged.passUnretained(upload).toOpaque()
         bs_setopt_read_function(handle.raw, { buffer, size, count, context in
@@ -141,6 +143,7 @@ final class SMTPSession: TransportSession {
             return .unknown(detail: "the connection was lost after the end of DATA, before the server's reply (\(detail)): possibly delivered")
         }
         if code == CURLE_ABORTED_BY_CALLBACK {
+            if let refused = upload.recipientRefusal { return DeliveryOutcome(finalReply: refused) }
             return .deferred(nil, detail: "not sent: the campaign stopped before the end of DATA")
         }
         if let reply = conversation.lastReply, reply.code >= 400 {
@@ -172,7 +175,17 @@ final class SMTPSession: TransportSession {
         /// curl knows the size (it announces it in MAIL FROM ... SIZE=) and stops asking once
         /// it has that many bytes, then sends the final ".". So the commit runs in the call
         /// that hands over the last bytes: after it nothing is between us and the ".".
+        /// The recipient's own RCPT reply when it was refused while a Cc was accepted.
+        var recipientRefusal: SMTPReply?
+
         func read(into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {
+            // Before any data: if the recipient was refused and only Cc copies were taken,
+            // send nothing, or a retry would give the Cc a second copy.
+            if offset == 0 && !endOfDataSent,
+               let first = conversation.exchanges.first(where: { $0.command == "RCPT" })?.reply, first.code >= 400 {
+                recipientRefusal = first
+                return Int(CURL_READFUNC_ABORT)
+            }
             let remaining = data.count - offset
             if remaining <= capacity && !endOfDataSent {
                 guard beforeEndOfData() else { return Int(CURL_READFUNC_ABORT) }

@@ -49,3 +49,46 @@ struct DeliverabilityTests {
         #expect(!(try Data(contentsOf: URL(fileURLWithPath: db))).contains(Data(secret.utf8)), "the secret is never stored")
     }
 }
+
+@Suite("A recipient's own Cc")
+struct CcTests {
+    @Test func theCcGetsTheSameTransactionAndNeverFailsTheRecipient() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let server = try SMTPTestServer()
+        let list = try dir.write("l.csv", """
+            email,name,manager
+            ada@example.com,Ada,"Lovelace, Boss <boss@example.com>"
+            grace@example.org,Grace,
+            alan@example.net,Alan,reject-1@example.com
+            reject-2@example.com,Nobody,boss@example.com
+
+            """)
+        let template = try dir.write("t.txt", "From: News <news@example.com>\nTo: {{ name }} <{{ email }}>\nCc: {{ manager }}\nBcc-Note: none\nSubject: Hello {{ name }}\n\nHello.\n")
+        _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
+        let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url, "--db", db])
+        #expect(sent.status == 1, "the refused recipient fails: \(sent.stderr)")
+        let received = Dictionary(uniqueKeysWithValues: try server.received().map { ($0.rcpt_tos[0], $0) })
+        #expect(received["ada@example.com"]?.rcpt_tos == ["ada@example.com", "boss@example.com"])
+        #expect(received["ada@example.com"]?.data.contains("\r\nCc: \"Lovelace, Boss\" <boss@example.com>\r\n") == true)
+        #expect(received["ada@example.com"]?.data.contains("\r\nTo: Ada <ada@example.com>\r\n") == true, "To holds the recipient alone")
+        #expect(received["grace@example.org"]?.rcpt_tos == ["grace@example.org"])
+        #expect(received["grace@example.org"]?.data.contains("\r\nCc:") == false)
+        #expect(received["alan@example.net"]?.rcpt_tos == ["alan@example.net"], "a refused Cc does not fail the recipient")
+        #expect(received["reject-2@example.com"] == nil && !received.values.contains { $0.rcpt_tos.contains("reject-2@example.com") })
+        #expect(try sqlite(db, "SELECT recipient, state FROM messages ORDER BY id") == [
+            "ada@example.com|accepted", "grace@example.org|accepted", "alan@example.net|accepted", "reject-2@example.com|failed",
+        ])
+        #expect(try server.received().count == 3, "the Cc of a refused recipient got nothing either")
+    }
+
+    @Test func aBccHeaderIsRefused() throws {
+        let dir = try TemporaryDirectory()
+        let template = try dir.write("t.txt", "From: a@example.com\nBcc: {{ email }}\nSubject: x\n\nhi\n")
+        let csv = try dir.write("l.csv", "email\na@example.com\n")
+        _ = try Command.broadside(["import", csv, "--list", "l", "--db", dir.path("b.sqlite")])
+        let check = try Command.broadside(["check", "--template", template, "--list", "l", "--db", dir.path("b.sqlite")])
+        #expect(check.status == 2)
+        #expect(check.stderr.contains("Bcc"))
+    }
+}
