@@ -28,6 +28,12 @@ CURLcode bs_setopt_write_function(CURL *handle, bs_write_callback callback, void
     return curl_easy_setopt(handle, CURLOPT_WRITEDATA, context);
 }
 
+CURLcode bs_setopt_header_function(CURL *handle, bs_write_callback callback, void *context) {
+    CURLcode code = curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
+    if (code != CURLE_OK) return code;
+    return curl_easy_setopt(handle, CURLOPT_HEADERDATA, context);
+}
+
 CURLcode bs_setopt_debug_function(CURL *handle, bs_debug_callback callback, void *context) {
     CURLcode code = curl_easy_setopt(handle, CURLOPT_DEBUGFUNCTION, callback);
     if (code != CURLE_OK) return code;

@@ -101,7 +101,8 @@ final class SMTPSession: TransportSession {
 
     func deliver(_ message: OutgoingMessage, beforeEndOfData: () -> Bool) -> DeliveryOutcome {
         withoutActuallyEscaping(beforeEndOfData) { beforeEndOfData in
-            let upload = Upload(data: message.data, conversation: conversation, beforeEndOfData: beforeEndOfData)
+            let upload = Upload(data: message.data, conversation: conversation, rcpts: 1 + message.envelope.copies.count,
+                                beforeEndOfData: beforeEndOfData)
             return deliver(message, upload: upload)
         }
     }
@@ -165,10 +166,13 @@ final class SMTPSession: TransportSession {
         /// How many replies had come when the end of DATA was signalled.
         var repliesBeforeEnd = 0
         let conversation: ServerConversation
+        /// RCPT commands in the transaction: the recipient and its Cc copies.
+        let rcpts: Int
 
-        init(data: [UInt8], conversation: ServerConversation, beforeEndOfData: @escaping () -> Bool) {
+        init(data: [UInt8], conversation: ServerConversation, rcpts: Int, beforeEndOfData: @escaping () -> Bool) {
             self.data = data
             self.conversation = conversation
+            self.rcpts = rcpts
             self.beforeEndOfData = beforeEndOfData
         }
 
@@ -181,8 +185,8 @@ final class SMTPSession: TransportSession {
         func read(into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {
             // Before any data: if the recipient was refused and only Cc copies were taken,
             // send nothing, or a retry would give the Cc a second copy.
-            if offset == 0 && !endOfDataSent,
-               let first = conversation.exchanges.first(where: { $0.command == "RCPT" })?.reply, first.code >= 400 {
+            if offset == 0 && !endOfDataSent && rcpts > 1,
+               let first = conversation.recipientReply(rcpts: rcpts), first.code >= 400 {
                 recipientRefusal = first
                 return Int(CURL_READFUNC_ABORT)
             }

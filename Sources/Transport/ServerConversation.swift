@@ -2,32 +2,33 @@ import CCurl
 import CurlShim
 import Delivery
 
-/// What the server said during one transfer, read from curl's debug callback: every
-/// reply with the command it answered. Secrets never enter it: of each command only
-/// the verb is kept (an AUTH line carries credentials).
+/// What the server said during one transfer: every reply, in order, from curl's header
+/// callback (which, for SMTP, receives the server's responses). Verbose mode would name
+/// the command each reply answers, but formatting its text costs a tenth of the
+/// sending; the order of the replies says enough.
 final class ServerConversation {
-    struct Exchange {
-        var command: String
-        var reply: SMTPReply
-    }
-
-    private(set) var exchanges: [Exchange] = []
+    private(set) var replies: [SMTPReply] = []
     /// The lines of the reply being received, as bytes: text is made once per reply.
     private var pending: [UInt8] = []
-    private var lastCommand = "CONNECT"
 
     func reset() {
-        exchanges.removeAll(keepingCapacity: true)
+        replies.removeAll(keepingCapacity: true)
         pending.removeAll(keepingCapacity: true)
-        lastCommand = "CONNECT"
     }
 
     /// The last reply that says something about the message: curl ends a failed
-    /// transaction with QUIT, and `221 Bye` is not the verdict.
-    var lastReply: SMTPReply? { exchanges.last { $0.command != "QUIT" }?.reply }
+    /// transaction with QUIT, and `221 Bye` (only ever said on closing) is not the verdict.
+    var lastReply: SMTPReply? { replies.last { $0.code != 221 } }
 
-    /// Replies received so far, QUIT's left out.
-    var verdictCount: Int { exchanges.count { $0.command != "QUIT" } }
+    /// Replies received so far, the closing 221 left out.
+    var verdictCount: Int { replies.count { $0.code != 221 } }
+
+    /// The reply to the recipient's own RCPT, once DATA has been answered: the `rcpts`
+    /// replies before the 354 are the RCPTs', the recipient's first.
+    func recipientReply(rcpts: Int) -> SMTPReply? {
+        guard let data = replies.lastIndex(where: { $0.code == 354 }), data >= rcpts else { return nil }
+        return replies[data - rcpts]
+    }
 
     func received(_ bytes: UnsafeBufferPointer<UInt8>) {
         for line in bytes.split(separator: 0x0A) {
@@ -40,33 +41,20 @@ final class ServerConversation {
             let length = end - line.startIndex
             if length < 4 || line[line.startIndex + 3] == UInt8(ascii: " ") {
                 let lines = String(decoding: pending, as: UTF8.self).split(separator: "\n").map(String.init)
-                if let reply = SMTPReply(lines: lines) {
-                    exchanges.append(Exchange(command: lastCommand, reply: reply))
-                }
+                if let reply = SMTPReply(lines: lines) { replies.append(reply) }
                 pending.removeAll(keepingCapacity: true)
             }
         }
     }
 
-    func sent(_ bytes: UnsafeBufferPointer<UInt8>) {
-        let verb = bytes.prefix { $0 != 0x20 && $0 != 0x0D && $0 != 0x0A && $0 != UInt8(ascii: ":") }
-        lastCommand = String(decoding: verb, as: UTF8.self).uppercased()
-        if lastCommand.isEmpty || lastCommand.count > 10 { lastCommand = "AUTH" }
-    }
-
-    /// Installs the debug callback on `handle`; `self` must outlive the handle's transfers.
+    /// Installs the header callback on `handle`; `self` must outlive the handle's transfers.
     func attach(to handle: CurlHandle) {
         let context = Unmanaged.passUnretained(self).toOpaque()
-        bs_setopt_debug_function(handle.raw, { _, type, data, size, context in
-            guard let context, let data else { return 0 }
+        bs_setopt_header_function(handle.raw, { data, size, count, context in
+            guard let context, let data else { return size * count }
             let conversation = Unmanaged<ServerConversation>.fromOpaque(context).takeUnretainedValue()
-            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: size)
-            switch type {
-            case CURLINFO_HEADER_IN: conversation.received(bytes)
-            case CURLINFO_HEADER_OUT: conversation.sent(bytes)
-            default: break
-            }
-            return 0
+            conversation.received(UnsafeBufferPointer(start: UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: size * count))
+            return size * count
         }, context)
     }
 }

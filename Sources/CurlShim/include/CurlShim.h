@@ -17,6 +17,8 @@ typedef int (*bs_debug_callback)(CURL *handle, curl_infotype type, char *data, s
 
 CURLcode bs_setopt_read_function(CURL *handle, bs_read_callback callback, void *context);
 CURLcode bs_setopt_write_function(CURL *handle, bs_write_callback callback, void *context);
+/// For SMTP, IMAP and POP3 curl passes every server response to the header callback.
+CURLcode bs_setopt_header_function(CURL *handle, bs_write_callback callback, void *context);
 CURLcode bs_setopt_debug_function(CURL *handle, bs_debug_callback callback, void *context);
 
 CURLcode bs_getinfo_long(CURL *handle, CURLINFO info, long *value);
