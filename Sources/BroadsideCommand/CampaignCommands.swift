@@ -98,30 +98,53 @@ struct RetryCommand: ParsableCommand {
 }
 
 struct ReportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "report", abstract: "The campaign report: totals by state, rates, timing.")
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "The campaign report: totals, rates, domains, reasons, throughput; or two campaigns side by side.")
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case table, json
+        case table, json, csv, html
     }
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The campaign.") var campaign: String
-    @Option(help: "table (default on a terminal) or json.") var format: Format?
+    @Argument(help: "The campaign (two to compare them).") var campaigns: [String]
+    @Option(help: "table (default), json, csv (one row per message) or html (one self-contained page).") var format: Format?
     @Flag(help: "Same as --format json.") var json = false
     @Option(help: "Write the report to this file instead of standard output.") var out: String?
 
+    func validate() throws {
+        if campaigns.isEmpty || campaigns.count > 2 { throw ValidationError("name one campaign, or two to compare them") }
+        if campaigns.count == 2, let format, format == .csv || format == .html { throw ValidationError("comparing two campaigns gives a table or JSON") }
+    }
+
     func run() throws {
         let store = try global.openStore()
-        let report = try CampaignReport(campaign: try findCampaign(campaign, in: store), store: store)
+        let records = try campaigns.map { try findCampaign($0, in: store) }
         let chosen = json ? .json : (format ?? .table)
+        if chosen == .csv {
+            if let out { _ = FileManager.default.createFile(atPath: out, contents: nil) }
+            guard let handle = out.map({ FileHandle(forWritingAtPath: $0) }) ?? FileHandle.standardOutput else {
+                throw BroadsideError.input("\(out ?? "-"): cannot write the report")
+            }
+            try CampaignReport.csv(campaign: records[0], store: store, into: handle)
+            return
+        }
+        let reports = try records.map { try CampaignReport(campaign: $0, store: store) }
         let text: String
         switch chosen {
         case .json:
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            text = String(decoding: try encoder.encode(report), as: UTF8.self)
-        case .table:
-            text = report.table(colour: out == nil && Output.colour)
+            if reports.count == 2 {
+                struct Comparison: Encodable { var campaigns: [CampaignReport] }
+                text = String(decoding: try encoder.encode(Comparison(campaigns: reports)), as: UTF8.self)
+            } else {
+                text = String(decoding: try encoder.encode(reports[0]), as: UTF8.self)
+            }
+        case .html:
+            text = reports[0].html()
+        default:
+            text = reports.count == 2 ? CampaignReport.comparison(reports[0], reports[1]) : reports[0].table(colour: out == nil && Output.colour)
         }
         if let out {
             try Data((text + "\n").utf8).write(to: URL(fileURLWithPath: out))

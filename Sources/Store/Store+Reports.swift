@@ -9,18 +9,138 @@ public struct CampaignFigures: Sendable {
     public var attempts: Int
     public var firstAttemptAt: Double?
     public var lastAttemptAt: Double?
+    public var domains: [DomainFigures]
+    public var reasons: [ReasonFigures]
+    /// Accepted messages per minute: (minute start, count), in order.
+    public var acceptedPerMinute: [(minute: Double, count: Int)]
+    /// How many messages needed 1, 2, 3 or more attempts (index 0: none yet).
+    public var attemptsHistogram: [Int]
+    public var hardBounces: Int
+    public var softBounces: Int
+    public var unknown: [(recipient: String, detail: String?)]
+}
+
+public struct DomainFigures: Sendable, Codable, Equatable {
+    public var domain: String
+    public var messages: Int
+    public var accepted: Int
+    public var deferred: Int
+    public var failed: Int
+    public var bounced: Int
+    /// The reply most messages to this domain got, when any failed or waited.
+    public var commonReply: String?
+
+    enum CodingKeys: String, CodingKey {
+        case domain, messages, accepted, deferred, failed, bounced
+        case commonReply = "common_reply"
+    }
+}
+
+public struct ReasonFigures: Sendable, Codable, Equatable {
+    public var reason: String
+    public var state: String
+    public var count: Int
+    public var example: String?
 }
 
 extension Store {
-    public func figures(of campaignID: Int64) throws -> CampaignFigures {
+    /// Every figure of the report: aggregate queries over the campaign's rows (indexed by campaign).
+    public func figures(of campaignID: Int64, topDomains: Int = 20) throws -> CampaignFigures {
         try read { db in
             let counts = try Self.counts(db, campaignID: campaignID)
-            let row = try Row.fetchOne(db, sql: """
-                SELECT count(*) AS attempts, min(at) AS first, max(at) AS last FROM events
-                WHERE campaign_id = ? AND state IN ('accepted', 'deferred', 'failed', 'unknown') AND (smtp_code IS NOT NULL OR state <> 'failed')
+            // One scan of the messages (not of the twice as many events): the span, the attempts, the retries.
+            let span = try Row.fetchOne(db, sql: """
+                SELECT min(first_attempt_at) AS first, max(last_attempt_at) AS last, sum(attempts) AS attempts,
+                       sum(attempts = 0) AS a0, sum(attempts = 1) AS a1, sum(attempts = 2) AS a2, sum(attempts >= 3) AS a3
+                FROM messages WHERE campaign_id = ?
                 """, arguments: [campaignID])
-            return CampaignFigures(counts: counts, total: counts.values.reduce(0, +), attempts: row?["attempts"] ?? 0,
-                                   firstAttemptAt: row?["first"], lastAttemptAt: row?["last"])
+
+            // Domains: the biggest `topDomains`, then the rest as "other".
+            var domains: [DomainFigures] = try Row.fetchAll(db, sql: """
+                SELECT substr(recipient, instr(recipient, '@') + 1) AS domain, count(*) AS n,
+                       sum(state = 'accepted') AS accepted, sum(state = 'deferred') AS deferred, sum(state = 'failed') AS failed,
+                       sum(state IN ('bounced', 'complained')) AS bounced
+                FROM messages WHERE campaign_id = ? GROUP BY domain ORDER BY n DESC, domain
+                """, arguments: [campaignID]).map {
+                DomainFigures(domain: $0["domain"], messages: $0["n"], accepted: $0["accepted"], deferred: $0["deferred"], failed: $0["failed"],
+                              bounced: $0["bounced"], commonReply: nil)
+            }
+            if domains.count > topDomains {
+                let rest = domains[topDomains...]
+                domains = Array(domains[..<topDomains]) + [DomainFigures(
+                    domain: "other (\(rest.count) domains)", messages: rest.reduce(0) { $0 + $1.messages }, accepted: rest.reduce(0) { $0 + $1.accepted },
+                    deferred: rest.reduce(0) { $0 + $1.deferred }, failed: rest.reduce(0) { $0 + $1.failed }, bounced: rest.reduce(0) { $0 + $1.bounced },
+                    commonReply: nil)]
+            }
+            var common: [String: (reply: String, count: Int)] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT substr(recipient, instr(recipient, '@') + 1) AS domain, reply, count(*) AS n FROM messages
+                WHERE campaign_id = ? AND state NOT IN ('accepted', 'queued', 'claimed', 'skipped') AND reply IS NOT NULL
+                GROUP BY domain, reply
+                """, arguments: [campaignID]) {
+                let domain: String = row["domain"], n: Int = row["n"]
+                if n > common[domain]?.count ?? 0 { common[domain] = (row["reply"], n) }
+            }
+            for index in domains.indices { domains[index].commonReply = common[domains[index].domain]?.reply }
+
+            let reasons = try Row.fetchAll(db, sql: """
+                SELECT coalesce(reason, 'unknown') AS reason, state, count(*) AS n, max(reply) AS example FROM messages
+                WHERE campaign_id = ? AND state IN ('failed', 'bounced', 'complained', 'deferred', 'unknown', 'skipped')
+                GROUP BY reason, state ORDER BY n DESC
+                """, arguments: [campaignID]).map { ReasonFigures(reason: $0["reason"], state: $0["state"], count: $0["n"], example: $0["example"]) }
+
+            // Accepted per minute, by when each message was accepted (later bounces do not move it).
+            let perMinute = try Row.fetchAll(db, sql: """
+                SELECT CAST(last_attempt_at / 60 AS INTEGER) * 60 AS minute, count(*) AS n FROM messages
+                WHERE campaign_id = ? AND state IN ('accepted', 'bounced', 'complained') GROUP BY minute ORDER BY minute
+                """, arguments: [campaignID]).map { (minute: $0["minute"] as Double, count: $0["n"] as Int) }
+            let histogram = ["a0", "a1", "a2", "a3"].map { (span?[$0] as Int?) ?? 0 }
+            let bounceRow = try Row.fetchOne(db, sql: """
+                SELECT sum(b.hard = 1) AS hard, sum(b.hard = 0) AS soft FROM bounces b JOIN messages m ON m.id = b.message_id
+                WHERE m.campaign_id = ? AND m.state = 'bounced' AND b.action IS NOT 'delayed'
+                """, arguments: [campaignID])
+            let unknown = try Row.fetchAll(db, sql: "SELECT recipient, reply FROM messages WHERE campaign_id = ? AND state = 'unknown' ORDER BY id LIMIT 1000",
+                                           arguments: [campaignID]).map { (recipient: $0["recipient"] as String, detail: $0["reply"] as String?) }
+            return CampaignFigures(counts: counts, total: counts.values.reduce(0, +), attempts: span?["attempts"] ?? 0,
+                                   firstAttemptAt: span?["first"], lastAttemptAt: span?["last"], domains: domains, reasons: reasons,
+                                   acceptedPerMinute: perMinute, attemptsHistogram: histogram,
+                                   hardBounces: bounceRow?["hard"] ?? 0, softBounces: bounceRow?["soft"] ?? 0, unknown: unknown)
         }
+    }
+
+    /// One row per message for the CSV report, in order; `body` is called row by row.
+    public func forEachMessage(of campaignID: Int64, _ body: ([String?]) throws -> Void) throws {
+        try read { db in
+            let cursor = try Row.fetchCursor(db, sql: """
+                SELECT recipient, state, attempts, smtp_code, enhanced_status, reply, reason, first_attempt_at, last_attempt_at, updated_at
+                FROM messages WHERE campaign_id = ? ORDER BY id
+                """, arguments: [campaignID])
+            while let row = try cursor.next() {
+                try body([row["recipient"], row["state"], String(row["attempts"] as Int), (row["smtp_code"] as Int?).map(String.init),
+                          row["enhanced_status"], row["reply"], row["reason"],
+                          (row["first_attempt_at"] as Double?).map(Timestamp.iso), (row["last_attempt_at"] as Double?).map(Timestamp.iso),
+                          Timestamp.iso(row["updated_at"])])
+            }
+        }
+    }
+}
+
+/// ISO 8601 UTC, written by hand (a formatter per row costs more than the row).
+public enum Timestamp {
+    public static func iso(_ seconds: Double) -> String {
+        let whole = Int64(seconds.rounded(.down))
+        let day = Int(whole >= 0 ? whole / 86_400 : (whole - 86_399) / 86_400)
+        let second = Int(whole - Int64(day) * 86_400)
+        let z = day + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(y)-\(two(m))-\(two(d))T\(two(second / 3600)):\(two(second / 60 % 60)):\(two(second % 60))Z"
     }
 }

@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The report against the database it comes from, and in a real browser.
+@Suite("Reports")
+struct ReportTests {
+    /// A campaign through the scripted SMTP server, with failures, deferrals and a bounce
+    /// whose diagnostic carries script.
+    struct Campaign {
+        let dir: TemporaryDirectory
+        let db: String
+
+        init() throws {
+            dir = try TemporaryDirectory()
+            db = dir.path("b.sqlite")
+            let server = try SMTPTestServer()
+            var csv = "email,name\n"
+            for n in 1...12 { csv += "ok\(n)@example.com,N\(n)\n" }
+            for n in 1...4 { csv += "ok\(n)@gmail.com,G\(n)\n" }
+            csv += "reject-1@example.net,R\nreject-2@example.net,R\ndefer-1@example.org,D\nfull-1@gmail.com,F\n"
+            let list = try dir.write("l.csv", csv)
+            let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hi {{ name }}\n\nHello.\n")
+            _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
+            _ = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "autumn", "--smtp", server.url, "--db", db])
+            let messageID = try sqlite(db, "SELECT message_id FROM messages WHERE recipient = 'ok1@example.com'").first ?? ""
+            let bounce = BounceTests.dsn(to: "ok1@example.com", status: "5.1.1",
+                                         diagnostic: "550 5.1.1 <script>document.title='pwned'</script> user unknown", messageID: messageID)
+            try dir.write("bounce.eml", bounce)
+            _ = try Command.broadside(["bounces", "import", dir.path("bounce.eml"), "--db", db])
+        }
+    }
+
+    @Test func everyFigureOfTheJSONReportEqualsACountFromTheDatabase() throws {
+        let campaign = try Campaign()
+        let db = campaign.db
+        let result = try Command.broadside(["report", "autumn", "--json", "--db", db])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        func count(_ query: String) throws -> Int { Int(try sqlite(db, query).first ?? "") ?? -1 }
+        #expect(report["total"] as? Int == (try count("SELECT count(*) FROM messages")))
+        let totals = try #require(report["totals"] as? [String: Int])
+        for state in ["accepted", "bounced", "failed", "deferred", "unknown", "skipped", "queued", "complained"] {
+            #expect(totals[state] == (try count("SELECT count(*) FROM messages WHERE state = '\(state)'")), "\(state)")
+        }
+        #expect(totals["bounced"] == 1 && totals["failed"] == 2 && totals["deferred"] == 2)
+        let domains = try #require(report["domains"] as? [[String: Any]])
+        for domain in domains {
+            let name = try #require(domain["domain"] as? String)
+            #expect(domain["messages"] as? Int == (try count("SELECT count(*) FROM messages WHERE recipient LIKE '%@\(name)'")), "\(name)")
+            #expect(domain["accepted"] as? Int == (try count("SELECT count(*) FROM messages WHERE state = 'accepted' AND recipient LIKE '%@\(name)'")))
+        }
+        let reasons = try #require(report["reasons"] as? [[String: Any]])
+        for reason in reasons {
+            let name = try #require(reason["reason"] as? String), state = try #require(reason["state"] as? String)
+            #expect(reason["count"] as? Int == (try count("SELECT count(*) FROM messages WHERE reason = '\(name)' AND state = '\(state)'")))
+        }
+        let throughput = try #require(report["throughput"] as? [[String: Any]])
+        #expect(throughput.reduce(0) { $0 + ($1["accepted"] as? Int ?? 0) } == (try count("SELECT count(*) FROM events WHERE state = 'accepted'")))
+        let retries = try #require(report["retries"] as? [String: Int])
+        #expect(retries["1"] == (try count("SELECT count(*) FROM messages WHERE attempts = 1")))
+        #expect((report["hard_bounce_rate"] as? Double ?? 0) > 0)
+    }
+
+    @Test func theHTMLReportRendersInChromiumWithItsChartsAndRunsNoScriptFromAReply() throws {
+        let campaign = try Campaign()
+        let html = campaign.dir.path("report.html")
+        #expect(try Command.broadside(["report", "autumn", "--format", "html", "--out", html, "--db", campaign.db]).status == 0)
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(!page.contains("<script"), "no script of its own, and none from a reply")
+        #expect(page.contains("&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;"))
+        #expect(!page.contains("http://") && !page.contains("https://"), "no external request")
+
+        let chromium = URL(fileURLWithPath: "/usr/bin/chromium")
+        let common = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0"]
+        let png = campaign.dir.path("report.png")
+        let shot = try Command.run(chromium, common + ["--screenshot=\(png)", "--window-size=1000,1400", "file://\(html)"])
+        #expect(FileManager.default.fileExists(atPath: png), "\(shot.stderr)")
+        #expect(!shot.stderr.contains("CONSOLE"), "no console messages: \(shot.stderr)")
+        // A blank 1000x1400 page compresses to a few kilobytes; this one has charts and tables.
+        let size = (try FileManager.default.attributesOfItem(atPath: png)[.size] as? Int) ?? 0
+        #expect(size > 30_000)
+
+        let dom = try Command.run(chromium, common + ["--dump-dom", "file://\(html)"])
+        #expect(dom.stdout.contains("id=\"states\"") && dom.stdout.contains("id=\"throughput\"") && dom.stdout.contains("id=\"domains\""))
+        #expect(dom.stdout.contains("<title>Campaign autumn"), "the script from the reply did not run")
+        #expect(!dom.stdout.contains("<title>pwned"))
+    }
+
+    @Test func theCSVReportHasOneRowPerMessageAndOpensInExcel() throws {
+        let campaign = try Campaign()
+        let result = try Command.broadside(["report", "autumn", "--format", "csv", "--db", campaign.db])
+        let bytes = Array(result.stdout.utf8)
+        #expect(bytes.starts(with: [0xEF, 0xBB, 0xBF]), "a BOM, so that Excel reads UTF-8")
+        let lines = result.stdout.split(separator: "\r\n")
+        #expect(lines.count == 1 + 20)
+        #expect(lines[0].hasSuffix("recipient,state,attempts,smtp_code,enhanced_status,reply,reason,first_attempt_at,last_attempt_at,updated_at"))
+        #expect(lines.contains { $0.hasPrefix("reject-1@example.net,failed,1,550,5.1.1,") })
+    }
+
+    @Test func twoCampaignsSideBySide() throws {
+        let campaign = try Campaign()
+        let template = try campaign.dir.write("t2.txt", "From: News <news@example.com>\nSubject: Again\n\nHello.\n")
+        _ = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "winter", "--dry-run",
+                                   "--outbox", campaign.dir.path("o"), "--db", campaign.db])
+        let result = try Command.broadside(["report", "autumn", "winter", "--db", campaign.db])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("autumn") && result.stdout.contains("winter"))
+        #expect(result.stdout.contains("delivery rate"))
+    }
+}
