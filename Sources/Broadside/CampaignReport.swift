@@ -1,6 +1,7 @@
 import CSV
 import Delivery
 import Foundation
+import Messages
 import Store
 
 /// The campaign report: what happened, from the database alone. Its JSON form is the
@@ -170,7 +171,10 @@ public struct CampaignReport: Sendable, Codable {
         var buffer = Data([0xEF, 0xBB, 0xBF])
         buffer.append(Data(("recipient,state,attempts,smtp_code,enhanced_status,reply,reason,first_attempt_at,last_attempt_at,updated_at\r\n").utf8))
         try store.forEachMessage(of: campaign.id) { row in
-            buffer.append(Data((CSVWriter.record(row.map { $0 ?? "" }) + "\r\n").utf8))
+            let fields = [row.recipient, row.state, String(row.attempts), row.smtpCode.map(String.init) ?? "", row.enhancedStatus ?? "",
+                          row.reply ?? "", row.reason ?? "", row.firstAttemptAt.map(Timestamp.iso) ?? "", row.lastAttemptAt.map(Timestamp.iso) ?? "",
+                          Timestamp.iso(row.updatedAt)]
+            buffer.append(Data((CSVWriter.record(fields) + "\r\n").utf8))
             if buffer.count > 1 << 16 {
                 output.write(buffer)
                 buffer.removeAll(keepingCapacity: true)
@@ -201,6 +205,11 @@ public struct CampaignReport: Sendable, Codable {
         let scale = pow(10.0, Double(places))
         return (value * scale).rounded() / scale
     }
+}
+
+/// ISO 8601 UTC times in reports.
+enum Timestamp {
+    static func iso(_ seconds: Double) -> String { MessageDate.iso8601(secondsSince1970: seconds) }
 }
 
 extension String {

@@ -6,10 +6,22 @@ public enum MessageDate {
 
     /// Formats seconds since 1970 in UTC.
     public static func format(secondsSince1970 seconds: Int64) -> String {
+        let t = civil(seconds)
+        return "\(days[t.weekday]), \(t.day) \(months[t.month - 1]) \(t.year) \(two(t.second / 3600)):\(two(t.second / 60 % 60)):\(two(t.second % 60)) +0000"
+    }
+
+    /// ISO 8601 in UTC: `2026-11-26T23:20:53Z`.
+    public static func iso8601(secondsSince1970 seconds: Double) -> String {
+        let t = civil(Int64(seconds.rounded(.down)))
+        return "\(t.year)-\(two(t.month))-\(two(t.day))T\(two(t.second / 3600)):\(two(t.second / 60 % 60)):\(two(t.second % 60))Z"
+    }
+
+    private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+
+    /// Year, month, day, weekday (0 = Thursday) and second of the day; Howard Hinnant's days-to-civil.
+    private static func civil(_ seconds: Int64) -> (year: Int, month: Int, day: Int, weekday: Int, second: Int) {
         let dayNumber = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
         let secondOfDay = Int(seconds - Int64(dayNumber) * 86_400)
-        let weekday = days[((dayNumber % 7) + 7) % 7]
-        // Howard Hinnant's days-to-civil algorithm.
         let z = dayNumber + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
@@ -19,7 +31,6 @@ public enum MessageDate {
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(weekday), \(day) \(months[month - 1]) \(year) \(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)) +0000"
+        return (year, month, day, ((dayNumber % 7) + 7) % 7, secondOfDay)
     }
 }

@@ -109,38 +109,31 @@ extension Store {
     }
 
     /// One row per message for the CSV report, in order; `body` is called row by row.
-    public func forEachMessage(of campaignID: Int64, _ body: ([String?]) throws -> Void) throws {
+    public func forEachMessage(of campaignID: Int64, _ body: (MessageRow) throws -> Void) throws {
         try read { db in
             let cursor = try Row.fetchCursor(db, sql: """
                 SELECT recipient, state, attempts, smtp_code, enhanced_status, reply, reason, first_attempt_at, last_attempt_at, updated_at
                 FROM messages WHERE campaign_id = ? ORDER BY id
                 """, arguments: [campaignID])
             while let row = try cursor.next() {
-                try body([row["recipient"], row["state"], String(row["attempts"] as Int), (row["smtp_code"] as Int?).map(String.init),
-                          row["enhanced_status"], row["reply"], row["reason"],
-                          (row["first_attempt_at"] as Double?).map(Timestamp.iso), (row["last_attempt_at"] as Double?).map(Timestamp.iso),
-                          Timestamp.iso(row["updated_at"])])
+                try body(MessageRow(recipient: row["recipient"], state: row["state"], attempts: row["attempts"], smtpCode: row["smtp_code"],
+                                    enhancedStatus: row["enhanced_status"], reply: row["reply"], reason: row["reason"],
+                                    firstAttemptAt: row["first_attempt_at"], lastAttemptAt: row["last_attempt_at"], updatedAt: row["updated_at"]))
             }
         }
     }
 }
 
-/// ISO 8601 UTC, written by hand (a formatter per row costs more than the row).
-public enum Timestamp {
-    public static func iso(_ seconds: Double) -> String {
-        let whole = Int64(seconds.rounded(.down))
-        let day = Int(whole >= 0 ? whole / 86_400 : (whole - 86_399) / 86_400)
-        let second = Int(whole - Int64(day) * 86_400)
-        let z = day + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(y)-\(two(m))-\(two(d))T\(two(second / 3600)):\(two(second / 60 % 60)):\(two(second % 60))Z"
-    }
+/// A message's last state, for the CSV report.
+public struct MessageRow: Sendable {
+    public var recipient: String
+    public var state: String
+    public var attempts: Int
+    public var smtpCode: Int?
+    public var enhancedStatus: String?
+    public var reply: String?
+    public var reason: String?
+    public var firstAttemptAt: Double?
+    public var lastAttemptAt: Double?
+    public var updatedAt: Double
 }
