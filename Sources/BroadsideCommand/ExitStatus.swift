@@ -27,9 +27,8 @@ enum ExitStatus {
             return badEnvironment
         default:
             let code = BroadsideCLI.exitCode(for: error)
-            if code == .success || code == .failure && String(describing: type(of: error)).contains("CleanExit") {
-                BroadsideCLI.exit(withError: error)
-            }
+            // --help and --version arrive as errors with a success code: let the parser print them.
+            if code == .success { BroadsideCLI.exit(withError: error) }
             let message = BroadsideCLI.fullMessage(for: error)
             if code == .validationFailure {
                 FileHandle.standardError.write(Data((message + "\n").utf8))
