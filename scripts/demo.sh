@@ -22,5 +22,8 @@ echo "== broadside send --template templates/welcome.txt --list demo --campaign 
 "$broadside" send --template templates/welcome.txt --list demo --campaign demo --smtp "smtp://127.0.0.1:$port" --db "$db"
 echo "== broadside report demo"
 "$broadside" report demo --db "$db"
+"$broadside" report demo --format html --out "$work/report.html" --db "$db"
+echo
+echo "The same report as a page: $work/report.html (self-contained; open it in a browser)."
 echo
 echo "The server received $(wc -l < "$work/received.jsonl") messages (one JSON line each in $work/received.jsonl)."

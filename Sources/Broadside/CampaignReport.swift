@@ -140,8 +140,9 @@ public struct CampaignReport: Sendable, Codable {
         lines.append("")
         lines.append(String(format: "Delivered %.1f%% · hard bounces %.2f%% · soft %.2f%% · complaints %.2f%%",
                             deliveryRate * 100, hardBounceRate * 100, softBounceRate * 100, complaintRate * 100))
-        lines.append(String(format: "%d attempts in %.1f s · %.1f messages/s, peak %.1f/s · retries: %d once, %d twice, %d three times or more",
-                            attempts, elapsedSeconds, ratePerSecond, peakRatePerSecond, retries.one, retries.two, retries.threeOrMore))
+        lines.append(String(format: "%d attempts in %.1f s · %.1f messages/s · busiest minute %d accepted · retries: %d once, %d twice, %d three times or more",
+                            attempts, elapsedSeconds, ratePerSecond, throughput.map(\.accepted).max() ?? 0,
+                            retries.one, retries.two, retries.threeOrMore))
         if !domains.isEmpty {
             lines.append("")
             lines.append("  domain                          sent  accepted  deferred    failed   bounced  most common reply")

@@ -69,7 +69,7 @@ extension CampaignReport {
                 page += "<rect x=\"\(String(format: "%.2f", 32 + Double(index) * barWidth))\" y=\"\(String(format: "%.2f", 150 - height))\" width=\"\(String(format: "%.2f", max(1, barWidth - 1)))\" height=\"\(String(format: "%.2f", height))\" fill=\"#2e7d32\"><title>\(e(minute.minute)): \(minute.accepted)</title></rect>\n"
             }
             page += "<text x=\"32\" y=\"168\" font-size=\"11\">\(e(throughput.first?.minute))</text><text x=\"600\" y=\"168\" font-size=\"11\" text-anchor=\"end\">\(e(throughput.last?.minute))</text>\n</svg>\n"
-            page += "<p class=\"meta\">Peak \(String(format: "%.1f", peakRatePerSecond)) messages/s · retries: \(retries.one) once, \(retries.two) twice, \(retries.threeOrMore) three times or more</p>\n"
+            page += "<p class=\"meta\">Busiest minute: \(peak) accepted (\(String(format: "%.1f", peakRatePerSecond)) messages/s) · retries: \(retries.one) once, \(retries.two) twice, \(retries.threeOrMore) three times or more</p>\n"
         }
 
         // Domains.
