@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // libcurl, as Debian's libcurl4-openssl-dev installs it.
@@ -58,8 +59,14 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // `broadside serve`: one-click unsubscribe and the dashboard, on Hummingbird.
+        .target(name: "Server", dependencies: [
+            "Broadside", "Store", "Signing", "Templates", "Delivery",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "BroadsideCommand", dependencies: [
-            "Broadside", "Bounces", "Signing", "Store", "Delivery", "Transport",
+            "Broadside", "Bounces", "Signing", "Store", "Delivery", "Transport", "Server",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -13,7 +13,13 @@ pthread_sigmask(SIG_UNBLOCK, &signals, nil)
 
 do {
     var command = try BroadsideCLI.parseAsRoot()
-    try command.run()
+    // The one long-running server; named so the call cannot resolve to the synchronous
+    // default `run()` that prints help.
+    if let serve = command as? ServeCommand {
+        try await serve.run()
+    } else {
+        try command.run()
+    }
 } catch {
     exit(ExitStatus.report(error))
 }

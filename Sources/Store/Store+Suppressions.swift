@@ -63,3 +63,27 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// One-click unsubscribe (RFC 8058): suppresses the address of `message`, naming the
+    /// campaign. Returns the address and campaign, or nil when there is no such message.
+    /// Repeating it changes nothing.
+    public func unsubscribe(message: Int64, campaign: Int64, now: Double) throws -> (address: String, campaign: String)? {
+        try write { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT c.address, k.name FROM messages m JOIN contacts c ON c.id = m.contact_id JOIN campaigns k ON k.id = m.campaign_id
+                WHERE m.id = ? AND m.campaign_id = ?
+                """, arguments: [message, campaign]) else { return nil }
+            try db.execute(sql: """
+                INSERT INTO suppressions (address, reason, source, campaign_id, created_at) VALUES (?, 'unsubscribed', 'one-click', ?, ?)
+                ON CONFLICT(address) DO NOTHING
+                """, arguments: [row["address"] as String, campaign, now])
+            return (row["address"], row["name"])
+        }
+    }
+
+    /// The campaign's template source, for the language of its unsubscribe page.
+    public func templateSource(ofCampaign campaign: Int64) throws -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT template_source FROM campaigns WHERE id = ?", arguments: [campaign]) }
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Broadside
+import Foundation
+import Server
+
+/// `broadside serve`: the landing place of the unsubscribe links, and the dashboard.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve one-click unsubscribe (RFC 8058) and a read-only dashboard of the campaigns.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Where to listen, HOST:PORT.")
+    var listen = "127.0.0.1:8025"
+
+    @Option(help: "The public URL this server is reached at; campaigns' --unsubscribe-url is this followed by /u/.")
+    var publicURL: String?
+
+    @Option(help: "The environment variable holding a token the dashboard asks for (Authorization: Bearer, or ?token=); required when listening beyond loopback.")
+    var accessTokenEnv: String?
+
+    func run() async throws {
+        let (host, port) = try Self.address(listen)
+        var accessToken: String?
+        if let name = accessTokenEnv {
+            guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+                throw BroadsideError.input("--access-token-env \(name): the variable is not set")
+            }
+            accessToken = value
+        }
+        let options = UnsubscribeServer.Options(host: host, port: port, accessToken: accessToken)
+        if !options.isLoopback && accessToken == nil {
+            Output.note("the dashboard answers 401 beyond loopback until --access-token-env names a token; unsubscribe links work")
+        }
+        var logger = makeLogger("broadside.serve", quiet: false)
+        // A server's log is its requests: one line each unless BROADSIDE_LOG_LEVEL says otherwise.
+        if ProcessInfo.processInfo.environment["BROADSIDE_LOG_LEVEL"] == nil { logger.logLevel = .info }
+        let server = UnsubscribeServer(store: try global.openStore(), secret: try Secret.required(), options: options, logger: logger)
+        Output.note("serving on http://\(listen)/" + (publicURL.map { "; unsubscribe links: \($0.hasSuffix("/") ? $0 : $0 + "/")u/" } ?? ""))
+        try await server.run()
+    }
+
+    static func address(_ text: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw BroadsideError.input("--listen '\(text)': expected HOST:PORT, e.g. 127.0.0.1:8025")
+        }
+        let host = text[..<colon].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return (host.isEmpty ? "127.0.0.1" : host, port)
+    }
+}

@@ -1,0 +1,203 @@
+import Broadside
+import Delivery
+import Foundation
+import Hummingbird
+import Logging
+import Signing
+import Store
+import Templates
+
+/// `broadside serve`: one-click unsubscribe (RFC 8058) for the links in sent messages,
+/// and a read-only dashboard of the campaigns.
+public struct UnsubscribeServer: Sendable {
+    public struct Options: Sendable {
+        public var host: String
+        public var port: Int
+        /// Required for the dashboard when listening beyond loopback.
+        public var accessToken: String?
+
+        public init(host: String, port: Int, accessToken: String?) {
+            self.host = host
+            self.port = port
+            self.accessToken = accessToken
+        }
+
+        public var isLoopback: Bool { host == "127.0.0.1" || host == "localhost" || host == "::1" }
+    }
+
+    let store: Store
+    let tokens: UnsubscribeToken
+    let options: Options
+    let logger: Logger
+
+    public init(store: Store, secret: String, options: Options, logger: Logger) {
+        self.store = store
+        self.tokens = UnsubscribeToken(secret: secret)
+        self.options = options
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let router = Router()
+        let server = self
+        router.post("u/:token") { request, context -> Response in
+            let started = Date()
+            var request = request
+            let body = String(buffer: try await request.collectBody(upTo: 16_384))
+            let response = server.unsubscribe(token: context.parameters.get("token") ?? "", body: body)
+            server.log("POST", "/u/…", response.status.code, started)
+            return response
+        }
+        router.get("u/:token") { _, context -> Response in
+            let started = Date()
+            let response = server.confirmationPage(token: context.parameters.get("token") ?? "")
+            server.log("GET", "/u/…", response.status.code, started)
+            return response
+        }
+        router.get("/") { request, _ -> Response in
+            let started = Date()
+            let response = server.authorized(request) ? server.dashboard() : Self.page(status: .unauthorized, title: "Unauthorized", body: "<p>Give the access token.</p>")
+            server.log("GET", "/", response.status.code, started)
+            return response
+        }
+        router.get("campaigns/:name") { request, context -> Response in
+            let started = Date()
+            let response = server.authorized(request) ? server.report(context.parameters.get("name") ?? "") : Self.page(status: .unauthorized, title: "Unauthorized", body: "")
+            server.log("GET", "/campaigns/…", response.status.code, started)
+            return response
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname(options.host, port: options.port), serverName: "broadside"))
+        try await app.runService()
+    }
+
+    // MARK: unsubscribe
+
+    /// RFC 8058: a POST with `List-Unsubscribe=One-Click` suppresses at once; 200, no redirect,
+    /// no cookie, no sign-in. A token that does not verify is a 404 and changes nothing.
+    func unsubscribe(token: String, body: String) -> Response {
+        guard let (campaign, message) = tokens.decode(token) else { return Self.page(status: .notFound, title: "Not found", body: "") }
+        guard Self.asksForOneClick(body) else {
+            return Self.page(status: .badRequest, title: "Bad request", body: "<p>Expected List-Unsubscribe=One-Click.</p>")
+        }
+        do {
+            guard try store.unsubscribe(message: message, campaign: campaign, now: Date().timeIntervalSince1970) != nil else {
+                return Self.page(status: .notFound, title: "Not found", body: "")
+            }
+        } catch {
+            logger.error("unsubscribe failed: \(error)")
+            return Self.page(status: .internalServerError, title: "Try again", body: "<p>Please try again in a moment.</p>")
+        }
+        let words = language(campaign).words
+        return Self.page(status: .ok, title: words.doneTitle, body: "<p>\(words.done)</p>", language: language(campaign))
+    }
+
+    /// The body RFC 8058 asks for, form-urlencoded (`List-Unsubscribe=One-Click`) or multipart
+    /// (a part named `List-Unsubscribe` holding `One-Click`).
+    static func asksForOneClick(_ body: String) -> Bool {
+        if body.contains("List-Unsubscribe=One-Click") { return true }
+        guard let name = body.range(of: "name=\"List-Unsubscribe\""),
+              let blank = body.range(of: "\r\n\r\n", range: name.upperBound..<body.endIndex) else { return false }
+        return body[blank.upperBound...].hasPrefix("One-Click")
+    }
+
+    /// A GET never unsubscribes (link scanners fetch links): it shows a button that POSTs.
+    func confirmationPage(token: String) -> Response {
+        guard let (campaign, _) = tokens.decode(token) else { return Self.page(status: .notFound, title: "Not found", body: "") }
+        let language = language(campaign)
+        let words = language.words
+        let form = """
+            <p>\(words.question)</p>
+            <form method="post" action="/u/\(HTML.escape(token))">
+            <input type="hidden" name="List-Unsubscribe" value="One-Click">
+            <button type="submit" id="unsubscribe">\(words.button)</button>
+            </form>
+            """
+        return Self.page(status: .ok, title: words.title, body: form, language: language)
+    }
+
+    enum Language: String {
+        case english = "en", chinese = "zh"
+
+        var words: (title: String, question: String, button: String, doneTitle: String, done: String) {
+            switch self {
+            case .english:
+                return ("Unsubscribe", "Stop receiving these messages?", "Unsubscribe", "Unsubscribed",
+                        "You are unsubscribed and will receive no more of these messages.")
+            case .chinese:
+                return ("退订", "不再接收这些邮件？", "退订", "已退订", "您已退订，今后不会再收到这些邮件。")
+            }
+        }
+    }
+
+    /// The campaign's language: Chinese when its template is mostly written in Han characters.
+    func language(_ campaign: Int64) -> Language {
+        guard let source = try? store.templateSource(ofCampaign: campaign) else { return .english }
+        let han = source.unicodeScalars.filter { (0x4E00...0x9FFF).contains($0.value) }.count
+        return han > 10 ? .chinese : .english
+    }
+
+    // MARK: dashboard
+
+    func authorized(_ request: Request) -> Bool {
+        guard let token = options.accessToken else { return options.isLoopback }
+        let bearer = request.headers[.authorization].map { $0.replacingOccurrences(of: "Bearer ", with: "") }
+        let query = request.uri.queryParameters.get("token")
+        return bearer == token || query == token
+    }
+
+    func dashboard() -> Response {
+        do {
+            var rows = ""
+            for campaign in try store.campaigns() {
+                let counts = try store.counts(of: campaign.id)
+                let cells = ["queued", "accepted", "deferred", "failed", "unknown", "bounced", "skipped"].map {
+                    "<td class=\"n\" data-state=\"\($0)\">\(counts[MessageStateName.named($0)] ?? 0)</td>"
+                }.joined()
+                rows += "<tr><td><a href=\"/campaigns/\(HTML.escape(campaign.name).addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "")\">\(HTML.escape(campaign.name))</a></td><td>\(HTML.escape(campaign.status.rawValue))</td>\(cells)</tr>\n"
+            }
+            let body = """
+                <table><tr><th>campaign</th><th>status</th><th>queued</th><th>accepted</th><th>deferred</th><th>failed</th><th>unknown</th><th>bounced</th><th>skipped</th></tr>
+                \(rows)</table>
+                """
+            return Self.page(status: .ok, title: "Campaigns", body: body, refresh: 2)
+        } catch {
+            return Self.page(status: .internalServerError, title: "Error", body: "<p>\(HTML.escape("\(error)"))</p>")
+        }
+    }
+
+    func report(_ name: String) -> Response {
+        do {
+            guard let campaign = try store.campaign(named: name) else { return Self.page(status: .notFound, title: "Not found", body: "") }
+            var html = try CampaignReport(campaign: campaign, store: store).html()
+            // Refreshed while the campaign runs.
+            if campaign.status == .active { html = html.replacingOccurrences(of: "<meta charset=\"utf-8\">", with: "<meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"5\">") }
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        } catch {
+            return Self.page(status: .internalServerError, title: "Error", body: "<p>\(HTML.escape("\(error)"))</p>")
+        }
+    }
+
+    static func page(status: HTTPResponse.Status, title: String, body: String, language: Language = .english, refresh: Int? = nil) -> Response {
+        let html = """
+            <!doctype html><html lang="\(language.rawValue)"><head><meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">\(refresh.map { "<meta http-equiv=\"refresh\" content=\"\($0)\">" } ?? "")
+            <title>\(HTML.escape(title))</title>
+            <style>body{font-family:Helvetica,Arial,sans-serif;max-width:720px;margin:40px auto;padding:0 16px}button{font-size:1.1em;padding:8px 16px}
+            table{border-collapse:collapse;width:100%}td,th{padding:4px 8px;border-bottom:1px solid #eee;text-align:left}td.n{text-align:right}</style>
+            </head><body><h1>\(HTML.escape(title))</h1>\(body)</body></html>
+            """
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// One line a request; never a token or an address.
+    func log(_ method: String, _ path: String, _ status: Int, _ started: Date) {
+        logger.info("\(method) \(path) \(status) \(Int(Date().timeIntervalSince(started) * 1_000_000))µs")
+    }
+}
+
+/// State names as the dashboard's columns name them.
+enum MessageStateName {
+    static func named(_ name: String) -> Delivery.MessageState {
+        Delivery.MessageState(rawValue: name) ?? .queued
+    }
+}

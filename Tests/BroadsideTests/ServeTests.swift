@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `broadside serve` running as its own process, driven over real HTTP with curl.
+final class ServeProcess {
+    let port: Int
+    let log: String
+    private let process = Process()
+
+    init(db: String, secret: String, log: String) throws {
+        port = try freePort()
+        self.log = log
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.executableURL = Command.broadside
+        process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--db", db]
+        var environment = ProcessInfo.processInfo.environment
+        environment["BROADSIDE_SECRET"] = secret
+        process.environment = environment
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: log)
+        try process.run()
+        for _ in 0..<100 {
+            if (try? get("/"))?.status == 200 { return }
+            guard process.isRunning else { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw TestSupportError("broadside serve did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+    }
+
+    struct Answer { var status: Int; var headers: String; var body: String }
+
+    func get(_ path: String) throws -> Answer { try curl(path, []) }
+    func post(_ path: String, _ extra: [String]) throws -> Answer { try curl(path, ["-X", "POST"] + extra) }
+
+    private func curl(_ path: String, _ extra: [String]) throws -> Answer {
+        let result = try Command.run(URL(fileURLWithPath: "/usr/bin/curl"),
+                                     ["-s", "-i", "--max-time", "5"] + extra + ["http://127.0.0.1:\(port)\(path)"])
+        let parts = result.stdout.components(separatedBy: "\r\n\r\n")
+        let status = parts.first?.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        return Answer(status: status, headers: parts.first ?? "", body: parts.dropFirst().joined(separator: "\r\n\r\n"))
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    }
+}
+
+@Suite("One-click unsubscribe and the dashboard (broadside serve)")
+struct ServeTests {
+    static let secret = "a-long-random-test-secret"
+
+    /// Sends campaign `name` and returns each recipient's unsubscribe path (/u/TOKEN).
+    static func send(_ name: String, template: String, db: String, smtp: SMTPTestServer) throws -> [String: String] {
+        let before = try smtp.received().count
+        let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", name, "--smtp", smtp.url, "--db", db,
+                                          "--unsubscribe-url", "https://news.example.com/u/"], environment: ["BROADSIDE_SECRET": secret])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        var paths: [String: String] = [:]
+        for message in try smtp.received().dropFirst(before) {
+            let parsed = try PythonEmail.parse(Array(message.data.utf8))
+            let header = try #require(parsed.headers["List-Unsubscribe"])
+            paths[message.rcpt_tos[0]] = String(header.drop { $0 != "/" }.dropFirst("//news.example.com".count).prefix { $0 != ">" })
+        }
+        return paths
+    }
+
+    @Test func aOneClickPostSuppressesAGetDoesNotAndATamperedTokenIsRefused() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let smtp = try SMTPTestServer()
+        let list = try dir.write("l.csv", "email,name\nada@example.com,Ada\ngrace@example.org,Grace\nalan@example.net,Alan\n")
+        let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hello {{ name }}\n\nDear {{ name }}.\n")
+        _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
+        let links = try Self.send("first", template: template, db: db, smtp: smtp)
+        let ada = try #require(links["ada@example.com"]), grace = try #require(links["grace@example.org"])
+        #expect(ada.hasPrefix("/u/"))
+        let server = try ServeProcess(db: db, secret: Self.secret, log: dir.path("serve.log"))
+        let suppressed = "SELECT address, reason, source, campaign_id FROM suppressions ORDER BY address"
+
+        // A link scanner's GET changes nothing; the page offers a button that POSTs.
+        let page = try server.get(ada)
+        #expect(page.status == 200)
+        #expect(page.body.contains("<form method=\"post\" action=\"\(ada)\">") && page.body.contains("id=\"unsubscribe\""))
+        #expect(try sqlite(db, suppressed).isEmpty)
+
+        // A tampered token, or no token of ours, is a 404 and changes nothing.
+        var tampered = Array(ada)
+        tampered[tampered.count - 2] = tampered[tampered.count - 2] == "A" ? "B" : "A"
+        #expect(try server.post(String(tampered), ["-d", "List-Unsubscribe=One-Click"]).status == 404)
+        #expect(try server.post("/u/nothing", ["-d", "List-Unsubscribe=One-Click"]).status == 404)
+        #expect(try server.post(ada, []).status == 400, "a POST without the one-click body is not an unsubscribe")
+        #expect(try sqlite(db, suppressed).isEmpty)
+
+        // The one-click POST: 200, no redirect, no cookie; repeating it is harmless.
+        let done = try server.post(ada, ["-d", "List-Unsubscribe=One-Click"])
+        #expect(done.status == 200)
+        #expect(!done.headers.lowercased().contains("set-cookie") && !done.headers.lowercased().contains("location:"))
+        #expect(try server.post(ada, ["-d", "List-Unsubscribe=One-Click"]).status == 200)
+        #expect(try server.post(grace, ["-F", "List-Unsubscribe=One-Click"]).status == 200, "multipart works too")
+        #expect(try sqlite(db, suppressed) == ["ada@example.com|unsubscribed|one-click|1", "grace@example.org|unsubscribed|one-click|1"])
+
+        // The next campaign skips them.
+        let second = try Self.send("second", template: template, db: db, smtp: smtp)
+        #expect(Set(second.keys) == ["alan@example.net"])
+        #expect(try sqlite(db, "SELECT recipient, state FROM messages WHERE campaign_id = 2 ORDER BY id")
+                    == ["ada@example.com|skipped", "grace@example.org|skipped", "alan@example.net|accepted"])
+
+        // The dashboard lists both campaigns with their counts, and each one's report.
+        let dashboard = try server.get("/")
+        #expect(dashboard.status == 200 && dashboard.body.contains(">first</a>") && dashboard.body.contains(">second</a>"))
+        #expect(dashboard.body.contains("<td class=\"n\" data-state=\"skipped\">2</td>"))
+        let report = try server.get("/campaigns/second")
+        #expect(report.status == 200 && report.body.contains("second"))
+        #expect(try server.get("/campaigns/nothing").status == 404)
+
+        // One log line a request, and no token or address in it.
+        let log = try String(contentsOfFile: server.log, encoding: .utf8)
+        #expect(log.contains("POST /u/… 200"))
+        #expect(!log.contains(String(ada.dropFirst(3))) && !log.contains("ada@example.com"))
+    }
+
+    @Test func theConfirmationPageSpeaksTheCampaignsLanguage() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let smtp = try SMTPTestServer()
+        let list = try dir.write("l.csv", "email,name\nli@example.cn,李雷\n")
+        let template = try dir.write("t.txt", "From: 新闻 <news@example.com>\nSubject: 您好 {{ name }}\n\n亲爱的 {{ name }}，这是本月的新闻通讯，感谢您的订阅与支持。\n")
+        _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
+        let link = try #require(try Self.send("zh", template: template, db: db, smtp: smtp)["li@example.cn"])
+        let server = try ServeProcess(db: db, secret: Self.secret, log: dir.path("serve.log"))
+        let page = try server.get(link)
+        #expect(page.body.contains("<html lang=\"zh\">") && page.body.contains("退订"))
+        #expect(try server.post(link, ["-d", "List-Unsubscribe=One-Click"]).body.contains("已退订"))
+    }
+}
