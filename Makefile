@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 # System packages: libraries to build against, and real servers for the tests.
-DEBIAN_PACKAGES := libsqlite3-dev libcurl4-openssl-dev postfix python3-aiosmtpd python3-dkim python3-jinja2 dovecot-imapd openssl bc chromium
+DEBIAN_PACKAGES := libsqlite3-dev libcurl4-openssl-dev postfix python3-aiosmtpd python3-dkim python3-jinja2 dovecot-imapd openssl bc chromium curl wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_FLAGS ?=
 DEMO_DB := .build/demo/broadside.sqlite
@@ -43,6 +43,7 @@ bench: release
 	@bash bench/import.sh "$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)/broadside"
 	@bash bench/send.sh "$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)/broadside"
 	@bash bench/report.sh "$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)/broadside"
+	@bash bench/serve.sh "$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)/broadside"
 
 clean:
 	rm -rf .build outbox

@@ -37,8 +37,12 @@ struct ServeCommand: AsyncParsableCommand {
         // A server's log is its requests: one line each unless BROADSIDE_LOG_LEVEL says otherwise.
         if ProcessInfo.processInfo.environment["BROADSIDE_LOG_LEVEL"] == nil { logger.logLevel = .info }
         let server = UnsubscribeServer(store: try global.openStore(), secret: try Secret.required(), options: options, logger: logger)
-        Output.note("serving on http://\(listen)/" + (publicURL.map { "; unsubscribe links: \($0.hasSuffix("/") ? $0 : $0 + "/")u/" } ?? ""))
-        try await server.run()
+        let links = publicURL.map { "; unsubscribe links: \($0.hasSuffix("/") ? $0 : $0 + "/")u/" } ?? ""
+        do {
+            try await server.run { [listen] in Output.note("serving on http://\(listen)/" + links) }
+        } catch {
+            throw BroadsideError.environment("cannot serve on \(listen): \(error); is something else listening there? Choose another port with --listen")
+        }
     }
 
     static func address(_ text: String) throws -> (String, Int) {

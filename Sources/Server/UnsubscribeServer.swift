@@ -26,25 +26,30 @@ public struct UnsubscribeServer: Sendable {
     }
 
     let store: Store
+    let writer: UnsubscribeWriter
+    let languages: LanguageCache
     let tokens: UnsubscribeToken
     let options: Options
     let logger: Logger
 
     public init(store: Store, secret: String, options: Options, logger: Logger) {
         self.store = store
+        self.writer = UnsubscribeWriter(store: store)
+        self.languages = LanguageCache()
         self.tokens = UnsubscribeToken(secret: secret)
         self.options = options
         self.logger = logger
     }
 
-    public func run() async throws {
+    /// Serves until SIGINT or SIGTERM; `onRunning` is called once the port is bound.
+    public func run(onRunning: @escaping @Sendable () -> Void = {}) async throws {
         let router = Router()
         let server = self
         router.post("u/:token") { request, context -> Response in
             let started = Date()
             var request = request
             let body = String(buffer: try await request.collectBody(upTo: 16_384))
-            let response = server.unsubscribe(token: context.parameters.get("token") ?? "", body: body)
+            let response = await server.unsubscribe(token: context.parameters.get("token") ?? "", body: body)
             server.log("POST", "/u/…", response.status.code, started)
             return response
         }
@@ -66,7 +71,8 @@ public struct UnsubscribeServer: Sendable {
             server.log("GET", "/campaigns/…", response.status.code, started)
             return response
         }
-        let app = Application(router: router, configuration: .init(address: .hostname(options.host, port: options.port), serverName: "broadside"))
+        let app = Application(router: router, configuration: .init(address: .hostname(options.host, port: options.port), serverName: "broadside"),
+                              onServerRunning: { _ in onRunning() })
         try await app.runService()
     }
 
@@ -74,21 +80,21 @@ public struct UnsubscribeServer: Sendable {
 
     /// RFC 8058: a POST with `List-Unsubscribe=One-Click` suppresses at once; 200, no redirect,
     /// no cookie, no sign-in. A token that does not verify is a 404 and changes nothing.
-    func unsubscribe(token: String, body: String) -> Response {
+    func unsubscribe(token: String, body: String) async -> Response {
         guard let (campaign, message) = tokens.decode(token) else { return Self.page(status: .notFound, title: "Not found", body: "") }
         guard Self.asksForOneClick(body) else {
             return Self.page(status: .badRequest, title: "Bad request", body: "<p>Expected List-Unsubscribe=One-Click.</p>")
         }
         do {
-            guard try store.unsubscribe(message: message, campaign: campaign, now: Date().timeIntervalSince1970) != nil else {
+            guard try await writer.unsubscribe(campaign: campaign, message: message) else {
                 return Self.page(status: .notFound, title: "Not found", body: "")
             }
         } catch {
             logger.error("unsubscribe failed: \(error)")
             return Self.page(status: .internalServerError, title: "Try again", body: "<p>Please try again in a moment.</p>")
         }
-        let words = language(campaign).words
-        return Self.page(status: .ok, title: words.doneTitle, body: "<p>\(words.done)</p>", language: language(campaign))
+        let language = language(campaign)
+        return Self.page(status: .ok, title: language.words.doneTitle, body: "<p>\(language.words.done)</p>", language: language)
     }
 
     /// The body RFC 8058 asks for, form-urlencoded (`List-Unsubscribe=One-Click`) or multipart
@@ -131,7 +137,11 @@ public struct UnsubscribeServer: Sendable {
 
     /// The campaign's language: Chinese when its template is mostly written in Han characters.
     func language(_ campaign: Int64) -> Language {
-        guard let source = try? store.templateSource(ofCampaign: campaign) else { return .english }
+        languages.language(of: campaign) { Self.language(ofTemplate: try? store.templateSource(ofCampaign: campaign)) }
+    }
+
+    static func language(ofTemplate source: String?) -> Language {
+        guard let source else { return .english }
         let han = source.unicodeScalars.filter { (0x4E00...0x9FFF).contains($0.value) }.count
         return han > 10 ? .chinese : .english
     }

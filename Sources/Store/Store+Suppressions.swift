@@ -65,20 +65,21 @@ extension Store {
 }
 
 extension Store {
-    /// One-click unsubscribe (RFC 8058): suppresses the address of `message`, naming the
-    /// campaign. Returns the address and campaign, or nil when there is no such message.
-    /// Repeating it changes nothing.
-    public func unsubscribe(message: Int64, campaign: Int64, now: Double) throws -> (address: String, campaign: String)? {
+    /// One-click unsubscribes (RFC 8058), many in one transaction: suppresses the address
+    /// of each (campaign, message), naming the campaign. For each, whether there was such a
+    /// message. Repeating one changes nothing.
+    public func unsubscribe(_ requests: [(campaign: Int64, message: Int64)], now: Double) throws -> [Bool] {
         try write { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT c.address, k.name FROM messages m JOIN contacts c ON c.id = m.contact_id JOIN campaigns k ON k.id = m.campaign_id
-                WHERE m.id = ? AND m.campaign_id = ?
-                """, arguments: [message, campaign]) else { return nil }
-            try db.execute(sql: """
+            let find = try db.cachedStatement(sql: "SELECT c.address FROM messages m JOIN contacts c ON c.id = m.contact_id WHERE m.id = ? AND m.campaign_id = ?")
+            let suppress = try db.cachedStatement(sql: """
                 INSERT INTO suppressions (address, reason, source, campaign_id, created_at) VALUES (?, 'unsubscribed', 'one-click', ?, ?)
                 ON CONFLICT(address) DO NOTHING
-                """, arguments: [row["address"] as String, campaign, now])
-            return (row["address"], row["name"])
+                """)
+            return try requests.map { request in
+                guard let address = try String.fetchOne(find, arguments: [request.message, request.campaign]) else { return false }
+                try suppress.execute(arguments: [address, request.campaign, now])
+                return true
+            }
         }
     }
 

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Unsubscribe benchmark (issue 8): wrk POSTs one-click unsubscribes (RFC 8058) at
+# `broadside serve` on loopback; at least 5,000 a second, and afterwards every address
+# whose link was POSTed is in the suppression list. Beside it, on the same database and
+# the same wrk, a minimal Python http.server doing the same INSERT.
+set -euo pipefail
+broadside=$1
+messages=${SERVE_BENCH_MESSAGES:-20000}
+work=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+export BROADSIDE_SECRET=bench-secret-not-for-production
+db="$work/s.sqlite"
+"$broadside" lists --db "$db" > /dev/null          # creates the schema through the migrations
+/usr/bin/python3 - "$db" "$messages" "$work/paths.txt" <<'PY'
+import hashlib, hmac, os, sqlite3, sys
+db, n, paths = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+c = sqlite3.connect(db)
+c.execute("PRAGMA journal_mode=WAL")
+c.executescript(f"""
+INSERT INTO lists (id, name, created_at, updated_at) VALUES (1, 'bench', 0, 0);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})
+INSERT INTO contacts (id, address, fields, created_at, updated_at) SELECT i, 'user' || i || '@example.com', '{{}}', 0, 0 FROM n;
+INSERT INTO campaigns (id, name, list_id, template_path, template_source, template_hash, created_at, started_at)
+VALUES (1, 'bench', 1, 't.txt', 'From: a@example.com', '0', 1790000000, 1790000000);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})
+INSERT INTO messages (id, campaign_id, contact_id, recipient, message_id, return_path, state, attempts, updated_at)
+SELECT i, 1, i, 'user' || i || '@example.com', 'b.' || i || '@example.com', 'a@example.com', 'accepted', 1, 0 FROM n;
+""")
+c.commit()
+# The links the messages carried: C.M.TAG, TAG the first 8 bytes of HMAC-SHA256 (see Sources/Signing).
+secret = os.environ["BROADSIDE_SECRET"].encode()
+with open(paths, "w") as f:
+    for m in range(1, n + 1):
+        tag = hmac.new(secret, f"unsubscribe:1.{m}".encode(), hashlib.sha256).digest()[:8].hex()
+        f.write(f"/u/1.{m}.{tag}\n")
+PY
+cat > "$work/post.lua" <<'EOF_LUA'
+-- Thread i POSTs links i, i+T, i+2T, … (T threads), wrapping; done() says how many
+-- distinct links were POSTed, so the script can check each one was suppressed.
+local paths = {}
+for line in io.lines(os.getenv("PATHS")) do paths[#paths + 1] = line end
+local T = tonumber(os.getenv("THREADS"))
+local all = {}
+function setup(thread) thread:set("id", #all); table.insert(all, thread) end
+function init(args) counter = 0 end
+wrk.method = "POST"
+wrk.body = "List-Unsubscribe=One-Click"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+function request()
+  local i = (id + counter * T) % #paths
+  counter = counter + 1
+  return wrk.format(nil, paths[i + 1])
+end
+function done(summary, latency, requests)
+  local covered = 0
+  for _, thread in ipairs(all) do
+    local own = math.floor((#paths - 1 - thread:get("id")) / T) + 1
+    covered = covered + math.min(thread:get("counter"), own)
+  end
+  io.write(string.format("COVERED %d\n", covered))
+end
+EOF_LUA
+free_port() { /usr/bin/python3 -c "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1]);s.close()"; }
+wait_for() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done; echo "server on $1 did not start" >&2; exit 3; }
+suppressed() { /usr/bin/python3 -c "import sqlite3,sys;print(sqlite3.connect(sys.argv[1]).execute('select count(*) from suppressions').fetchone()[0])" "$db"; }
+run_wrk() { PATHS="$work/paths.txt" THREADS=2 wrk -t2 -c32 -d"${SERVE_BENCH_SECONDS:-8}s" --latency -s "$work/post.lua" "http://127.0.0.1:$1" | sed 's/^/    /'; }
+
+port=$(free_port)
+"$broadside" serve --db "$db" --listen "127.0.0.1:$port" 2> "$work/serve.log" & pids+=($!); disown
+wait_for "$port"
+echo "serve: $messages messages' links POSTed one-click by wrk (2 threads, 32 connections) at broadside serve"
+run_wrk "$port" | tee "$work/wrk.out" | grep -v COVERED
+kill -9 "${pids[-1]}"
+covered=$(awk '/COVERED/ {print $2}' "$work/wrk.out")
+[ "$covered" -eq "$messages" ] || { echo "  wrk reached $covered of $messages links; give it longer (SERVE_BENCH_SECONDS)" >&2; exit 1; }
+got=$(suppressed)
+echo "  suppressed afterwards: $got of the $covered addresses whose links were POSTed"
+[ "$got" -eq "$covered" ] || { echo "  LOST UNSUBSCRIBES" >&2; exit 1; }
+grep -q "POST /u/… 200" "$work/serve.log" && ! grep -q "@example.com" "$work/serve.log" && echo "  serve.log: $(wc -l < "$work/serve.log") lines, one a request, no address or token"
+
+/usr/bin/python3 -c "import sqlite3,sys;c=sqlite3.connect(sys.argv[1]);c.execute('delete from suppressions');c.commit()" "$db"
+port=$(free_port)
+/usr/bin/python3 - "$db" "$port" 2>/dev/null <<'PY' & pids+=($!); disown
+# Reference: what one would write in Python, on the same database: a threaded http.server,
+# one INSERT a POST (no token check).
+import sqlite3, sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+db, port = sys.argv[1], int(sys.argv[2])
+local = threading.local()
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    wbufsize = 65536                 # one write an answer, so delayed ACKs do not stall it
+    disable_nagle_algorithm = True
+    def log_message(self, *args): pass
+    def answer(self, body=b"ok"):
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def do_GET(self): self.answer()
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if not hasattr(local, "c"):
+            local.c = sqlite3.connect(db, timeout=30, isolation_level=None); local.c.execute("PRAGMA synchronous=NORMAL")
+        m = int(self.path.split(".")[1])
+        local.c.execute("INSERT INTO suppressions (address, reason, source, campaign_id, created_at) SELECT recipient, 'unsubscribed', 'one-click', 1, 0 FROM messages WHERE id = ? ON CONFLICT(address) DO NOTHING", (m,))
+        self.answer()
+ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+PY
+wait_for "$port"
+echo "  reference: Python ThreadingHTTPServer + sqlite3, same database, same wrk"
+run_wrk "$port" | grep -v COVERED
