@@ -17,6 +17,8 @@ public struct BounceIntake {
         /// Auto-replies and delivery notices: recognised and left alone.
         public var ignored = 0
         public var suppressed = 0
+        /// Unsubscribe requests by mail (the mailto link of List-Unsubscribe) honoured.
+        public var unsubscribed = 0
         /// Messages that are no bounce at all, or could not be read: (source, why).
         public var skipped: [Skipped] = []
 
@@ -33,12 +35,15 @@ public struct BounceIntake {
     let now: Double
     /// Decodes signed return paths (any domain), when the secret is known.
     let verp: VERPAddress?
+    /// Verifies the tokens of unsubscribe requests, when the secret is known.
+    let tokens: UnsubscribeToken?
 
     public init(store: Store, policy: SuppressionPolicy = SuppressionPolicy(), now: Double, secret: String? = nil) {
         self.store = store
         self.policy = policy
         self.now = now
         self.verp = secret.map { VERPAddress(domain: "*", secret: $0) }
+        self.tokens = secret.map { UnsubscribeToken(secret: $0) }
     }
 
     /// The biggest message read; larger ones are cut (a bounce says what it must at its start).
@@ -85,6 +90,18 @@ public struct BounceIntake {
     /// Parses one message and records what it says.
     public func process(_ bytes: [UInt8], source: String, into summary: inout Summary) throws {
         summary.messages += 1
+        if let token = UnsubscribeRequest.token(in: MailMessage(bytes: bytes)) {
+            guard let tokens else {
+                summary.skipped.append(.init(source: source, reason: "an unsubscribe request; set BROADSIDE_SECRET to verify its token"))
+                return
+            }
+            guard let (campaign, message) = tokens.decode(token), try store.unsubscribe([(campaign, message)], source: "mailto", now: now) == [true] else {
+                summary.skipped.append(.init(source: source, reason: "an unsubscribe request whose token does not verify"))
+                return
+            }
+            summary.unsubscribed += 1
+            return
+        }
         let reports = BounceParser.parse(bytes)
         if reports.isEmpty {
             summary.skipped.append(.init(source: source, reason: bytes.isEmpty ? "empty" : "not a bounce message, or unreadable"))

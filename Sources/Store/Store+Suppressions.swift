@@ -65,19 +65,19 @@ extension Store {
 }
 
 extension Store {
-    /// One-click unsubscribes (RFC 8058), many in one transaction: suppresses the address
+    /// Unsubscribes (one-click, RFC 8058, or by mail), many in one transaction: suppresses the address
     /// of each (campaign, message), naming the campaign. For each, whether there was such a
     /// message. Repeating one changes nothing.
-    public func unsubscribe(_ requests: [(campaign: Int64, message: Int64)], now: Double) throws -> [Bool] {
+    public func unsubscribe(_ requests: [(campaign: Int64, message: Int64)], source: String = "one-click", now: Double) throws -> [Bool] {
         try write { db in
             let find = try db.cachedStatement(sql: "SELECT c.address FROM messages m JOIN contacts c ON c.id = m.contact_id WHERE m.id = ? AND m.campaign_id = ?")
             let suppress = try db.cachedStatement(sql: """
-                INSERT INTO suppressions (address, reason, source, campaign_id, created_at) VALUES (?, 'unsubscribed', 'one-click', ?, ?)
+                INSERT INTO suppressions (address, reason, source, campaign_id, created_at) VALUES (?, 'unsubscribed', ?, ?, ?)
                 ON CONFLICT(address) DO NOTHING
                 """)
             return try requests.map { request in
                 guard let address = try String.fetchOne(find, arguments: [request.message, request.campaign]) else { return false }
-                try suppress.execute(arguments: [address, request.campaign, now])
+                try suppress.execute(arguments: [address, source, request.campaign, now])
                 return true
             }
         }

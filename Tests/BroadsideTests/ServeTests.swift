@@ -139,6 +139,39 @@ struct ServeTests {
         #expect(try sqlite(db, "SELECT count(*), count(DISTINCT address) FROM suppressions WHERE source = 'one-click'") == ["\(count)|\(count)"])
     }
 
+    @Test func unsubscribeRequestsByMailAreHonouredByBounceIntake() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let smtp = try SMTPTestServer()
+        let list = try dir.write("l.csv", "email\nada@example.com\ngrace@example.org\nalan@example.net\n")
+        let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hello\n\nHello.\n")
+        _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
+        let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", smtp.url, "--db", db,
+                                          "--unsubscribe-mailto", "unsubscribe@example.com"], environment: ["BROADSIDE_SECRET": Self.secret])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        var tokens: [String: String] = [:]
+        for message in try smtp.received() {
+            let link = try #require(message.data.range(of: "<mailto:unsubscribe@example.com?subject=unsubscribe%20"))
+            tokens[message.rcpt_tos[0]] = String(message.data[link.upperBound...].prefix { $0 != ">" })
+        }
+        let ada = try #require(tokens["ada@example.com"]), grace = try #require(tokens["grace@example.org"])
+        let alan = try #require(tokens["alan@example.net"])
+        let mails = URL(fileURLWithPath: dir.path("mails"))
+        try FileManager.default.createDirectory(at: mails, withIntermediateDirectories: true)
+        // What a mail client sends for the mailto link; a tagged address; a forged token.
+        try "From: ada@example.com\r\nTo: unsubscribe@example.com\r\nSubject: unsubscribe \(ada)\r\n\r\n\r\n"
+            .write(to: mails.appendingPathComponent("1.eml"), atomically: true, encoding: .utf8)
+        try "From: grace@example.org\r\nTo: <unsubscribe+\(grace)@example.com>\r\nSubject: please\r\n\r\nstop\r\n"
+            .write(to: mails.appendingPathComponent("2.eml"), atomically: true, encoding: .utf8)
+        try "From: x@example.net\r\nTo: unsubscribe@example.com\r\nSubject: unsubscribe \(alan.dropLast() + (alan.last == "0" ? "1" : "0"))\r\n\r\n\r\n"
+            .write(to: mails.appendingPathComponent("3.eml"), atomically: true, encoding: .utf8)
+        let intake = try Command.broadside(["bounces", "import", mails.path, "--db", db, "--json"], environment: ["BROADSIDE_SECRET": Self.secret])
+        let summary = try JSONSerialization.jsonObject(with: Data(intake.stdout.utf8)) as? [String: Any]
+        #expect(summary?["unsubscribed"] as? Int == 2, "\(intake.stdout) \(intake.stderr)")
+        #expect((summary?["skipped"] as? [[String: Any]])?.count == 1, "the forged token is skipped")
+        #expect(try sqlite(db, "SELECT address, source FROM suppressions ORDER BY address") == ["ada@example.com|mailto", "grace@example.org|mailto"])
+    }
+
     @Test func theConfirmationPageSpeaksTheCampaignsLanguage() throws {
         let dir = try TemporaryDirectory()
         let db = dir.path("b.sqlite")
