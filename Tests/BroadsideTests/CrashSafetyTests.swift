@@ -46,7 +46,7 @@ struct CrashSafetyTests {
         let send = ["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url, "--connections", "8", "--db", db]
         var unknownBefore = 0
         var kills = 0
-        for delay in [0.6, 0.9, 0.45, 1.2] {
+        for delay in [0.45, 0.35, 0.3, 0.5] {
             let (process, _) = try start(send)
             Thread.sleep(forTimeInterval: delay)
             guard process.isRunning else { break }

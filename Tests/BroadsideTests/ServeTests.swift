@@ -172,6 +172,49 @@ struct ServeTests {
         #expect(try sqlite(db, "SELECT address, source FROM suppressions ORDER BY address") == ["ada@example.com|mailto", "grace@example.org|mailto"])
     }
 
+    static func browser(_ arguments: [String]) throws -> CommandResult {
+        try Command.run(URL(fileURLWithPath: "/usr/bin/python3"), [Repository.root.appendingPathComponent("scripts/browser.py").path] + arguments)
+    }
+
+    @Test func inABrowserTheButtonUnsubscribesAndTheDashboardFollowsASendingCampaign() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let smtp = try SMTPTestServer()
+        let count = 30
+        let list = try dir.write("l.csv", "email\n" + (1...count).map { "user\($0)@example.com\n" }.joined())
+        let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hello\n\nHello.\n")
+        _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
+        let link = try #require(try Self.send("first", template: template, db: db, smtp: smtp)["user1@example.com"])
+        let server = try ServeProcess(db: db, secret: Self.secret, log: dir.path("serve.log"))
+
+        // Headless Chromium opens the link, presses the button, sees the confirmation.
+        let clicked = try Self.browser(["click", "http://127.0.0.1:\(server.port)\(link)", "unsubscribe"])
+        #expect(clicked.stdout.contains("You are unsubscribed"), "\(clicked.stdout) \(clicked.stderr)")
+        #expect(try sqlite(db, "SELECT address, source FROM suppressions") == ["user1@example.com|one-click"])
+
+        // The dashboard, open while a second campaign sends at 5 a second, shows its count rising.
+        nonisolated(unsafe) var watched = ""
+        let done = DispatchSemaphore(value: 0)
+        let dashboard = "http://127.0.0.1:\(server.port)/"
+        DispatchQueue.global().async {
+            let output = try? Self.browser(["watch", dashboard,
+                                            "document.querySelectorAll('[data-state=accepted]')[1]?.textContent ?? ''", "10"])
+            watched = (output?.stdout ?? "") + (output?.stderr ?? "")
+            done.signal()
+        }
+        Thread.sleep(forTimeInterval: 1)
+        let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "second", "--smtp", smtp.url,
+                                          "--db", db, "--rate", "5/s"])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        done.wait()
+        let counts = watched.split(separator: "\n").compactMap { Int(String($0)) }
+        var seen: [Int] = []
+        for value in counts where seen.last != value { seen.append(value) }
+        #expect(seen.count >= 3, "several counts on the way: \(seen) \(watched.suffix(300))")
+        #expect(seen == seen.sorted(), "never going back: \(seen)")
+        #expect(seen.last == count - 1, "all but the unsubscribed one in the end: \(seen)")
+    }
+
     @Test func theConfirmationPageSpeaksTheCampaignsLanguage() throws {
         let dir = try TemporaryDirectory()
         let db = dir.path("b.sqlite")
