@@ -8,20 +8,21 @@ final class ServeProcess {
     let log: String
     private let process = Process()
 
-    init(db: String, secret: String, log: String) throws {
+    init(db: String, secret: String, log: String, host: String = "127.0.0.1", arguments: [String] = [], environment extra: [String: String] = [:]) throws {
         port = try freePort()
         self.log = log
         FileManager.default.createFile(atPath: log, contents: nil)
         process.executableURL = Command.broadside
-        process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--db", db]
+        process.arguments = ["serve", "--listen", "\(host):\(port)", "--db", db] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["BROADSIDE_SECRET"] = secret
+        for (key, value) in extra { environment[key] = value }
         process.environment = environment
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: log)
         try process.run()
         for _ in 0..<100 {
-            if (try? get("/"))?.status == 200 { return }
+            if let status = (try? get("/"))?.status, status != 0 { return }
             guard process.isRunning else { break }
             Thread.sleep(forTimeInterval: 0.1)
         }
@@ -30,7 +31,7 @@ final class ServeProcess {
 
     struct Answer { var status: Int; var headers: String; var body: String }
 
-    func get(_ path: String) throws -> Answer { try curl(path, []) }
+    func get(_ path: String, _ extra: [String] = []) throws -> Answer { try curl(path, extra) }
     func post(_ path: String, _ extra: [String]) throws -> Answer { try curl(path, ["-X", "POST"] + extra) }
 
     private func curl(_ path: String, _ extra: [String]) throws -> Answer {
@@ -170,6 +171,28 @@ struct ServeTests {
         #expect(summary?["unsubscribed"] as? Int == 2, "\(intake.stdout) \(intake.stderr)")
         #expect((summary?["skipped"] as? [[String: Any]])?.count == 1, "the forged token is skipped")
         #expect(try sqlite(db, "SELECT address, source FROM suppressions ORDER BY address") == ["ada@example.com|mailto", "grace@example.org|mailto"])
+    }
+
+    @Test func beyondLoopbackTheDashboardAsksForTheAccessTokenButUnsubscribeNeverDoes() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let smtp = try SMTPTestServer()
+        let list = try dir.write("l.csv", "email\nada@example.com\n")
+        let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hello\n\nHello.\n")
+        _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
+        let link = try #require(try Self.send("c", template: template, db: db, smtp: smtp)["ada@example.com"])
+        let open = try ServeProcess(db: db, secret: Self.secret, log: dir.path("open.log"), host: "0.0.0.0")
+        #expect(try open.get("/").status == 401, "no token given: no dashboard beyond loopback")
+        #expect(try open.get("/campaigns/c").status == 401)
+        #expect(try open.post(link, ["-d", "List-Unsubscribe=One-Click"]).status == 200, "RFC 8058: no authentication")
+
+        let guarded = try ServeProcess(db: db, secret: Self.secret, log: dir.path("guarded.log"), host: "0.0.0.0",
+                                       arguments: ["--access-token-env", "DASHBOARD_TOKEN"], environment: ["DASHBOARD_TOKEN": "s3cret-token"])
+        #expect(try guarded.get("/").status == 401)
+        #expect(try guarded.get("/", ["-H", "Authorization: Bearer wrong"]).status == 401)
+        #expect(try guarded.get("/", ["-H", "Authorization: Bearer s3cret-token"]).status == 200)
+        #expect(try guarded.get("/campaigns/c?token=s3cret-token").status == 200)
+        #expect(!(try String(contentsOfFile: guarded.log, encoding: .utf8)).contains("s3cret-token"), "the token is never logged")
     }
 
     static func browser(_ arguments: [String]) throws -> CommandResult {
