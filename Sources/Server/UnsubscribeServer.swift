@@ -150,9 +150,16 @@ public struct UnsubscribeServer: Sendable {
 
     func authorized(_ request: Request) -> Bool {
         guard let token = options.accessToken else { return options.isLoopback }
-        let bearer = request.headers[.authorization].map { $0.replacingOccurrences(of: "Bearer ", with: "") }
+        let bearer = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
         let query = request.uri.queryParameters.get("token")
-        return bearer == token || query == token
+        return Self.same(bearer, token) || Self.same(query, token)
+    }
+
+    /// Compared in constant time, so response times say nothing about the token.
+    static func same(_ given: String?, _ token: String) -> Bool {
+        guard let given else { return false }
+        let a = Array(given.utf8), b = Array(token.utf8)
+        return a.count == b.count && zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     func dashboard() -> Response {
