@@ -74,6 +74,8 @@ run_wrk "$port" | tee "$work/wrk.out" | grep -v COVERED
 kill -9 "${pids[-1]}"
 covered=$(awk '/COVERED/ {print $2}' "$work/wrk.out")
 [ "$covered" -eq "$messages" ] || { echo "  wrk reached $covered of $messages links; give it longer (SERVE_BENCH_SECONDS)" >&2; exit 1; }
+ours=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.out")
+printf '  %-44s %8.0f POSTs/s (target at least 5,000)\n' "broadside serve" "$ours"
 got=$(suppressed)
 echo "  suppressed afterwards: $got of the $covered addresses whose links were POSTed"
 [ "$got" -eq "$covered" ] || { echo "  LOST UNSUBSCRIBES" >&2; exit 1; }
@@ -107,4 +109,6 @@ ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
 PY
 wait_for "$port"
 echo "  reference: Python ThreadingHTTPServer + sqlite3, same database, same wrk"
-run_wrk "$port" | grep -v COVERED
+run_wrk "$port" | tee "$work/reference.out" | grep -v COVERED
+reference=$(awk '/Requests\/sec/ {print $2}' "$work/reference.out")
+printf '  %-44s %8.0f POSTs/s; broadside is %.1f x\n' "Python http.server + sqlite3 (reference)" "$reference" "$(echo "$ours / $reference" | bc -l)"
