@@ -11,7 +11,7 @@ final class ServeProcess {
     init(db: String, secret: String, log: String, host: String = "127.0.0.1", arguments: [String] = [], environment extra: [String: String] = [:]) throws {
         port = try freePort()
         self.log = log
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.executableURL = Command.broadside
         process.arguments = ["serve", "--listen", "\(host):\(port)", "--db", db] + arguments
         var environment = ProcessInfo.processInfo.environment
@@ -47,33 +47,49 @@ final class ServeProcess {
     }
 }
 
-@Suite("One-click unsubscribe and the dashboard (broadside serve)")
-struct ServeTests {
+/// A list imported into a fresh database, a template, and the SMTP test server to send to.
+struct Mailing {
     static let secret = "a-long-random-test-secret"
+    static let plainTemplate = "From: News <news@example.com>\nSubject: Hello\n\nHello.\n"
+
+    let dir: TemporaryDirectory
+    let db: String
+    let smtp: SMTPTestServer
+    let template: String
+
+    init(csv: String, template text: String = Mailing.plainTemplate) throws {
+        dir = try TemporaryDirectory()
+        db = dir.path("b.sqlite")
+        smtp = try SMTPTestServer()
+        template = try dir.write("t.txt", text)
+        let imported = try Command.broadside(["import", try dir.write("l.csv", csv), "--list", "l", "--db", db])
+        guard imported.status == 0 else { throw TestSupportError(imported.stderr) }
+    }
 
     /// Sends campaign `name` and returns each recipient's unsubscribe path (/u/TOKEN).
-    static func send(_ name: String, template: String, db: String, smtp: SMTPTestServer) throws -> [String: String] {
+    func send(_ name: String) throws -> [String: String] {
         let before = try smtp.received().count
         let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", name, "--smtp", smtp.url, "--db", db,
-                                          "--unsubscribe-url", "https://news.example.com/u/"], environment: ["BROADSIDE_SECRET": secret])
-        #expect(sent.status == 0, "\(sent.stderr)")
+                                          "--unsubscribe-url", "https://news.example.com/u/"], environment: ["BROADSIDE_SECRET": Self.secret])
+        guard sent.status == 0 else { throw TestSupportError(sent.stderr) }
         var paths: [String: String] = [:]
         for message in try smtp.received().dropFirst(before) {
             // The header's link, read from the raw message (the headers are checked in DeliverabilityTests).
-            let link = try #require(message.data.range(of: "List-Unsubscribe: <https://news.example.com/u/"))
+            guard let link = message.data.range(of: "List-Unsubscribe: <https://news.example.com/u/") else { throw TestSupportError("no link") }
             paths[message.rcpt_tos[0]] = "/u/" + message.data[link.upperBound...].prefix { $0 != ">" }
         }
         return paths
     }
+}
+
+@Suite("One-click unsubscribe and the dashboard (broadside serve)")
+struct ServeTests {
+    static let secret = Mailing.secret
 
     @Test func aOneClickPostSuppressesAGetDoesNotAndATamperedTokenIsRefused() throws {
-        let dir = try TemporaryDirectory()
-        let db = dir.path("b.sqlite")
-        let smtp = try SMTPTestServer()
-        let list = try dir.write("l.csv", "email,name\nada@example.com,Ada\ngrace@example.org,Grace\nalan@example.net,Alan\n")
-        let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hello {{ name }}\n\nDear {{ name }}.\n")
-        _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
-        let links = try Self.send("first", template: template, db: db, smtp: smtp)
+        let mailing = try Mailing(csv: "email,name\nada@example.com,Ada\ngrace@example.org,Grace\nalan@example.net,Alan\n", template: "From: News <news@example.com>\nSubject: Hello {{ name }}\n\nDear {{ name }}.\n")
+        let dir = mailing.dir, db = mailing.db
+        let links = try mailing.send("first")
         let ada = try #require(links["ada@example.com"]), grace = try #require(links["grace@example.org"])
         #expect(ada.hasPrefix("/u/"))
         let server = try ServeProcess(db: db, secret: Self.secret, log: dir.path("serve.log"))
@@ -102,7 +118,7 @@ struct ServeTests {
         #expect(try sqlite(db, suppressed) == ["ada@example.com|unsubscribed|one-click|1", "grace@example.org|unsubscribed|one-click|1"])
 
         // The next campaign skips them.
-        let second = try Self.send("second", template: template, db: db, smtp: smtp)
+        let second = try mailing.send("second")
         #expect(Set(second.keys) == ["alan@example.net"])
         #expect(try sqlite(db, "SELECT recipient, state FROM messages WHERE campaign_id = 2 ORDER BY id")
                     == ["ada@example.com|skipped", "grace@example.org|skipped", "alan@example.net|accepted"])
@@ -122,14 +138,10 @@ struct ServeTests {
     }
 
     @Test func concurrentUnsubscribesAreAllKept() throws {
-        let dir = try TemporaryDirectory()
-        let db = dir.path("b.sqlite")
-        let smtp = try SMTPTestServer()
         let count = 200
-        let list = try dir.write("l.csv", "email\n" + (1...count).map { "user\($0)@example.com\n" }.joined())
-        let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hello\n\nHello.\n")
-        _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
-        let links = try Self.send("c", template: template, db: db, smtp: smtp)
+        let mailing = try Mailing(csv: "email\n" + (1...count).map { "user\($0)@example.com\n" }.joined())
+        let dir = mailing.dir, db = mailing.db
+        let links = try mailing.send("c")
         #expect(links.count == count)
         let server = try ServeProcess(db: db, secret: Self.secret, log: dir.path("serve.log"))
         // 50 at a time: the server folds requests that arrive together into one transaction.
@@ -141,12 +153,8 @@ struct ServeTests {
     }
 
     @Test func unsubscribeRequestsByMailAreHonouredByBounceIntake() throws {
-        let dir = try TemporaryDirectory()
-        let db = dir.path("b.sqlite")
-        let smtp = try SMTPTestServer()
-        let list = try dir.write("l.csv", "email\nada@example.com\ngrace@example.org\nalan@example.net\n")
-        let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hello\n\nHello.\n")
-        _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
+        let mailing = try Mailing(csv: "email\nada@example.com\ngrace@example.org\nalan@example.net\n")
+        let dir = mailing.dir, db = mailing.db, smtp = mailing.smtp, template = mailing.template
         let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", smtp.url, "--db", db,
                                           "--unsubscribe-mailto", "unsubscribe@example.com"], environment: ["BROADSIDE_SECRET": Self.secret])
         #expect(sent.status == 0, "\(sent.stderr)")
@@ -174,13 +182,9 @@ struct ServeTests {
     }
 
     @Test func beyondLoopbackTheDashboardAsksForTheAccessTokenButUnsubscribeNeverDoes() throws {
-        let dir = try TemporaryDirectory()
-        let db = dir.path("b.sqlite")
-        let smtp = try SMTPTestServer()
-        let list = try dir.write("l.csv", "email\nada@example.com\n")
-        let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hello\n\nHello.\n")
-        _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
-        let link = try #require(try Self.send("c", template: template, db: db, smtp: smtp)["ada@example.com"])
+        let mailing = try Mailing(csv: "email\nada@example.com\n")
+        let dir = mailing.dir, db = mailing.db
+        let link = try #require(try mailing.send("c")["ada@example.com"])
         let open = try ServeProcess(db: db, secret: Self.secret, log: dir.path("open.log"), host: "0.0.0.0")
         #expect(try open.get("/").status == 401, "no token given: no dashboard beyond loopback")
         #expect(try open.get("/campaigns/c").status == 401)
@@ -200,14 +204,10 @@ struct ServeTests {
     }
 
     @Test func inABrowserTheButtonUnsubscribesAndTheDashboardFollowsASendingCampaign() throws {
-        let dir = try TemporaryDirectory()
-        let db = dir.path("b.sqlite")
-        let smtp = try SMTPTestServer()
         let count = 30
-        let list = try dir.write("l.csv", "email\n" + (1...count).map { "user\($0)@example.com\n" }.joined())
-        let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hello\n\nHello.\n")
-        _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
-        let link = try #require(try Self.send("first", template: template, db: db, smtp: smtp)["user1@example.com"])
+        let mailing = try Mailing(csv: "email\n" + (1...count).map { "user\($0)@example.com\n" }.joined())
+        let dir = mailing.dir, db = mailing.db, smtp = mailing.smtp, template = mailing.template
+        let link = try #require(try mailing.send("first")["user1@example.com"])
         let server = try ServeProcess(db: db, secret: Self.secret, log: dir.path("serve.log"))
 
         // Headless Chromium opens the link, presses the button, sees the confirmation.
@@ -239,13 +239,9 @@ struct ServeTests {
     }
 
     @Test func theConfirmationPageSpeaksTheCampaignsLanguage() throws {
-        let dir = try TemporaryDirectory()
-        let db = dir.path("b.sqlite")
-        let smtp = try SMTPTestServer()
-        let list = try dir.write("l.csv", "email,name\nli@example.cn,李雷\n")
-        let template = try dir.write("t.txt", "From: 新闻 <news@example.com>\nSubject: 您好 {{ name }}\n\n亲爱的 {{ name }}，这是本月的新闻通讯，感谢您的订阅与支持。\n")
-        _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
-        let link = try #require(try Self.send("zh", template: template, db: db, smtp: smtp)["li@example.cn"])
+        let mailing = try Mailing(csv: "email,name\nli@example.cn,李雷\n", template: "From: 新闻 <news@example.com>\nSubject: 您好 {{ name }}\n\n亲爱的 {{ name }}，这是本月的新闻通讯，感谢您的订阅与支持。\n")
+        let dir = mailing.dir, db = mailing.db
+        let link = try #require(try mailing.send("zh")["li@example.cn"])
         let server = try ServeProcess(db: db, secret: Self.secret, log: dir.path("serve.log"))
         let page = try server.get(link)
         #expect(page.body.contains("<html lang=\"zh\">") && page.body.contains("退订"))
