@@ -7,18 +7,26 @@ import Delivery
 /// the command each reply answers, but formatting its text costs a tenth of the
 /// sending; the order of the replies says enough.
 final class ServerConversation {
-    private(set) var replies: [SMTPReply] = []
-    /// The lines of the reply being received, as bytes: text is made once per reply.
-    private var pending: [UInt8] = []
+    /// The reply lines of this transfer, one after another, each line ending in "\n".
+    /// Kept as bytes and turned into `SMTPReply`s only when asked: a message's transfer
+    /// brings four replies and usually only the last one is recorded.
+    private var bytes: [UInt8] = []
+    /// Each complete reply: its code and where its lines are in `bytes`.
+    private var replies: [(code: Int, range: Range<Int>)] = []
+    /// Where the reply being received starts in `bytes`.
+    private var replyStart = 0
 
     func reset() {
+        bytes.removeAll(keepingCapacity: true)
         replies.removeAll(keepingCapacity: true)
-        pending.removeAll(keepingCapacity: true)
+        replyStart = 0
     }
 
     /// The last reply that says something about the message: curl ends a failed
     /// transaction with QUIT, and `221 Bye` (only ever said on closing) is not the verdict.
-    var lastReply: SMTPReply? { replies.last { $0.code != 221 } }
+    var lastReply: SMTPReply? {
+        replies.last { $0.code != 221 }.flatMap(reply)
+    }
 
     /// Replies received so far, the closing 221 left out.
     var verdictCount: Int { replies.count { $0.code != 221 } }
@@ -27,24 +35,43 @@ final class ServerConversation {
     /// replies before the 354 are the RCPTs', the recipient's first.
     func recipientReply(rcpts: Int) -> SMTPReply? {
         guard let data = replies.lastIndex(where: { $0.code == 354 }), data >= rcpts else { return nil }
-        return replies[data - rcpts]
+        return reply(replies[data - rcpts])
     }
 
-    func received(_ bytes: UnsafeBufferPointer<UInt8>) {
-        for line in bytes.split(separator: 0x0A) {
-            var end = line.endIndex
-            if end > line.startIndex, line[end - 1] == 0x0D { end -= 1 }
-            guard end > line.startIndex else { continue }
-            if !pending.isEmpty { pending.append(0x0A) }
-            pending.append(contentsOf: line[line.startIndex..<end])
-            // `250-…` continues a reply; `250 …` (or a bare code) ends it.
-            let length = end - line.startIndex
-            if length < 4 || line[line.startIndex + 3] == UInt8(ascii: " ") {
-                let lines = String(decoding: pending, as: UTF8.self).split(separator: "\n").map(String.init)
-                if let reply = SMTPReply(lines: lines) { replies.append(reply) }
-                pending.removeAll(keepingCapacity: true)
+    private func reply(_ entry: (code: Int, range: Range<Int>)) -> SMTPReply? {
+        let text = String(decoding: bytes[entry.range.lowerBound..<entry.range.upperBound - 1], as: UTF8.self)
+        return SMTPReply(lines: text.split(separator: "\n").map(String.init))
+    }
+
+    func received(_ data: UnsafeBufferPointer<UInt8>) {
+        var lineStart = data.startIndex
+        while lineStart < data.endIndex {
+            var lineEnd = lineStart
+            while lineEnd < data.endIndex && data[lineEnd] != 0x0A { lineEnd += 1 }
+            var end = lineEnd
+            if end > lineStart, data[end - 1] == 0x0D { end -= 1 }
+            if end > lineStart {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: data[lineStart..<end]))
+                bytes.append(0x0A)
+                // `250-…` continues a reply; `250 …` (or a bare code) ends it.
+                if end - lineStart < 4 || data[lineStart + 3] == UInt8(ascii: " ") {
+                    if let code = Self.code(data[lineStart..<end]) { replies.append((code, replyStart..<bytes.count)) }
+                    replyStart = bytes.count
+                }
             }
+            lineStart = lineEnd + 1
         }
+    }
+
+    /// The three digits at the start of a reply's last line.
+    private static func code(_ line: Slice<UnsafeBufferPointer<UInt8>>) -> Int? {
+        guard line.count >= 3 else { return nil }
+        var code = 0
+        for byte in line.prefix(3) {
+            guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            code = code * 10 + Int(byte - 0x30)
+        }
+        return code
     }
 
     /// Installs the header callback on `handle`; `self` must outlive the handle's transfers.
