@@ -9,13 +9,15 @@ public struct AttemptDecision: Sendable, Equatable {
     /// The server asked us to slow down (421, or a rate or connection limit).
     public var isThrottling = false
 
-    /// `attempts` counts this attempt; `firstAttemptAt` is when the message was first tried.
-    public init(outcome: DeliveryOutcome, attempts: Int, firstAttemptAt: Double, now: Double, policy: RetryPolicy, random: Double) {
+    /// `attempts` counts this attempt; `firstAttemptAt` is when the message was first tried;
+    /// `random` (in 0..<1, for the jitter) is drawn only for a deferral.
+    public init(outcome: DeliveryOutcome, attempts: Int, firstAttemptAt: Double, now: Double, policy: RetryPolicy,
+                random: @autoclosure () -> Double) {
         func later(_ reason: String) -> AttemptDecision {
             if policy.hasExpired(firstAttempt: firstAttemptAt, now: now) {
                 return AttemptDecision(state: .failed, nextAttemptAt: nil, reason: FailureReason.expired.rawValue)
             }
-            return AttemptDecision(state: .deferred, nextAttemptAt: now + policy.delay(afterAttempts: attempts, random: random), reason: reason)
+            return AttemptDecision(state: .deferred, nextAttemptAt: now + policy.delay(afterAttempts: attempts, random: random()), reason: reason)
         }
         switch outcome {
         case .accepted:
