@@ -138,7 +138,9 @@ public final class CampaignSender: @unchecked Sendable {
     /// calling thread; call it from a plain thread, not from an async task.
     public func run() throws -> StopReason {
         let started = clock.now()
-        let recovered = try store.recover(campaignID: campaign.id, now: started)
+        let log = try InFlightLog(path: InFlightLog.path(database: store.path, campaign: campaign.id))
+        let recovered = try store.recover(campaignID: campaign.id, inFlight: log.leftOver, now: started)
+        try log.start(connections: options.connections)
         if recovered.unknown > 0 {
             logger.warning("\(recovered.unknown) message(s) were awaiting the server's reply when the last run stopped; they are now 'unknown' (see: broadside retry \(campaign.name) --unknown)")
         }
@@ -163,7 +165,7 @@ public final class CampaignSender: @unchecked Sendable {
             threads.enter()
             let thread = Thread { [self] in
                 defer { threads.leave() }
-                sendLoop(connection: number, ledger: ledger)
+                sendLoop(connection: number, ledger: ledger, log: log)
             }
             thread.name = "broadside-smtp-\(number)"
             thread.start()
@@ -178,8 +180,10 @@ public final class CampaignSender: @unchecked Sendable {
         threads.wait()
 
         if let error = ledger.close() {
+            // The in-flight log stays: the next run records what it holds.
             throw BroadsideError.environment("recording outcomes in \(store.path) failed: \(error)")
         }
+        log.remove()
         let reason = state.withLock { $0.stop ?? ($0.limitReached ? .limitReached : .finished) }
         let now = clock.now()
         let remaining = try store.counts(of: campaign.id)
@@ -273,9 +277,12 @@ public final class CampaignSender: @unchecked Sendable {
     }
 
     /// One connection: takes messages from the feed and sends them, one at a time.
-    private func sendLoop(connection: Int, ledger: DeliveryLedger) {
+    private func sendLoop(connection: Int, ledger: DeliveryLedger, log: InFlightLog) {
         var session: (any TransportSession)?
         defer { session?.close() }
+        // The connection's slots in the in-flight log, each with the ledger ticket of the result it last held.
+        var slot = 0
+        var slotTickets = [Int](repeating: 0, count: InFlightLog.slotsPerConnection)
         while let job = feed.take() {
             if stopping || ledger.hasFailed {
                 release(job.message.id, ledger: ledger)
@@ -296,21 +303,28 @@ public final class CampaignSender: @unchecked Sendable {
                 release(job.message.id, ledger: ledger)
                 continue
             }
-            // `awaiting_reply` must be committed before the final "." leaves. Handing it in
-            // now and waiting only at the end of DATA overlaps the commit with the MAIL, RCPT
-            // and DATA round trips. A crash mid-transaction then leaves the message unknown
-            // rather than queued: still at most one per connection, and never sent twice.
-            let awaiting = ledger.append(.awaitingReply(message: job.message.id, connection: connection))
-            let outcome = current.deliver(job.message) { ledger.waitFor(awaiting) }
-            if ledger.hasFailed {
-                state.withLock { $0.inFlight -= 1 }
+            // A slot is reused once the database has the result it held (rarely waited for: the ledger is milliseconds behind).
+            guard ledger.waitFor(slotTickets[slot]) else {
+                release(job.message.id, ledger: ledger)
                 continue
             }
+            let attempt = job.attempts + 1
+            let outcome = current.deliver(job.message) {
+                // In the log before the final "." leaves: after a crash the message is `unknown`, never sent again.
+                guard !ledger.hasFailed else { return false }
+                log.awaitingReply(connection: connection, slot: slot, message: job.message.id, attempt: attempt)
+                return true
+            }
             let now = clock.now()
-            let decision = AttemptDecision(outcome: outcome, attempts: job.attempts + 1, firstAttemptAt: job.firstAttemptAt ?? now,
+            let decision = AttemptDecision(outcome: outcome, attempts: attempt, firstAttemptAt: job.firstAttemptAt ?? now,
                                            now: now, policy: options.retry, random: random())
-            ledger.append(.outcome(message: job.message.id, state: decision.state, outcome: outcome, reason: decision.reason,
-                                   nextAttemptAt: decision.nextAttemptAt, connection: connection, at: now))
+            let reply = outcome.reply
+            let result = AttemptResult(message: job.message.id, state: decision.state, at: now, nextAttemptAt: decision.nextAttemptAt,
+                                       smtpCode: reply?.code, enhancedStatus: reply?.enhancedStatus, reply: reply?.text ?? outcome.detail,
+                                       reason: decision.reason, connection: connection)
+            log.finished(connection: connection, slot: slot, attempt: attempt, result: result)
+            slotTickets[slot] = ledger.append(.outcome(result))
+            slot = (slot + 1) % InFlightLog.slotsPerConnection
             if let reconnectIn = note(outcome, decision: decision, now: now) { waitUntil(clock.now() + reconnectIn) }
         }
     }
@@ -375,7 +389,7 @@ public final class CampaignSender: @unchecked Sendable {
     /// profile's and the recipient domain's limits. A long wait (a daily cap) ends the run
     /// unless `--follow`; returns false then. One lock a message: eight threads share it.
     private func waitForLimits(recipient: String) -> Bool {
-        let domain = recipient.split(separator: "@").last.map { $0.lowercased() } ?? ""
+        let domain = options.domainLimits.isEmpty ? "" : recipient.split(separator: "@").last.map { $0.lowercased() } ?? ""
         while !stopping {
             let now = clock.now()
             let (slot, wait) = state.withLock { state -> (Double, Double) in

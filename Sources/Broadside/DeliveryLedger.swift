@@ -2,114 +2,141 @@ import Delivery
 import Foundation
 import Store
 
-/// Writes delivery records to the store from one thread, in batches (group commit):
-/// whatever the connection threads hand in while a transaction commits goes into the
-/// next one. A ticket says when a record is durable: that is how `awaiting_reply` is in
-/// the database before the final `.` of DATA leaves.
+/// Writes delivery records to the store in batches (group commit): whatever is handed
+/// in while one transaction commits goes into the next. A background thread writes
+/// them a few milliseconds after they arrive; the connections do not wait for it
+/// (the in-flight log holds their results meanwhile). A ticket says when a record is
+/// committed, for the few who must know: a connection reusing a slot of the in-flight
+/// log, and `--follow` before it looks for deferred messages.
 ///
-/// Records are written in the order they were handed in, so once a connection's
-/// `awaiting_reply` is committed, that connection's earlier outcomes are too: after a
-/// crash at most one message per connection is left awaiting a reply.
+/// Whoever waits for a ticket writes the pending batch itself when no one else is
+/// writing (flat combining) instead of waking a writer thread, which on a busy machine
+/// can wait a scheduler tick to run.
 final class DeliveryLedger: @unchecked Sendable {
     private let store: Store
     private let campaignID: Int64
     private let clock: any WallClock
-    /// Guards `pending`, `handedIn` and `closed`; only the writer waits on it.
-    private let intake = NSCondition()
+    /// How long a record nobody waits for may stay unwritten.
+    private let flushDelay: Double
+    /// Guards everything below.
+    private let condition = NSCondition()
     private var pending: [DeliveryRecord] = []
     private var handedIn = 0
-    private var closed = false
-    /// Guards `committed` and `failure`; the connection threads wait on it for their tickets.
-    private let commits = NSCondition()
     private var committed = 0
+    /// A batch is being written (by whichever thread took it).
+    private var writing = false
+    private var closed = false
     private var failure: (any Error)?
+    /// The background thread sleeps with nothing to write: an append wakes it.
+    private var backgroundIdle = false
     private let finished = DispatchSemaphore(value: 0)
 
-    init(store: Store, campaignID: Int64, clock: any WallClock) {
+    init(store: Store, campaignID: Int64, clock: any WallClock, flushDelay: Double = 0.005) {
         self.store = store
         self.campaignID = campaignID
         self.clock = clock
-        let thread = Thread { [self] in writeLoop() }
+        self.flushDelay = flushDelay
+        let thread = Thread { [self] in backgroundLoop() }
         thread.name = "broadside-ledger"
         thread.start()
-    }
-
-    /// Hands in a record and waits until it is committed; false if the store failed.
-    func commit(_ record: DeliveryRecord) -> Bool {
-        waitFor(append(record))
     }
 
     /// Hands in a record without waiting for it; the ticket says when it is committed.
     @discardableResult
     func append(_ record: DeliveryRecord) -> Int {
-        intake.lock()
-        defer { intake.unlock() }
+        condition.lock()
+        defer { condition.unlock() }
         pending.append(record)
         handedIn += 1
-        intake.signal()
+        if backgroundIdle { condition.broadcast() }
         return handedIn
     }
 
-    /// Waits until the record with this ticket is committed; false if the store failed.
+    /// Waits until the record with this ticket is committed, writing the pending batch
+    /// itself if no one else is; false if the store failed.
     func waitFor(_ ticket: Int) -> Bool {
-        commits.lock()
-        defer { commits.unlock() }
-        while committed < ticket && failure == nil { commits.wait() }
+        condition.lock()
+        defer { condition.unlock() }
+        while committed < ticket && failure == nil {
+            if writing {
+                condition.wait()
+            } else {
+                writePendingLocked()
+            }
+        }
         return failure == nil
     }
 
     /// Waits until everything handed in so far is committed (or the store failed).
     func waitForCommits() {
-        intake.lock()
+        condition.lock()
         let target = handedIn
-        intake.unlock()
+        condition.unlock()
         _ = waitFor(target)
     }
 
     var hasFailed: Bool {
-        commits.lock()
-        defer { commits.unlock() }
+        condition.lock()
+        defer { condition.unlock() }
         return failure != nil
     }
 
     /// Writes what is left and stops; returns the store's error, if one occurred.
     func close() -> (any Error)? {
-        intake.lock()
+        condition.lock()
         closed = true
-        intake.signal()
-        intake.unlock()
+        condition.broadcast()
+        condition.unlock()
         finished.wait()
-        commits.lock()
-        defer { commits.unlock() }
+        condition.lock()
+        defer { condition.unlock() }
         return failure
     }
 
-    private func writeLoop() {
-        defer { finished.signal() }
-        while true {
-            intake.lock()
-            while pending.isEmpty && !closed { intake.wait() }
-            if pending.isEmpty && closed {
-                intake.unlock()
-                return
-            }
-            let batch = pending
-            let upTo = handedIn
-            pending.removeAll(keepingCapacity: true)
-            intake.unlock()
+    /// Takes the pending batch and writes it; called and returns with the lock held.
+    private func writePendingLocked() {
+        writing = true
+        let batch = pending
+        let upTo = handedIn
+        pending.removeAll(keepingCapacity: true)
+        condition.unlock()
+        var error: (any Error)?
+        do {
+            try store.record(batch, campaignID: campaignID, now: clock.now())
+        } catch let caught {
+            error = caught
+        }
+        condition.lock()
+        writing = false
+        if let error { failure = error } else { committed = upTo }
+        condition.broadcast()
+    }
 
-            let error: (any Error)?
-            do {
-                try store.record(batch, campaignID: campaignID, now: clock.now())
-                error = nil
-            } catch let caught {
-                error = caught
+    /// Writes records nobody waits for, a few milliseconds after they arrive, and
+    /// everything left at the end.
+    private func backgroundLoop() {
+        defer { finished.signal() }
+        condition.lock()
+        defer { condition.unlock() }
+        while failure == nil {
+            if committed == handedIn && !writing {
+                if closed { return }
+                backgroundIdle = true
+                condition.wait()
+                backgroundIdle = false
+                continue
             }
-            commits.lock()
-            if let error { failure = error } else { committed = upTo }
-            commits.broadcast()
-            commits.unlock()
-            if error != nil { return }
+            if !closed {
+                // Give the connections a moment to take these along with their next commit.
+                let since = handedIn
+                _ = condition.wait(until: Date(timeIntervalSinceNow: flushDelay))
+                if committed >= since && !closed { continue }
+            }
+            if writing {
+                condition.wait()
+            } else if committed < handedIn {
+                writePendingLocked()
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 /// Where one (campaign, recipient) message stands. The heart of reliability:
-/// `awaitingReply` is committed before the final `.` of DATA leaves, so after a
+/// `awaitingReply` is made durable before the final `.` of DATA leaves (a running
+/// send keeps it in the campaign's in-flight log, see `InFlightLog`), so after a
 /// crash only messages in that state may have been delivered without our knowing.
 public enum MessageState: String, Sendable, CaseIterable, Codable {
     case queued

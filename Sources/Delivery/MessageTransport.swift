@@ -42,7 +42,7 @@ public protocol MessageTransport: Sendable {
 /// a thread of its own, never from Swift's cooperative pool.
 public protocol TransportSession: AnyObject {
     /// Delivers one message. `beforeEndOfData` runs just before the final `.` of DATA
-    /// leaves (it commits `awaiting_reply`); if it returns false the message is not sent.
+    /// leaves (it records that the message may now be delivered); if it returns false the message is not sent.
     func deliver(_ message: OutgoingMessage, beforeEndOfData: () -> Bool) -> DeliveryOutcome
 
     /// Ends the session politely (QUIT).

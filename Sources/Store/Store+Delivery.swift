@@ -15,12 +15,55 @@ public struct ClaimedMessage: Sendable {
     public var fields: [String: String]
 }
 
+/// An attempt's result as it is recorded: on the message and as an event.
+public struct AttemptResult: Sendable, Equatable {
+    public var message: Int64
+    /// May differ from what the server said: a deferral that expired is `failed`.
+    public var state: MessageState
+    public var at: Double
+    public var nextAttemptAt: Double?
+    public var smtpCode: Int?
+    public var enhancedStatus: String?
+    /// The server's reply, or what happened instead (the connection was lost).
+    public var reply: String
+    public var reason: String?
+    public var connection: Int
+
+    public init(message: Int64, state: MessageState, at: Double, nextAttemptAt: Double? = nil, smtpCode: Int? = nil,
+                enhancedStatus: String? = nil, reply: String, reason: String? = nil, connection: Int) {
+        self.message = message
+        self.state = state
+        self.at = at
+        self.nextAttemptAt = nextAttemptAt
+        self.smtpCode = smtpCode
+        self.enhancedStatus = enhancedStatus
+        self.reply = reply
+        self.reason = reason
+        self.connection = connection
+    }
+}
+
+/// An attempt a run had in flight when it stopped, from its in-flight log: `result` is
+/// nil when the end of DATA had been sent and no reply recorded (possibly delivered).
+public struct InFlightAttempt: Sendable, Equatable {
+    public var message: Int64
+    /// The message's attempts counting this one.
+    public var attempt: Int
+    public var connection: Int
+    public var result: AttemptResult?
+
+    public init(message: Int64, attempt: Int, connection: Int, result: AttemptResult?) {
+        self.message = message
+        self.attempt = attempt
+        self.connection = connection
+        self.result = result
+    }
+}
+
 /// One change the delivery engine asks the store to make; written in batches.
 public enum DeliveryRecord: Sendable {
-    /// The end of DATA is about to be sent.
-    case awaitingReply(message: Int64, connection: Int)
-    /// An attempt's result. `state` may differ from `outcome.state` (a deferral that expired is `failed`).
-    case outcome(message: Int64, state: MessageState, outcome: DeliveryOutcome, reason: String?, nextAttemptAt: Double?, connection: Int, at: Double)
+    /// An attempt's result.
+    case outcome(AttemptResult)
     /// Claimed but never attempted (the campaign stopped): back to the queue.
     case released(message: Int64)
     /// The message could not be made (a template or attachment problem): failed without an attempt.
@@ -28,23 +71,41 @@ public enum DeliveryRecord: Sendable {
 }
 
 extension Store {
-    /// Messages that were claimed or awaiting a reply when a previous run died: claimed
-    /// ones go back to the queue (they never reached the server), awaiting ones become
-    /// `unknown` (they may have been delivered). Returns (requeued, unknown).
+    /// Puts right what a previous run that died left: attempts its in-flight log knew
+    /// the result of are recorded; those sent to the end of DATA without a reply become
+    /// `unknown` (they may have been delivered); other claimed messages go back to the
+    /// queue (they never reached the server). A message `awaiting_reply` in the
+    /// database (written by earlier versions) is `unknown` too.
     @discardableResult
-    public func recover(campaignID: Int64, now: Double) throws -> (requeued: Int, unknown: Int) {
+    public func recover(campaignID: Int64, inFlight: [InFlightAttempt] = [], now: Double) throws -> (requeued: Int, unknown: Int, recorded: Int) {
         try write { db in
+            let reason = "the previous run stopped after the end of DATA, before the server's reply: possibly delivered"
+            var unknown = 0, recorded = 0
+            let current = try db.cachedStatement(sql: "SELECT state, attempts FROM messages WHERE id = ? AND campaign_id = ?")
+            for attempt in inFlight {
+                // Only the attempt the database has not recorded yet: the message is still claimed, one attempt behind.
+                guard let row = try Row.fetchOne(current, arguments: [attempt.message, campaignID]),
+                      let state = MessageState(rawValue: row["state"]), state == .claimed || state == .awaitingReply,
+                      row["attempts"] as Int + 1 == attempt.attempt else { continue }
+                if let result = attempt.result {
+                    try Self.write(result, campaignID: campaignID, now: now, db)
+                    recorded += 1
+                } else {
+                    try Self.write(AttemptResult(message: attempt.message, state: .unknown, at: now, reply: reason, reason: reason,
+                                                 connection: attempt.connection), campaignID: campaignID, now: now, db)
+                    unknown += 1
+                }
+            }
             try db.execute(sql: "UPDATE messages SET state = 'queued', updated_at = ? WHERE campaign_id = ? AND state = 'claimed'",
                            arguments: [now, campaignID])
             let requeued = db.changesCount
-            let reason = "the previous run stopped after the end of DATA, before the server's reply: possibly delivered"
             try db.execute(sql: """
                 INSERT INTO events (message_id, campaign_id, at, state, reason, connection)
                 SELECT id, campaign_id, ?, 'unknown', ?, connection FROM messages WHERE campaign_id = ? AND state = 'awaiting_reply'
                 """, arguments: [now, reason, campaignID])
             try db.execute(sql: "UPDATE messages SET state = 'unknown', reason = ?, updated_at = ? WHERE campaign_id = ? AND state = 'awaiting_reply'",
                            arguments: [reason, now, campaignID])
-            return (requeued, db.changesCount)
+            return (requeued, unknown + db.changesCount, recorded)
         }
     }
 
@@ -91,47 +152,47 @@ extension Store {
     public func record(_ records: [DeliveryRecord], campaignID: Int64, now: Double) throws {
         guard !records.isEmpty else { return }
         try write { db in
-            // Bound through SQLite's C API: these run once or twice per message sent.
-            let awaiting = try FastStatement(db, cached: true, sql: """
-                UPDATE messages SET state = 'awaiting_reply', connection = ?, updated_at = ? WHERE id = ? AND state = 'claimed'
-                """)
-            let outcome = try FastStatement(db, cached: true, sql: """
-                UPDATE messages SET state = ?, attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, ?),
-                    last_attempt_at = ?, next_attempt_at = ?, smtp_code = ?, enhanced_status = ?, reply = ?, reason = ?,
-                    connection = ?, updated_at = ?
-                WHERE id = ? AND state IN ('claimed', 'awaiting_reply')
-                """)
-            let event = try FastStatement(db, cached: true, sql: """
-                INSERT INTO events (message_id, campaign_id, at, state, smtp_code, enhanced_status, reply, reason, connection)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
             let release = try db.cachedStatement(sql: "UPDATE messages SET state = 'queued', updated_at = ? WHERE id = ? AND state = 'claimed'")
             let notSent = try db.cachedStatement(sql: """
                 UPDATE messages SET state = 'failed', reason = ?, reply = ?, updated_at = ? WHERE id = ? AND state = 'claimed'
                 """)
+            let event = try db.cachedStatement(sql: "INSERT INTO events (message_id, campaign_id, at, state, reply, reason) VALUES (?, ?, ?, 'failed', ?, ?)")
             for record in records {
                 switch record {
-                case .awaitingReply(let message, let connection):
-                    try awaiting.execute(.integer(Int64(connection)), .real(now), .integer(message))
-                case .outcome(let message, let state, let result, let reason, let nextAttemptAt, let connection, let at):
-                    let reply = result.reply
-                    let code: FastStatement.Value = reply.map { .integer(Int64($0.code)) } ?? .null
-                    let status: FastStatement.Value = reply?.enhancedStatus.map { .text($0) } ?? .null
-                    let text: FastStatement.Value = .text(reply?.text ?? result.detail)
-                    let why: FastStatement.Value = reason.map { .text($0) } ?? .null
-                    try outcome.execute(.text(state.rawValue), .real(at), .real(at), nextAttemptAt.map { .real($0) } ?? .null, code, status, text, why,
-                                        .integer(Int64(connection)), .real(now), .integer(message))
-                    try event.execute(.integer(message), .integer(campaignID), .real(at), .text(state.rawValue), code, status, text, why,
-                                      .integer(Int64(connection)))
+                case .outcome(let result):
+                    try Self.write(result, campaignID: campaignID, now: now, db)
                 case .released(let message):
                     try release.execute(arguments: [now, message])
                 case .notSent(let message, let reason, let at):
                     try notSent.execute(arguments: [reason, reason, at, message])
-                    try event.execute(.integer(message), .integer(campaignID), .real(at), .text(MessageState.failed.rawValue), .null, .null,
-                                      .text(reason), .text(reason), .null)
+                    try event.execute(arguments: [message, campaignID, at, reason, reason])
                 }
             }
         }
+    }
+
+    /// An attempt's result on its message and as an event. Bound through SQLite's C API:
+    /// this runs once per message sent.
+    static func write(_ result: AttemptResult, campaignID: Int64, now: Double, _ db: Database) throws {
+        let message = try FastStatement(db, cached: true, sql: """
+            UPDATE messages SET state = ?, attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, ?),
+                last_attempt_at = ?, next_attempt_at = ?, smtp_code = ?, enhanced_status = ?, reply = ?, reason = ?,
+                connection = ?, updated_at = ?
+            WHERE id = ? AND state IN ('claimed', 'awaiting_reply')
+            """)
+        let event = try FastStatement(db, cached: true, sql: """
+            INSERT INTO events (message_id, campaign_id, at, state, smtp_code, enhanced_status, reply, reason, connection)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let state: FastStatement.Value = .text(result.state.rawValue)
+        let code: FastStatement.Value = result.smtpCode.map { .integer(Int64($0)) } ?? .null
+        let status: FastStatement.Value = result.enhancedStatus.map { .text($0) } ?? .null
+        let reply: FastStatement.Value = .text(result.reply)
+        let reason: FastStatement.Value = result.reason.map { .text($0) } ?? .null
+        let connection: FastStatement.Value = .integer(Int64(result.connection))
+        try message.execute(state, .real(result.at), .real(result.at), result.nextAttemptAt.map { .real($0) } ?? .null, code, status, reply, reason,
+                            connection, .real(now), .integer(result.message))
+        try event.execute(.integer(result.message), .integer(campaignID), .real(result.at), state, code, status, reply, reason, connection)
     }
 
     /// Puts messages in the given states back in the queue (`retry`); they keep their

@@ -140,9 +140,10 @@ struct EndToEndTests {
     }
 }
 
-/// Runs a query with Python's sqlite3 module (an independent reader of the file): rows joined by "|".
+/// Runs a statement with Python's sqlite3 module (an independent reader of the file) and
+/// commits it; the rows come back joined by "|".
 func sqlite(_ db: String, _ query: String) throws -> [String] {
-    let script = "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nfor r in c.execute(sys.argv[2]): print('|'.join('' if v is None else str(v) for v in r))"
+    let script = "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nfor r in c.execute(sys.argv[2]): print('|'.join('' if v is None else str(v) for v in r))\nc.commit()"
     let result = try Command.run(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", script, db, query])
     guard result.status == 0 else { throw TestSupportError(result.stderr) }
     return result.stdout.split(separator: "\n").map(String.init)
