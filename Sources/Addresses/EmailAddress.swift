@@ -22,7 +22,8 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
     public init(parsing text: String) throws(AddressError) {
         let trimmed = text.trimmingWhitespace()
         guard !trimmed.isEmpty else { throw AddressError.empty }
-        guard let at = trimmed.lastIndex(of: "@") else { throw AddressError.missingAt(trimmed) }
+        // By bytes: "@" is ASCII, so its index is a character boundary; walking Characters costs more.
+        guard let at = trimmed.utf8.lastIndex(of: UInt8(ascii: "@")) else { throw AddressError.missingAt(trimmed) }
         let local = String(trimmed[..<at])
         let domain = String(trimmed[trimmed.index(after: at)...])
         try Self.validateLocalPart(local, in: trimmed)

@@ -16,10 +16,21 @@ enum HeaderEncoding {
         return result
     }
 
+    /// ASCII with nothing a reader could take for an encoded word (`=?`): goes as it is.
+    /// Bytes, not Foundation's `contains`, which costs more than the rest of a header.
+    static func isPlainASCII(_ text: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if byte >= 0x80 || (previous == UInt8(ascii: "=") && byte == UInt8(ascii: "?")) { return false }
+            previous = byte
+        }
+        return true
+    }
+
     /// Unstructured text (Subject, X- headers): encoded words where needed.
     static func unstructured(_ value: String) -> String {
         let clean = sanitize(value)
-        if clean.utf8.allSatisfy({ $0 < 0x80 }) && !clean.contains("=?") { return clean }
+        if isPlainASCII(clean) { return clean }
         return encodedWords(clean)
     }
 
@@ -27,7 +38,7 @@ enum HeaderEncoding {
     static func mailbox(_ mailbox: Mailbox) -> String {
         let address = "<\(sanitize(mailbox.address.smtpForm))>"
         guard let name = mailbox.displayName.map(sanitize), !name.isEmpty else { return sanitize(mailbox.address.smtpForm) }
-        if name.utf8.allSatisfy({ $0 < 0x80 }) && !name.contains("=?") {
+        if isPlainASCII(name) {
             let isAtomText = name.utf8.allSatisfy { byte in
                 byte == UInt8(ascii: " ") || byte == UInt8(ascii: "!") || (byte >= 0x23 && byte <= 0x27) || byte == UInt8(ascii: "*") || byte == UInt8(ascii: "+")
                     || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "/") || (byte >= 0x30 && byte <= 0x39) || byte == UInt8(ascii: "=") || byte == UInt8(ascii: "?")

@@ -68,6 +68,15 @@ struct MessageComposerTests {
         #expect(alternative.content_type == "multipart/alternative")
     }
 
+    @Test func asciiThatLooksLikeAnEncodedWordIsEncodedSoReadersShowItAsWritten() throws {
+        let subject = "Try =?UTF-8?B?SGk=?= in your subject"
+        let bytes = MessageComposer.compose(try content(subject: subject, from: "A =?x?= B <news@example.com>"))
+        let parsed = try PythonEmail.parse(bytes)
+        #expect(parsed.subject == subject)
+        #expect(parsed.from_display == "A =?x?= B")
+        #expect(HeaderEncoding.isPlainASCII("Price = 5? Yes") && !HeaderEncoding.isPlainASCII("a=?b") && !HeaderEncoding.isPlainASCII("é"))
+    }
+
     @Test func aValueCannotAddAHeader() throws {
         let bytes = MessageComposer.compose(try content(subject: "Hi\r\nBcc: victim@example.com\nX-Evil: 1"))
         let parsed = try PythonEmail.parse(bytes)
