@@ -4,7 +4,7 @@ import Store
 
 /// Writes delivery records to the store in batches (group commit): whatever is handed
 /// in while one transaction commits goes into the next. A background thread writes
-/// them a few milliseconds after they arrive; the connections do not wait for it
+/// them within 20 ms of their arrival; the connections do not wait for it
 /// (the in-flight log holds their results meanwhile). A ticket says when a record is
 /// committed, for the few who must know: a connection reusing a slot of the in-flight
 /// log, and `--follow` before it looks for deferred messages.
@@ -31,7 +31,7 @@ final class DeliveryLedger: @unchecked Sendable {
     private var backgroundIdle = false
     private let finished = DispatchSemaphore(value: 0)
 
-    init(store: Store, campaignID: Int64, clock: any WallClock, flushDelay: Double = 0.005) {
+    init(store: Store, campaignID: Int64, clock: any WallClock, flushDelay: Double = 0.02) {
         self.store = store
         self.campaignID = campaignID
         self.clock = clock
@@ -112,7 +112,7 @@ final class DeliveryLedger: @unchecked Sendable {
         condition.broadcast()
     }
 
-    /// Writes records nobody waits for, a few milliseconds after they arrive, and
+    /// Writes records nobody waits for within `flushDelay` of their arrival, and
     /// everything left at the end.
     private func backgroundLoop() {
         defer { finished.signal() }

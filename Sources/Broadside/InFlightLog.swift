@@ -6,7 +6,7 @@ import Synchronization
 /// What a running `send` has in flight, in a memory-mapped file beside the database
 /// (`<database>-inflight-<campaign>`): before the final `.` of DATA leaves, the attempt
 /// is written here as awaiting a reply; when the reply comes, its result. The database
-/// learns the results in batches a few milliseconds later; a slot is reused only once
+/// learns the results in batches within 20 ms; a slot is reused only once
 /// the database has its result.
 ///
 /// Why not commit `awaiting_reply` to SQLite before every final dot: that is a commit
@@ -20,7 +20,7 @@ import Synchronization
 /// The file is locked while a run uses it, so two `send`s of one campaign cannot run at once.
 final class InFlightLog: @unchecked Sendable {
     /// Attempts a connection may have whose results the database has not committed yet.
-    static let slotsPerConnection = 64
+    static let slotsPerConnection = 128
     static let slotSize = 1024
 
     let path: String

@@ -20,8 +20,8 @@ struct InFlightLogTests {
             #expect(log.leftOver.isEmpty)
             try log.start(connections: 2)
             log.awaitingReply(connection: 1, slot: 0, message: 10, attempt: 1)
-            log.awaitingReply(connection: 2, slot: 63, message: 11, attempt: 2)
-            log.finished(connection: 2, slot: 63, attempt: 2, result: accepted)
+            log.awaitingReply(connection: 2, slot: InFlightLog.slotsPerConnection - 1, message: 11, attempt: 2)
+            log.finished(connection: 2, slot: InFlightLog.slotsPerConnection - 1, attempt: 2, result: accepted)
             log.finished(connection: 1, slot: 1, attempt: 1, result: deferred)   // lost before DATA ended: never awaiting
             #expect(throws: BroadsideError.self, "a second send of the campaign is refused while one runs") { try InFlightLog(path: path) }
             // Dropped without remove(): as after a crash.
