@@ -1,39 +1,32 @@
 import Foundation
 import GRDB
 
-/// A contact as the import hands it to the store.
+/// A contact as the import hands it to the store: only what is stored, made by the
+/// import's reading thread, so that the writing thread (the slower stage) has nothing
+/// to do but write, nor many objects to free.
 public struct ContactRow: Sendable {
     public var address: String          // normalised
-    public var displayAddress: String
-    public var smtpAddress: String
+    /// The SMTP and display forms as stored: nil where a form equals the one before it (most rows).
+    let storedSMTPAddress: String?
+    let storedDisplayAddress: String?
     public var needsSMTPUTF8: Bool
-    /// The file's columns and this row's values, in the same order.
-    public var columns: [String]
-    public var values: [String]
-    /// The fields as stored, made once by whoever builds the row (the import's reading thread).
+    /// The merge fields as stored (JSON, in the file's column order).
     public var fieldsJSON: String
     public var line: Int
 
+    /// `columns` and `values`: the file's columns and this row's values, in the same order.
     public init(address: String, displayAddress: String, smtpAddress: String, needsSMTPUTF8: Bool, columns: [String],
                 values: [String], line: Int) {
         self.address = address
-        self.displayAddress = displayAddress
-        self.smtpAddress = smtpAddress
+        storedSMTPAddress = smtpAddress == address ? nil : smtpAddress
+        storedDisplayAddress = displayAddress == smtpAddress ? nil : displayAddress
         self.needsSMTPUTF8 = needsSMTPUTF8
-        self.columns = columns
-        self.values = values
-        self.fieldsJSON = FieldsJSON.encode(keys: columns, values: values)
+        fieldsJSON = FieldsJSON.encode(keys: columns, values: values)
         self.line = line
     }
 
-    /// What is stored: nil where a form equals the one before it (most rows), to keep rows small.
-    var storedSMTPAddress: String? { smtpAddress == address ? nil : smtpAddress }
-    var storedDisplayAddress: String? { displayAddress == smtpAddress ? nil : displayAddress }
-
     /// The merge fields by column.
-    public var fields: [String: String] {
-        Dictionary(zip(columns, values), uniquingKeysWith: { first, _ in first })
-    }
+    public var fields: [String: String] { FieldsJSON.decode(fieldsJSON) ?? [:] }
 }
 
 /// What adding one row did to the list.
