@@ -11,7 +11,12 @@ set -euo pipefail
 broadside=$1
 work=$(mktemp -d)
 sink_pid=""
-cleanup() { [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null; rm -rf "$work"; }
+server_pid=""
+cleanup() {
+    [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+    rm -rf "$work"
+}
 trap cleanup EXIT
 
 free_port() { /usr/bin/python3 -c "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1])"; }
@@ -69,7 +74,8 @@ printf '  %-44s %8.0f messages/s   %.2f x smtp-source (target 0.40)\n' "broadsid
 printf '  %-44s %8.0f messages/s   broadside is %.1f x mailmerge (target 10)\n' "Python mailmerge (PyPI)" "$mailmerge_rate" "$(rate "$broadside_rate" "$mailmerge_rate")"
 
 echo "== rate accuracy: --rate 200/s for 10 s, timestamps at the sink"
-/usr/bin/python3 scripts/smtp-test-server.py --record "$work/received.jsonl" --exit-with-parent > "$work/server.out" 2>/dev/null < <(sleep 3600) &
+/usr/bin/python3 scripts/smtp-test-server.py --record "$work/received.jsonl" > "$work/server.out" 2>/dev/null &
+server_pid=$!
 for _ in $(seq 50); do grep -q '^PORT' "$work/server.out" 2>/dev/null && break; sleep 0.1; done
 server_port=$(awk '/^PORT/ {print $2}' "$work/server.out")
 "$broadside" import "$work/2k.csv" --list rate --db "$work/r.sqlite" > /dev/null

@@ -48,6 +48,11 @@ struct FastStatement {
         sqlite3_reset(handle)
     }
 
+    /// Rows the last statement on this connection changed, and the rowid it last inserted
+    /// (SQLite's own counters: GRDB's properties check the calling queue first).
+    var changes: Int32 { sqlite3_changes(database.sqliteConnection) }
+    var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(database.sqliteConnection) }
+
     private func error(_ code: Int32) -> DatabaseError {
         DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(database.sqliteConnection)),
                       sql: statement.sql)

@@ -88,8 +88,8 @@ public final class ListImport {
         try insertContact.execute(.text(row.address), row.storedSMTPAddress.map(FastStatement.Value.text) ?? .null,
                                   row.storedDisplayAddress.map(FastStatement.Value.text) ?? .null,
                                   .integer(row.needsSMTPUTF8 ? 1 : 0), .text(row.fieldsJSON), .real(now), .real(now))
-        if db.changesCount == 1 {
-            try insertMember.execute(.integer(listID), .integer(db.lastInsertedRowID), .integer(Int64(row.line)), .integer(importID), .real(now))
+        if insertContact.changes == 1 {
+            try insertMember.execute(.integer(listID), .integer(insertContact.lastInsertedRowID), .integer(Int64(row.line)), .integer(importID), .real(now))
             return .imported
         }
         guard let existing = try Row.fetchOne(find, arguments: [listID, row.address]) else {
