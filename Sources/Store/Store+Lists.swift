@@ -138,7 +138,7 @@ extension Store {
         list name: String, columns: [String], emailColumn: String, now: Double,
         _ body: (ListImport) throws -> T
     ) throws -> ListImportResult<T> {
-        try writeWithoutForeignKeyChecks { db in
+        try bulkWrite { db in
             // Room for the B-tree pages a large import touches, so that fewer spill mid-transaction.
             try db.execute(sql: "PRAGMA cache_size = -65536")
             defer { try? db.execute(sql: "PRAGMA cache_size = -2000") }

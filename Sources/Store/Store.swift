@@ -36,24 +36,37 @@ public final class Store: Sendable {
         }
     }
 
-    /// `write` with foreign keys unchecked, for a bulk insert whose references are right
-    /// by construction (an import links rows it has just inserted): the checks were a
-    /// tenth of its database work. SQLite only switches them outside a transaction.
-    func writeWithoutForeignKeyChecks<T>(_ work: (Database) throws -> T) throws -> T {
+    /// `write` for a bulk insert (an import): one transaction, as atomic as any other.
+    /// Foreign keys go unchecked: its references are right by construction (it links
+    /// rows it has just inserted), and the checks were a sixth of its work. And when no
+    /// other connection has the database open, it runs with a rollback journal instead
+    /// of the WAL: new pages are written once, where in WAL mode they go to the WAL and
+    /// then again into the database when it is checkpointed. SQLite changes both only
+    /// outside a transaction; the WAL is back before this returns.
+    func bulkWrite<T>(_ work: (Database) throws -> T) throws -> T {
         do {
             return try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA foreign_keys = OFF")
                 defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
+                let leftWAL = Self.leaveWAL(db)
+                defer { if leftWAL { try? db.execute(sql: "PRAGMA journal_mode = WAL") } }
                 var result: T?
                 try db.inTransaction(.immediate) {
                     result = try work(db)
                     return .commit
                 }
-                return result!
+                guard let result else { preconditionFailure("the transaction committed without a result") }
+                return result
             }
         } catch let error as DatabaseError {
             throw StoreError(error, path: path)
         }
+    }
+
+    /// Switches to a rollback journal unless another connection (of any process) has
+    /// the database open: SQLite then keeps the WAL and says so, without waiting.
+    private static func leaveWAL(_ db: Database) -> Bool {
+        (try? String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE")) == "delete"
     }
 
     func read<T>(_ work: (Database) throws -> T) throws -> T {

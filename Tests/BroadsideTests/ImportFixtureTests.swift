@@ -115,5 +115,32 @@ struct ImportFixtureTests {
             if members == 60_002 { break }
         }
         #expect(outcomes.contains(2), "at least one kill landed mid-import")
+        let finished = try Command.broadside(["import", big, "--list", "l", "--db", db])
+        #expect(finished.status == 0, "\(finished.stderr)")
+        #expect(try sqlite(db, "SELECT count(*) FROM list_members") == ["60002"])
+        #expect(try sqlite(db, "PRAGMA journal_mode") == ["wal"], "an import (which writes with a rollback journal when it can) leaves the WAL on")
+    }
+
+    /// With another connection open, an import keeps the WAL, and does not wait for that connection.
+    @Test func anImportBesideAnotherConnectionKeepsTheWAL() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let first = try dir.write("first.csv", "email\nfirst@example.com\n")
+        _ = try Command.broadside(["import", first, "--list", "l", "--db", db])
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        reader.arguments = ["-c", "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1])\nc.execute('SELECT count(*) FROM lists').fetchone()\nprint('open', flush=True)\ntime.sleep(60)", db]
+        let output = Pipe()
+        reader.standardOutput = output
+        try reader.run()
+        defer { reader.terminate() }
+        _ = output.fileHandleForReading.availableData   // "open": the connection is there
+        let second = try dir.write("second.csv", "email\nsecond@example.com\nthird@example.com\n")
+        let started = Date()
+        let result = try Command.broadside(["import", second, "--list", "m", "--db", db, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("\"imported\":2"))
+        #expect(Date().timeIntervalSince(started) < 5, "the import did not wait out the other connection")
+        #expect(try sqlite(db, "PRAGMA journal_mode") == ["wal"])
     }
 }
