@@ -3,8 +3,9 @@ import Foundation
 /// A bounded, blocking queue between the thread that claims and renders messages and
 /// the connection threads that send them. Bounded so that memory does not grow with
 /// the list; closing it wakes every waiter. Waking is targeted: one item wakes one
-/// taker, and a taker wakes the producer only when it waits for room; with eight
-/// connections on two cores a broadcast per item costs more than the sending.
+/// taker, and a taker wakes the producer only when it waits for room and the feed is
+/// half empty; with eight connections on two cores a wake-up per item costs more than
+/// the sending.
 final class MessageFeed<Item: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
     /// Taken slots are set to nil at once, so that nothing taken stays alive here.
@@ -54,8 +55,9 @@ final class MessageFeed<Item: Sendable>: @unchecked Sendable {
             items.removeFirst(head)
             head = 0
         }
-        // The producer waits for room; a signal might reach another taker instead, so wake all then (rare).
-        if putterWaiting { condition.broadcast() }
+        // The producer waits for room: wake it once the feed is half empty, not for every
+        // item taken (a wake-up a message). A signal might reach a taker instead, so wake all.
+        if putterWaiting && (items.count - head) * 2 <= capacity { condition.broadcast() }
         return item
     }
 
