@@ -177,7 +177,11 @@ public final class CampaignSender: @unchecked Sendable {
         }
         producer.name = "broadside-producer"
         producer.start()
-        threads.wait()
+        // `broadside pause` from another terminal sets the status: this thread watches for
+        // it (the others may be blocked for long: a full feed, a rate limit, a lost server).
+        while threads.wait(timeout: .now() + 0.5) == .timedOut {
+            if !stopping, let status = try? store.status(of: campaign.id), status == .paused { stop(.pausedByCommand) }
+        }
 
         if let error = ledger.close() {
             // The in-flight log stays: the next run records what it holds.
@@ -204,16 +208,8 @@ public final class CampaignSender: @unchecked Sendable {
     /// Claims and renders due messages into the feed until none are due or the run stops.
     private func produce(ledger: DeliveryLedger) {
         defer { feed.close() }
-        var lastStatusCheck = 0.0
         while !stopping {
             let now = clock.now()
-            if now - lastStatusCheck >= 0.5 {
-                lastStatusCheck = now
-                if let status = try? store.status(of: campaign.id), status == .paused {
-                    stop(.pausedByCommand)
-                    return
-                }
-            }
             var batch = options.batchSize
             if let limit = options.limit {
                 let left = limit - state.withLock { $0.sentThisRun }

@@ -111,13 +111,14 @@ struct CrashSafetyTests {
         #expect(Set(recipients).count == 400)
     }
 
+    /// Slow enough that the claimed messages waiting for a slot fill the engine's feed: the pause must not wait for them.
     @Test func pauseFromAnotherTerminalStopsARunningSend() throws {
         let server = try SMTPTestServer()
-        let fixture = try Fixture(400)
+        let fixture = try Fixture(2000)
         let db = fixture.db, template = fixture.template
         defer { withExtendedLifetime(fixture) {} }
         let (process, _) = try start(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url,
-                                      "--rate", "100/s", "--db", db])
+                                      "--rate", "20/s", "--db", db])
         Thread.sleep(forTimeInterval: 1.0)
         let paused = try Command.broadside(["pause", "c", "--db", db])
         #expect(paused.status == 0)
@@ -126,7 +127,8 @@ struct CrashSafetyTests {
         #expect(Date().timeIntervalSince(asked) < 3, "the send stops within moments")
         #expect(process.terminationStatus == 130)
         #expect(try count(db, "claimed") == 0)
-        #expect(try count(db, "accepted") < 400)
+        #expect(try count(db, "accepted") < 100)
+        #expect(try count(db, "queued") + count(db, "accepted") == 2000)
         #expect(try sqlite(db, "SELECT status FROM campaigns") == ["paused"])
     }
 }
