@@ -136,10 +136,11 @@ public struct SendingProfile: Sendable, Decodable {
     public var dkimKeyFile: String?
     public var dkimSelector: String?
     public var dkimDomain: String?
-    /// The mailbox bounces come back to: `imaps://host/INBOX`, its user and password variable.
+    /// The mailbox bounces come back to: `imaps://host/INBOX`, its user, and where its password comes from.
     public var bounceMailbox: String?
     public var bounceUser: String?
     public var bouncePasswordEnv: String?
+    public var bouncePasswordCommand: String?
     /// Present only to be refused: a password never lives in a file.
     var password: String?
 
@@ -156,6 +157,7 @@ public struct SendingProfile: Sendable, Decodable {
         case unsubscribeURL = "unsubscribe_url", unsubscribeMailto = "unsubscribe_mailto"
         case dkimKeyFile = "dkim_key_file", dkimSelector = "dkim_selector", dkimDomain = "dkim_domain"
         case bounceMailbox = "bounce_mailbox", bounceUser = "bounce_user", bouncePasswordEnv = "bounce_password_env"
+        case bouncePasswordCommand = "bounce_password_command"
     }
 
     func apply(to settings: inout CampaignSettings, name: String) throws {

@@ -37,7 +37,7 @@ public enum TransportSetup {
     }
 
     /// The secret from the environment variable, else from the command's output; nil if neither is named.
-    static func secret(variable: String?, command: String?, what: String, environment: [String: String]) throws -> String? {
+    public static func secret(variable: String?, command: String?, what: String, environment: [String: String]) throws -> String? {
         if let variable {
             guard let value = environment[variable], !value.isEmpty else {
                 throw BroadsideError.input("the environment variable \(variable) is not set; export it with the \(what) (it is never stored)")

@@ -29,7 +29,7 @@ struct InitCommand: ParsableCommand {
             # dkim_selector: news2026
             # bounce_mailbox: imaps://imap.example.com/INBOX
             # bounce_user: bounces@example.com
-            # bounce_password_env: BOUNCE_PASSWORD
+            # bounce_password_env: BOUNCE_PASSWORD  # or bounce_password_command: pass show bounces
 
         # Limits per recipient domain, for every profile.
         domain_limits:
