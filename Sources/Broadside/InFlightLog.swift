@@ -166,7 +166,9 @@ private struct Slot {
             if let last = bytes.last, last >= 0xC0 { bytes.removeLast() }
         }
         base.storeBytes(of: UInt16(bytes.count), toByteOffset: offset, as: UInt16.self)
-        bytes.withUnsafeBytes { (base + offset + 2).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        bytes.withUnsafeBytes { raw in
+            if let start = raw.baseAddress { (base + offset + 2).copyMemory(from: start, byteCount: raw.count) }
+        }
     }
 
     /// The attempt a slot holds, if any.

@@ -13,8 +13,8 @@ struct InFlightLogTests {
         let path = dir.path("b.sqlite-inflight-1")
         let longReply = "250 2.0.0 " + String(repeating: "é", count: 600)
         let accepted = AttemptResult(message: 11, state: .accepted, at: 5, smtpCode: 250, enhancedStatus: "2.0.0", reply: longReply, connection: 2)
-        let deferred = AttemptResult(message: 12, state: .deferred, at: 6, nextAttemptAt: 306, reply: "connection lost before the end of DATA",
-                                     reason: "network-error", connection: 1)
+        let deferred = AttemptResult(message: 12, state: .deferred, at: 6, nextAttemptAt: 306, enhancedStatus: "", reply: "",
+                                     reason: "network-error", connection: 1)   // empty texts stay empty, not nil
         do {
             let log = try InFlightLog(path: path)
             #expect(log.leftOver.isEmpty)
