@@ -48,23 +48,9 @@ extension Store {
     public func figures(of campaignID: Int64, topDomains: Int = 20) throws -> CampaignFigures {
         try read { db in
             let counts = try Self.counts(db, campaignID: campaignID)
-            // One scan of the messages (not of the twice as many events): the span, the attempts, the retries.
-            let span = try Row.fetchOne(db, sql: """
-                SELECT min(first_attempt_at) AS first, max(last_attempt_at) AS last, sum(attempts) AS attempts,
-                       sum(attempts = 0) AS a0, sum(attempts = 1) AS a1, sum(attempts = 2) AS a2, sum(attempts >= 3) AS a3
-                FROM messages WHERE campaign_id = ?
-                """, arguments: [campaignID])
-
-            // Domains: the biggest `topDomains`, then the rest as "other".
-            var domains: [DomainFigures] = try Row.fetchAll(db, sql: """
-                SELECT substr(recipient, instr(recipient, '@') + 1) AS domain, count(*) AS n,
-                       sum(state = 'accepted') AS accepted, sum(state = 'deferred') AS deferred, sum(state = 'failed') AS failed,
-                       sum(state IN ('bounced', 'complained')) AS bounced
-                FROM messages WHERE campaign_id = ? GROUP BY domain ORDER BY n DESC, domain
-                """, arguments: [campaignID]).map {
-                DomainFigures(domain: $0["domain"], messages: $0["n"], accepted: $0["accepted"], deferred: $0["deferred"], failed: $0["failed"],
-                              bounced: $0["bounced"], commonReply: nil)
-            }
+            // One pass over the messages (not over the twice as many events).
+            let tally = try DomainTally(db, campaignID: campaignID)
+            var domains = tally.byMessages
             if domains.count > topDomains {
                 let rest = domains[topDomains...]
                 domains = Array(domains[..<topDomains]) + [DomainFigures(
@@ -94,16 +80,15 @@ extension Store {
                 SELECT CAST(last_attempt_at / 60 AS INTEGER) * 60 AS minute, count(*) AS n FROM messages
                 WHERE campaign_id = ? AND state IN ('accepted', 'bounced', 'complained') GROUP BY minute ORDER BY minute
                 """, arguments: [campaignID]).map { (minute: $0["minute"] as Double, count: $0["n"] as Int) }
-            let histogram = ["a0", "a1", "a2", "a3"].map { (span?[$0] as Int?) ?? 0 }
             let bounceRow = try Row.fetchOne(db, sql: """
                 SELECT sum(b.hard = 1) AS hard, sum(b.hard = 0) AS soft FROM bounces b JOIN messages m ON m.id = b.message_id
                 WHERE m.campaign_id = ? AND m.state = 'bounced' AND b.action IS NOT 'delayed'
                 """, arguments: [campaignID])
             let unknown = try Row.fetchAll(db, sql: "SELECT recipient, reply FROM messages WHERE campaign_id = ? AND state = 'unknown' ORDER BY id LIMIT 1000",
                                            arguments: [campaignID]).map { (recipient: $0["recipient"] as String, detail: $0["reply"] as String?) }
-            return CampaignFigures(counts: counts, total: counts.values.reduce(0, +), attempts: span?["attempts"] ?? 0,
-                                   firstAttemptAt: span?["first"], lastAttemptAt: span?["last"], domains: domains, reasons: reasons,
-                                   acceptedPerMinute: perMinute, attemptsHistogram: histogram,
+            return CampaignFigures(counts: counts, total: counts.values.reduce(0, +), attempts: tally.attempts,
+                                   firstAttemptAt: tally.first, lastAttemptAt: tally.last, domains: domains, reasons: reasons,
+                                   acceptedPerMinute: perMinute, attemptsHistogram: tally.histogram,
                                    hardBounces: bounceRow?["hard"] ?? 0, softBounces: bounceRow?["soft"] ?? 0, unknown: unknown)
         }
     }
