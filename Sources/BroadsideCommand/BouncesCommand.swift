@@ -98,9 +98,7 @@ struct BouncesCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "A profile of the configuration file whose bounce_mailbox to read.") var profile: String?
         @Option(help: "The mailbox: imaps://host/INBOX (imap:// uses STARTTLS when offered).") var imap: String?
-        @Option(help: "The user to sign in as.") var user: String?
-        @Option(name: .customLong("password-env"), help: "The environment variable holding the password (never stored).") var passwordEnv: String?
-        @Option(name: .customLong("password-command"), help: "A command that prints the password.") var passwordCommand: String?
+        @OptionGroup var signIn: SignInOptions
         @Option(name: .customLong("ca-file"), help: "A CA bundle to verify the server with.") var caFile: String?
         @Option(name: .customLong("move-to"), help: "Move processed messages to this folder instead of marking them seen.") var moveTo: String?
         @Flag(help: "Delete processed messages instead of marking them seen.") var delete = false
@@ -117,11 +115,10 @@ struct BouncesCommand: ParsableCommand {
                 }
                 return found
             }
-            // A password given on the command line, by variable or command, wins over the profile's.
-            let fromCommandLine = passwordEnv != nil || passwordCommand != nil
-            guard let url = imap ?? configured?.bounceMailbox, let user = user ?? configured?.bounceUser,
-                  let password = try TransportSetup.secret(variable: fromCommandLine ? passwordEnv : configured?.bouncePasswordEnv,
-                                                           command: fromCommandLine ? passwordCommand : configured?.bouncePasswordCommand,
+            let fromCommandLine = signIn.givesPassword
+            guard let url = imap ?? configured?.bounceMailbox, let user = signIn.user ?? configured?.bounceUser,
+                  let password = try TransportSetup.secret(variable: fromCommandLine ? signIn.passwordEnv : configured?.bouncePasswordEnv,
+                                                           command: fromCommandLine ? signIn.passwordCommand : configured?.bouncePasswordCommand,
                                                            what: "mailbox password", environment: ProcessInfo.processInfo.environment) else {
                 throw BroadsideError.input("give the mailbox with --imap, --user and --password-env (or --password-command), or a --profile with bounce_mailbox, bounce_user and bounce_password_env (or bounce_password_command)")
             }

@@ -81,3 +81,14 @@ func makeLogger(_ label: String, quiet: Bool) -> Logger {
     }
     return logger
 }
+
+/// Who signs in, and where the password comes from: an environment variable or a
+/// command, never a file, the database or a log.
+struct SignInOptions: ParsableArguments {
+    @Option(help: "The user to sign in as.") var user: String?
+    @Option(name: .customLong("password-env"), help: "The environment variable holding the password (never stored).") var passwordEnv: String?
+    @Option(name: .customLong("password-command"), help: "A command that prints the password.") var passwordCommand: String?
+
+    /// A password given here replaces the stored way to get it (a variable given here wins over a stored command).
+    var givesPassword: Bool { passwordEnv != nil || passwordCommand != nil }
+}

@@ -40,9 +40,7 @@ struct ResumeCommand: ParsableCommand {
 struct DeliveryOptions: ParsableArguments {
     @Option(help: "A sending profile of the configuration file, or a provider preset (gmail, google-workspace, outlook-com, exchange-online, netease-163, netease-126, qq, amazon-ses).") var profile: String?
     @Option(help: "The SMTP server: smtp://host:port (STARTTLS when offered) or smtps://host:port.") var smtp: String?
-    @Option(help: "The user to sign in as.") var user: String?
-    @Option(name: .customLong("password-env"), help: "The environment variable holding the password (never stored).") var passwordEnv: String?
-    @Option(name: .customLong("password-command"), help: "A command that prints the password.") var passwordCommand: String?
+    @OptionGroup var signIn: SignInOptions
     @Option(name: .customLong("oauth2-token-env"), help: "The environment variable holding an OAuth 2 bearer token (XOAUTH2).") var oauth2TokenEnv: String?
     @Option(name: .customLong("oauth2-token-command"), help: "A command that prints an OAuth 2 bearer token.") var oauth2TokenCommand: String?
     @Option(help: "The name to give in EHLO.") var ehlo: String?
@@ -85,7 +83,6 @@ struct DeliveryOptions: ParsableArguments {
     /// The campaign's settings with these options applied.
     func applied(to stored: CampaignSettings?, campaign: String, configuration: Configuration) throws -> CampaignSettings {
         var settings = try profile.map { try configuration.settings(profile: $0) } ?? stored ?? CampaignSettings()
-        if let passwordCommand { settings.passwordCommand = passwordCommand }
         if let oauth2TokenEnv { settings.oauth2TokenEnv = oauth2TokenEnv }
         if let oauth2TokenCommand { settings.oauth2TokenCommand = oauth2TokenCommand }
         if let ehlo { settings.ehlo = ehlo }
@@ -110,8 +107,11 @@ struct DeliveryOptions: ParsableArguments {
             settings.smtp = smtp
             settings.outbox = nil
         }
-        if let user { settings.user = user }
-        if let passwordEnv { settings.passwordEnv = passwordEnv }
+        if let user = signIn.user { settings.user = user }
+        if signIn.givesPassword {
+            settings.passwordEnv = signIn.passwordEnv
+            settings.passwordCommand = signIn.passwordCommand
+        }
         if let caFile { settings.caFile = caFile }
         if insecure { settings.insecure = true }
         if let connections { settings.connections = connections }

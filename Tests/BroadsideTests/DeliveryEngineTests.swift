@@ -111,6 +111,15 @@ struct DeliveryEngineTests {
         #expect(dump.contains("SMTP_PASSWORD"))
         #expect(!dump.contains("s3cret"))
         #expect(!(try Data(contentsOf: URL(fileURLWithPath: right.db))).contains(Data("s3cret".utf8)))
+
+        // Sent on with the password from a command: the variable the campaign started with no longer applies.
+        let moved = try Campaign(["ok-3", "ok-4"])
+        let first = try moved.send(["--smtp", server.url, "--user", "news", "--password-env", "SMTP_PASSWORD", "--limit", "1"],
+                                   environment: ["SMTP_PASSWORD": "s3cret"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let rest = try moved.send(["--password-command", "printf s3cret"])
+        #expect(rest.status == 0, "\(rest.stderr)")
+        #expect(try moved.states() == ["ok-3": "accepted", "ok-4": "accepted"])
     }
 
     @Test func startTLSVerifiesTheCertificateUnlessGivenItsCA() throws {
