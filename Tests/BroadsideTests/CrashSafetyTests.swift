@@ -5,24 +5,6 @@ import TestSupport
 /// No mail lost, none sent twice: kills, interrupts and pauses against a real server.
 @Suite("Crash safety")
 struct CrashSafetyTests {
-    static let template = "From: News <news@example.com>\nSubject: Hello {{ name }}\n\nDear {{ name }}.\n"
-
-    /// A list of `count` recipients in a new database; the folder lives as long as this value.
-    struct Fixture {
-        let dir: TemporaryDirectory
-        let db: String
-        let template: String
-
-        init(_ count: Int) throws {
-            dir = try TemporaryDirectory()
-            db = dir.path("b.sqlite")
-            let list = try dir.write("l.csv", "email,name\n" + (1...count).map { "user\($0)@example.com,N\($0)\n" }.joined())
-            template = try dir.write("t.txt", CrashSafetyTests.template)
-            let imported = try Command.broadside(["import", list, "--list", "l", "--db", db])
-            guard imported.status == 0 else { throw TestSupportError(imported.stderr) }
-        }
-    }
-
     func start(_ arguments: [String]) throws -> (Process, Pipe) {
         let process = Process()
         process.executableURL = Command.broadside
@@ -40,10 +22,10 @@ struct CrashSafetyTests {
 
     @Test func killedAtRandomMomentsEveryRecipientGetsExactlyOneMessage() throws {
         let server = try SMTPTestServer()
-        let fixture = try Fixture(3000)
-        let db = fixture.db, template = fixture.template
+        let fixture = try TestCampaign(count: 3000)
+        let db = fixture.db
         defer { withExtendedLifetime(fixture) {} }
-        let send = ["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url, "--connections", "8", "--db", db]
+        let send = fixture.sendArguments + ["--smtp", server.url, "--connections", "8"]
         var unknownBefore = 0
         var kills = 0
         for delay in [0.45, 0.35, 0.3, 0.5] {
@@ -86,11 +68,10 @@ struct CrashSafetyTests {
     @Test(arguments: [SIGINT, SIGTERM])
     func aSignalPausesCleanlyAndResumeFinishesExactlyOnce(signal: Int32) throws {
         let server = try SMTPTestServer()
-        let fixture = try Fixture(400)
-        let db = fixture.db, template = fixture.template
+        let fixture = try TestCampaign(count: 400)
+        let db = fixture.db
         defer { withExtendedLifetime(fixture) {} }
-        let (process, output) = try start(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url,
-                                           "--rate", "200/s", "--db", db, "--json"])
+        let (process, output) = try start(fixture.sendArguments + ["--smtp", server.url, "--rate", "200/s"])
         Thread.sleep(forTimeInterval: 1.0)
         kill(process.processIdentifier, signal)
         let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -114,11 +95,10 @@ struct CrashSafetyTests {
     /// Slow enough that the claimed messages waiting for a slot fill the engine's feed: the pause must not wait for them.
     @Test func pauseFromAnotherTerminalStopsARunningSend() throws {
         let server = try SMTPTestServer()
-        let fixture = try Fixture(2000)
-        let db = fixture.db, template = fixture.template
+        let fixture = try TestCampaign(count: 2000)
+        let db = fixture.db
         defer { withExtendedLifetime(fixture) {} }
-        let (process, _) = try start(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url,
-                                      "--rate", "20/s", "--db", db])
+        let (process, _) = try start(fixture.sendArguments + ["--smtp", server.url, "--rate", "20/s"])
         Thread.sleep(forTimeInterval: 1.0)
         let paused = try Command.broadside(["pause", "c", "--db", db])
         #expect(paused.status == 0)

@@ -6,40 +6,9 @@ import TestSupport
 /// chooses how the server behaves (see scripts/smtp-test-server.py).
 @Suite("Delivery engine")
 struct DeliveryEngineTests {
-    static let template = "From: News <news@example.com>\nSubject: Hello {{ name }}\n\nDear {{ name }},\nthis is for you.\n"
-
-    /// A campaign over `locals` (local parts at example.com) in a new database.
-    struct Campaign {
-        let dir: TemporaryDirectory
-        let db: String
-        let template: String
-        let list: String
-
-        init(_ locals: [String]) throws {
-            dir = try TemporaryDirectory()
-            db = dir.path("b.sqlite")
-            template = try dir.write("t.txt", DeliveryEngineTests.template)
-            list = try dir.write("l.csv", "email,name\n" + locals.map { "\($0)@example.com,\($0)\n" }.joined())
-            let imported = try Command.broadside(["import", list, "--list", "l", "--db", db])
-            guard imported.status == 0 else { throw TestSupportError(imported.stderr) }
-        }
-
-        func send(_ extra: [String], environment: [String: String] = [:]) throws -> CommandResult {
-            try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--db", db, "--json"] + extra,
-                                  environment: environment)
-        }
-
-        func states() throws -> [String: String] {
-            Dictionary(uniqueKeysWithValues: try sqlite(db, "SELECT recipient, state FROM messages").map {
-                let parts = $0.split(separator: "|").map(String.init)
-                return (String(parts[0].prefix { $0 != "@" }), parts[1])
-            })
-        }
-    }
-
     @Test func aTemporaryFailureIsRetriedWithBackoffUntilAccepted() throws {
         let server = try SMTPTestServer()
-        let campaign = try Campaign(["flaky-1", "ok-1"])
+        let campaign = try TestCampaign(["flaky-1", "ok-1"])
         let result = try campaign.send(["--smtp", server.url, "--retry-delay", "1s", "--follow"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try campaign.states() == ["flaky-1": "accepted", "ok-1": "accepted"])
@@ -50,7 +19,7 @@ struct DeliveryEngineTests {
 
     @Test func deferralsExpireAsFailed() throws {
         let server = try SMTPTestServer()
-        let campaign = try Campaign(["defer-1"])
+        let campaign = try TestCampaign(["defer-1"])
         let result = try campaign.send(["--smtp", server.url, "--retry-delay", "0.3s", "--give-up-after", "1s", "--follow"])
         #expect(result.status == 1, "\(result.stderr)")
         #expect(try sqlite(campaign.db, "SELECT state, reason FROM messages") == ["failed|expired"])
@@ -60,7 +29,7 @@ struct DeliveryEngineTests {
 
     @Test func a421ClosesTheConnectionDefersAndCoolsDown() throws {
         let server = try SMTPTestServer()
-        let campaign = try Campaign(["throttle-1", "ok-1", "ok-2", "ok-3"])
+        let campaign = try TestCampaign(["throttle-1", "ok-1", "ok-2", "ok-3"])
         let started = Date()
         let result = try campaign.send(["--smtp", server.url, "--connections", "1", "--throttle-cooldown", "1s"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -73,7 +42,7 @@ struct DeliveryEngineTests {
 
     @Test func aConnectionLostBeforeTheEndOfDATADefersAndAfterItIsUnknown() throws {
         let server = try SMTPTestServer()
-        let campaign = try Campaign(["dropdata-1", "dropreply-1", "ok-1"])
+        let campaign = try TestCampaign(["dropdata-1", "dropreply-1", "ok-1"])
         let result = try campaign.send(["--smtp", server.url, "--connections", "1", "--server-lost-timeout", "1m"])
         #expect(result.status == 0, "\(result.stderr)")
         let states = try campaign.states()
@@ -85,24 +54,24 @@ struct DeliveryEngineTests {
 
     @Test func aReplySlowerThanTheTimeoutIsUnknownAndAPatientOneAccepted() throws {
         let server = try SMTPTestServer(arguments: ["--slow", "2.5"])
-        let impatient = try Campaign(["slow-1"])
+        let impatient = try TestCampaign(["slow-1"])
         _ = try impatient.send(["--smtp", server.url, "--reply-timeout", "1s"])
         #expect(try impatient.states() == ["slow-1": "unknown"])
-        let patient = try Campaign(["slow-2"])
+        let patient = try TestCampaign(["slow-2"])
         _ = try patient.send(["--smtp", server.url])
         #expect(try patient.states() == ["slow-2": "accepted"])
     }
 
     @Test func signsInWithThePasswordFromTheEnvironmentAndExitsThreeOnAWrongOne() throws {
         let server = try SMTPTestServer(arguments: ["--auth", "news:s3cret"])
-        let wrong = try Campaign(["ok-1"])
+        let wrong = try TestCampaign(["ok-1"])
         let refused = try wrong.send(["--smtp", server.url, "--user", "news", "--password-env", "SMTP_PASSWORD"], environment: ["SMTP_PASSWORD": "wrong"])
         #expect(refused.status == 3)
         #expect(refused.stderr.contains("refused the sign-in"))
         #expect(refused.stderr.split(separator: "\n").count == 1)
         #expect(try sqlite(wrong.db, "SELECT count(*) FROM messages") == ["0"])
 
-        let right = try Campaign(["ok-1", "ok-2"])
+        let right = try TestCampaign(["ok-1", "ok-2"])
         let accepted = try right.send(["--smtp", server.url, "--user", "news", "--password-env", "SMTP_PASSWORD"], environment: ["SMTP_PASSWORD": "s3cret"])
         #expect(accepted.status == 0, "\(accepted.stderr)")
         #expect(try server.received().count == 2)
@@ -113,7 +82,7 @@ struct DeliveryEngineTests {
         #expect(!(try Data(contentsOf: URL(fileURLWithPath: right.db))).contains(Data("s3cret".utf8)))
 
         // Sent on with the password from a command: the variable the campaign started with no longer applies.
-        let moved = try Campaign(["ok-3", "ok-4"])
+        let moved = try TestCampaign(["ok-3", "ok-4"])
         let first = try moved.send(["--smtp", server.url, "--user", "news", "--password-env", "SMTP_PASSWORD", "--limit", "1"],
                                    environment: ["SMTP_PASSWORD": "s3cret"])
         #expect(first.status == 0, "\(first.stderr)")
@@ -126,11 +95,11 @@ struct DeliveryEngineTests {
         let dir = try TemporaryDirectory()
         let certificate = try SelfSignedCertificate(in: dir)
         let server = try SMTPTestServer(arguments: ["--tls-cert", certificate.certificate, "--tls-key", certificate.key])
-        let unverified = try Campaign(["ok-1"])
+        let unverified = try TestCampaign(["ok-1"])
         let refused = try unverified.send(["--smtp", server.url])
         #expect(refused.status == 3)
         #expect(refused.stderr.contains("TLS"), "\(refused.stderr)")
-        let verified = try Campaign(["ok-1"])
+        let verified = try TestCampaign(["ok-1"])
         let accepted = try verified.send(["--smtp", server.url, "--ca-file", certificate.certificate])
         #expect(accepted.status == 0, "\(accepted.stderr)")
         #expect(try server.received().count == 1)
@@ -138,7 +107,7 @@ struct DeliveryEngineTests {
 
     @Test func refusalsOfTheSenderPauseTheCampaignAndNeverFailTheRecipient() throws {
         let server = try SMTPTestServer()
-        let campaign = try Campaign((1...6).map { "policy-\($0)" } + ["ok-1"])
+        let campaign = try TestCampaign((1...6).map { "policy-\($0)" } + ["ok-1"])
         let result = try campaign.send(["--smtp", server.url, "--connections", "1"])
         #expect(result.status == 3)
         #expect(result.stdout.contains("refused the sender"))

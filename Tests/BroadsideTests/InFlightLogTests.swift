@@ -43,14 +43,10 @@ struct InFlightLogTests {
     }
 
     @Test func theNextRunRecordsWhatTheLogKnewAndNeverResendsWhatReachedTheEndOfData() throws {
-        let dir = try TemporaryDirectory()
         let server = try SMTPTestServer()
-        let db = dir.path("b.sqlite")
-        let list = try dir.write("l.csv", "email,name\n" + (1...5).map { "user\($0)@example.com,N\($0)\n" }.joined())
-        let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hello {{ name }}\n\nDear {{ name }}.\n")
-        _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
-        let send = ["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url, "--db", db]
-        let first = try Command.broadside(send + ["--limit", "1"])
+        let campaign = try TestCampaign(count: 5)
+        let db = campaign.db
+        let first = try campaign.send(["--smtp", server.url, "--limit", "1"])
         #expect(first.status == 0, "\(first.stderr)")
         let sent = try server.received().map { $0.rcpt_tos[0] }
         let ids = Dictionary(uniqueKeysWithValues: try sqlite(db, "SELECT recipient, id FROM messages WHERE state = 'queued' ORDER BY recipient").map {
@@ -63,8 +59,8 @@ struct InFlightLogTests {
         // As a run that died would leave them: the reply to rest[0] had come (the database
         // did not have it yet), rest[1] had its final dot sent, rest[2] was only claimed.
         _ = try sqlite(db, "UPDATE messages SET state = 'claimed' WHERE recipient IN ('\(rest[0])', '\(rest[1])', '\(rest[2])')")
-        let campaign = try #require(Int64(try sqlite(db, "SELECT id FROM campaigns").first ?? ""))
-        let logPath = InFlightLog.path(database: db, campaign: campaign)
+        let campaignID = try #require(Int64(try sqlite(db, "SELECT id FROM campaigns").first ?? ""))
+        let logPath = InFlightLog.path(database: db, campaign: campaignID)
         do {
             let log = try InFlightLog(path: logPath)
             try log.start(connections: 2)
@@ -75,7 +71,7 @@ struct InFlightLogTests {
             log.awaitingReply(connection: 2, slot: 0, message: ids[rest[1]]!, attempt: 1)
         }
 
-        let resumed = try Command.broadside(send)
+        let resumed = try campaign.send(["--smtp", server.url])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(try sqlite(db, "SELECT state, reply FROM messages WHERE recipient = '\(rest[0])'") == ["accepted|250 2.0.0 queued as LOGGED"])
         #expect(try sqlite(db, "SELECT state, attempts FROM messages WHERE recipient = '\(rest[1])'") == ["unknown|1"])
