@@ -62,12 +62,15 @@ public struct MessageExtras: Sendable {
 public struct PersonalMessage: Sendable {
     public let template: CampaignTemplate
     public let extras: MessageExtras
+    /// Attachments and inline images: the disk, or a campaign's frozen snapshot.
+    public let files: any MessageFiles
     /// The From mailbox when it reads no field: parsed once, not once a message.
     private let constantFrom: Mailbox?
 
-    public init(template: CampaignTemplate, extras: MessageExtras = MessageExtras()) {
+    public init(template: CampaignTemplate, extras: MessageExtras = MessageExtras(), files: any MessageFiles = DiskFiles()) {
         self.template = template
         self.extras = extras
+        self.files = files
         let from = template.message.headers.first { $0.name.lowercased() == "from" }
         if let from, from.value.fieldReferences.isEmpty, let text = try? from.value.render(MergeRecord([:])) {
             constantFrom = try? Mailbox(parsing: text)
@@ -190,16 +193,16 @@ public struct PersonalMessage: Sendable {
             if lower.hasPrefix("http:") || lower.hasPrefix("https:") || lower.hasPrefix("cid:") || lower.hasPrefix("data:") || lower.hasPrefix("mailto:") || source.isEmpty {
                 continue
             }
-            let file = try AttachmentPath.resolve(source, inside: template.directory)
-            if images[file] == nil {
-                guard let data = FileManager.default.contents(atPath: file) else {
+            let file = try AttachmentPath.resolve(source, inside: template.directory, as: .template)
+            if images[file.key] == nil {
+                guard let data = files.contents(of: file) else {
                     throw RenderProblem("the image '\(source)' the HTML shows does not exist in \(template.directory)")
                 }
-                let name = (file as NSString).lastPathComponent
-                images[file] = InlineImage(contentID: "\(images.count + 1).\(name)@broadside", filename: name,
-                                           contentType: AttachmentPath.contentType(of: file), data: [UInt8](data))
+                let name = (file.path as NSString).lastPathComponent
+                images[file.key] = InlineImage(contentID: "\(images.count + 1).\(name)@broadside", filename: name,
+                                               contentType: AttachmentPath.contentType(of: file.path), data: data)
             }
-            output += "cid:" + (images[file]?.contentID ?? "")
+            output += "cid:" + (images[file.key]?.contentID ?? "")
             rest = rest.dropFirst(source.count)
         }
         output += rest
@@ -270,15 +273,18 @@ public struct PersonalMessage: Sendable {
             let name = try render(part, record: record, header: "Attachment").trimmingCharacters(in: .whitespaces)
             if name.isEmpty { continue }
             // The template's folder first, then the configured attachments root.
-            var file = try AttachmentPath.resolve(name, inside: template.directory)
-            if !FileManager.default.fileExists(atPath: file), let root = extras.attachmentsRoot {
-                file = try AttachmentPath.resolve(name, inside: root)
+            var file = try AttachmentPath.resolve(name, inside: template.directory, as: .template)
+            var data = files.contents(of: file)
+            if data == nil, let root = extras.attachmentsRoot {
+                file = try AttachmentPath.resolve(name, inside: root, as: .attachments)
+                data = files.contents(of: file)
             }
-            guard let data = FileManager.default.contents(atPath: file) else {
+            guard let data else {
                 let places = [template.directory, extras.attachmentsRoot].compactMap { $0 }.joined(separator: " or ")
                 throw RenderProblem("the attachment '\(name)' does not exist in \(places)")
             }
-            result.append(Messages.Attachment(filename: (file as NSString).lastPathComponent, contentType: AttachmentPath.contentType(of: file), data: [UInt8](data)))
+            result.append(Messages.Attachment(filename: (file.path as NSString).lastPathComponent, contentType: AttachmentPath.contentType(of: file.path),
+                                              data: data))
         }
         return result
     }
@@ -286,18 +292,27 @@ public struct PersonalMessage: Sendable {
 
 /// Where an attachment named by a template or a CSV value may come from.
 enum AttachmentPath {
+    /// The folder a file was found in, which names its key in a campaign's snapshot.
+    enum Folder: String {
+        /// The template's own folder.
+        case template
+        /// The configured attachments root.
+        case attachments
+    }
+
     /// `name` resolved inside `root`; an absolute path or one that climbs out with `..`
     /// (or through a symbolic link) is refused.
-    static func resolve(_ name: String, inside root: String) throws(RenderProblem) -> String {
+    static func resolve(_ name: String, inside root: String, as folder: Folder) throws(RenderProblem) -> FileReference {
         guard !name.hasPrefix("/"), !name.hasPrefix("~") else {
             throw RenderProblem("the attachment path '\(name)' is absolute; name a file inside the template's folder")
         }
         let rootURL = URL(fileURLWithPath: root).standardizedFileURL.resolvingSymlinksInPath()
         let candidate = rootURL.appendingPathComponent(name).standardizedFileURL.resolvingSymlinksInPath()
-        guard candidate.path.hasPrefix(rootURL.path.hasSuffix("/") ? rootURL.path : rootURL.path + "/") else {
+        let prefix = rootURL.path.hasSuffix("/") ? rootURL.path : rootURL.path + "/"
+        guard candidate.path.hasPrefix(prefix) else {
             throw RenderProblem("the attachment path '\(name)' leads outside the template's folder \(root)")
         }
-        return candidate.path
+        return FileReference(key: folder.rawValue + "/" + candidate.path.dropFirst(prefix.count), path: candidate.path)
     }
 
     static func contentType(of path: String) -> String {

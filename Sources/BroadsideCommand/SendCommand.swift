@@ -144,30 +144,49 @@ struct SendRun {
 
     func execute() throws {
         let store = try global.openStore()
-        let existing = try store.campaign(named: campaign)
+        var existing = try store.campaign(named: campaign)
+        var template = self.template, list = self.list
+        if let stored = existing, stored.dryRun, template != nil || delivery.dryRun {
+            // `send` (real or dry) replaces a dry run of the same name: it created nothing a recipient saw.
+            template = template ?? stored.templatePath
+            list = list ?? stored.listName
+            existing = nil
+        } else if let stored = existing, !stored.dryRun, delivery.dryRun {
+            throw BroadsideError.input("campaign '\(campaign)' is a real campaign; give the dry run a name of its own")
+        }
         if existing == nil, template == nil || list == nil {
             throw BroadsideError.input("there is no campaign '\(campaign)'; create it with: broadside send --template FILE --list NAME --campaign \(campaign) --smtp URL")
         }
         let stored = try existing.map { try CampaignSettings(json: $0.settings) }
         let settings = try delivery.applied(to: stored, campaign: campaign, configuration: try global.configuration())
-        let transport = try TransportSetup.make(settings, environment: ProcessInfo.processInfo.environment)
-        // Before anything changes state: a wrong address or password stops here (exit 3).
-        try transport.verify()
-
-        let prepared = try CampaignSetup.prepare(name: campaign, templatePath: template, listName: list, settings: settings,
-                                                 store: store, now: Output.now())
-        if prepared.templateChanged {
-            Output.note("note: \(template ?? prepared.campaign.templatePath) has changed since campaign '\(campaign)' started; the campaign keeps the snapshot it started with")
+        if let existing, existing.dryRun, settings.outbox == nil {
+            throw BroadsideError.input("campaign '\(campaign)' is a dry run; send it for real with: broadside send --campaign \(campaign) --template \(existing.templatePath) --list \(existing.listName) --smtp URL")
         }
+        // Every check that can refuse runs before the first write: no campaign, no snapshot, no outbox folder.
+        let transport = try TransportSetup.make(settings, environment: ProcessInfo.processInfo.environment)
+        let loaded = try CampaignSetup.template(name: campaign, templatePath: template, existing: existing)
+        let extras = try MessageExtrasSetup.make(settings, template: loaded)
         var options = settings.sendOptions
         options.limit = delivery.limit
         if let domain = settings.verpDomain {
             options.verp = VERPAddress(domain: domain, secret: try Secret.required())
         }
         options.follow = delivery.follow
+        let plan = try CampaignSetup.plan(name: campaign, templatePath: template, listName: list, existing: existing, template: loaded,
+                                          extras: extras, settings: settings, dryRun: delivery.dryRun, store: store)
+        // A wrong address or password stops here (exit 3), before anything changes state.
+        try transport.verify()
+
+        let prepared = try CampaignSetup.start(plan, store: store, now: Output.now())
+        if plan.templateChanged {
+            Output.note("note: \(template ?? prepared.campaign.templatePath) has changed since campaign '\(campaign)' started; the campaign keeps the snapshot it started with")
+        }
+        for file in plan.changedFiles {
+            Output.note("note: \(file) has changed since campaign '\(campaign)' started; the campaign sends the file as it was then")
+        }
         let logger = makeLogger("broadside.send", quiet: delivery.json)
-        let extras = try MessageExtrasSetup.make(settings, template: prepared.template)
-        let sender = CampaignSender(store: store, campaign: prepared.campaign, renderer: PersonalMessage(template: prepared.template, extras: extras),
+        let sender = CampaignSender(store: store, campaign: prepared.campaign,
+                                    renderer: PersonalMessage(template: prepared.template, extras: extras, files: prepared.files),
                                     transport: transport, options: options, logger: logger)
 
         let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in

@@ -127,6 +127,36 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v2: merge data per list membership, frozen per campaign; campaign files; dry runs") { db in
+            try db.execute(sql: """
+                -- A row's fields belong to the list it was imported into: another list's import never changes them.
+                ALTER TABLE list_members ADD COLUMN fields TEXT NOT NULL DEFAULT '{}';
+                UPDATE list_members SET fields = (SELECT c.fields FROM contacts c WHERE c.id = list_members.contact_id);
+
+                -- What each recipient's message is merged from, frozen when the campaign is created.
+                -- Existing campaigns freeze what they would have sent: the contact's fields of today.
+                ALTER TABLE messages ADD COLUMN fields TEXT NOT NULL DEFAULT '{}';
+                UPDATE messages SET fields = (SELECT c.fields FROM contacts c WHERE c.id = messages.contact_id);
+
+                -- A dry run is a campaign of its own kind: a real send of the same name replaces it.
+                ALTER TABLE campaigns ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0;
+                -- 1: the files the template uses were frozen into campaign_files (campaigns before v2 read the disk).
+                ALTER TABLE campaigns ADD COLUMN files_frozen INTEGER NOT NULL DEFAULT 0;
+
+                -- Attachments and inline images by content, stored once however many campaigns use them.
+                CREATE TABLE files (
+                    sha256 TEXT PRIMARY KEY,
+                    data BLOB NOT NULL
+                );
+                CREATE TABLE campaign_files (
+                    campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+                    key TEXT NOT NULL,                        -- template/NAME or attachments/NAME: where the template looks
+                    path TEXT NOT NULL,                       -- the file it was read from, for "changed since" notes
+                    sha256 TEXT NOT NULL REFERENCES files(sha256),
+                    PRIMARY KEY (campaign_id, key)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -17,6 +17,13 @@ public struct CampaignDraft: Sendable {
     public var returnPath: String
     /// The sending profile (or the SMTP URL without one): rolling caps count across its campaigns.
     public var profile: String
+    /// A dry run (`send --dry-run`): a real send of the same name replaces it.
+    public var dryRun = false
+    /// The files the template reads (attachments, inline images), frozen by content.
+    public var files: [CampaignFile] = []
+    /// The list's version the recipients' messages were checked against: creation is
+    /// refused if an import changed the list since.
+    public var listVersion: Int64?
 
     public init(name: String, listName: String, templatePath: String, templateSource: String, templateHash: String,
                 settings: String, messageIDDomain: String, returnPath: String, profile: String) {
@@ -50,30 +57,71 @@ public struct CampaignRecord: Sendable, Equatable {
     public var createdAt: Double
     public var startedAt: Double?
     public var finishedAt: Double?
+    public var dryRun: Bool
+    /// The files its template reads were frozen when it was created (campaigns made
+    /// before that read them from the disk).
+    public var filesFrozen: Bool
+}
+
+/// A file a campaign's template reads, frozen by content when the campaign is created.
+public struct CampaignFile: Sendable, Equatable {
+    /// Where the template looks for it: `template/NAME` or `attachments/NAME`.
+    public var key: String
+    /// The file it was read from.
+    public var path: String
+    /// SHA-256 of its content, in hex.
+    public var sha256: String
+
+    public init(key: String, path: String, sha256: String) {
+        self.key = key
+        self.path = path
+        self.sha256 = sha256
+    }
 }
 
 extension Store {
-    /// Creates the campaign and one queued message per list member, in one transaction.
-    /// Members on the suppression list are `skipped` from the start.
-    public func createCampaign(_ draft: CampaignDraft, now: Double, token: String) throws -> CampaignRecord {
+    /// Creates the campaign and one queued message per list member, in one transaction,
+    /// freezing each member's fields and the content of `draft.files` (read through
+    /// `contents`, which throws if a file changed since it was checked). Members on the
+    /// suppression list are `skipped` from the start. A dry run of the same name is
+    /// replaced; a real campaign of that name is never replaced.
+    public func createCampaign(_ draft: CampaignDraft, now: Double, token: String,
+                               contents: (CampaignFile) throws -> [UInt8] = { _ in [] }) throws -> CampaignRecord {
         try write { db in
-            guard let listID = try Int64.fetchOne(db, sql: "SELECT id FROM lists WHERE name = ?", arguments: [draft.listName]) else {
+            guard let list = try Row.fetchOne(db, sql: "SELECT id, last_import_id FROM lists WHERE name = ?", arguments: [draft.listName]) else {
                 throw StoreError(kind: .invalidRequest, "there is no list '\(draft.listName)'; import one with: broadside import FILE.csv --list \(draft.listName)")
             }
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM campaigns WHERE name = ?)", arguments: [draft.name]) == true {
-                throw StoreError(kind: .invalidRequest, "campaign '\(draft.name)' already exists")
+            let listID: Int64 = list["id"]
+            if let version = draft.listVersion, version != list["last_import_id"] {
+                throw StoreError(kind: .invalidRequest, "list '\(draft.listName)' changed while the campaign was being checked (an import ran); send again")
+            }
+            if let existing = try Row.fetchOne(db, sql: "SELECT id, dry_run FROM campaigns WHERE name = ?", arguments: [draft.name]) {
+                guard existing["dry_run"] as Bool else {
+                    throw StoreError(kind: .invalidRequest, "campaign '\(draft.name)' already exists")
+                }
+                try db.execute(sql: "DELETE FROM campaigns WHERE id = ?", arguments: [existing["id"] as Int64])
             }
             try db.execute(sql: """
-                INSERT INTO campaigns (name, list_id, template_path, template_source, template_hash, settings, profile, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO campaigns (name, list_id, template_path, template_source, template_hash, settings, profile, created_at,
+                                       dry_run, files_frozen)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
                 """, arguments: [draft.name, listID, draft.templatePath, draft.templateSource, draft.templateHash, draft.settings,
-                                 draft.profile, now])
+                                 draft.profile, now, draft.dryRun])
             let campaignID = db.lastInsertedRowID
+            let known = try db.makeStatement(sql: "SELECT 1 FROM files WHERE sha256 = ?")
+            let keep = try db.makeStatement(sql: "INSERT INTO files (sha256, data) VALUES (?, ?)")
+            let link = try db.makeStatement(sql: "INSERT INTO campaign_files (campaign_id, key, path, sha256) VALUES (?, ?, ?, ?)")
+            for file in draft.files {
+                if try Bool.fetchOne(known, arguments: [file.sha256]) != true {
+                    try keep.execute(arguments: [file.sha256, Data(try contents(file))])
+                }
+                try link.execute(arguments: [campaignID, file.key, file.path, file.sha256])
+            }
             try db.execute(sql: """
-                INSERT INTO messages (campaign_id, contact_id, recipient, message_id, return_path, state, reason, updated_at)
+                INSERT INTO messages (campaign_id, contact_id, recipient, message_id, return_path, state, reason, updated_at, fields)
                 SELECT ?, c.id, coalesce(c.smtp_address, c.address), printf('%s.%d@%s', ?, c.id, ?), ?,
                        CASE WHEN s.address IS NULL THEN 'queued' ELSE 'skipped' END,
-                       CASE WHEN s.address IS NULL THEN NULL ELSE 'suppressed: ' || s.reason END, ?
+                       CASE WHEN s.address IS NULL THEN NULL ELSE 'suppressed: ' || s.reason END, ?, m.fields
                 FROM list_members m JOIN contacts c ON c.id = m.contact_id
                 LEFT JOIN suppressions s ON s.address = c.address
                 WHERE m.list_id = ?
@@ -140,7 +188,7 @@ extension Store {
 
     static let campaignSelect = """
         SELECT c.id, c.name, l.name AS list_name, c.template_path, c.template_source, c.template_hash, c.settings,
-               c.status, c.status_reason, c.created_at, c.started_at, c.finished_at
+               c.status, c.status_reason, c.created_at, c.started_at, c.finished_at, c.dry_run, c.files_frozen
         FROM campaigns c JOIN lists l ON l.id = c.list_id
         """
 
@@ -152,6 +200,26 @@ extension Store {
         CampaignRecord(id: row["id"], name: row["name"], listName: row["list_name"], templatePath: row["template_path"],
                        templateSource: row["template_source"], templateHash: row["template_hash"], settings: row["settings"],
                        status: CampaignRecord.Status(rawValue: row["status"]) ?? .active, statusReason: row["status_reason"],
-                       createdAt: row["created_at"], startedAt: row["started_at"], finishedAt: row["finished_at"])
+                       createdAt: row["created_at"], startedAt: row["started_at"], finishedAt: row["finished_at"],
+                       dryRun: row["dry_run"], filesFrozen: row["files_frozen"])
+    }
+}
+
+extension Store {
+    /// The content of a file frozen into a campaign, by the key its template looks it up by.
+    public func campaignFile(campaignID: Int64, key: String) throws -> [UInt8]? {
+        try read { db in
+            try Data.fetchOne(db, sql: """
+                SELECT f.data FROM campaign_files cf JOIN files f ON f.sha256 = cf.sha256 WHERE cf.campaign_id = ? AND cf.key = ?
+                """, arguments: [campaignID, key]).map { [UInt8]($0) }
+        }
+    }
+
+    /// The files frozen into a campaign, for telling which changed on disk since.
+    public func campaignFiles(campaignID: Int64) throws -> [CampaignFile] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT key, path, sha256 FROM campaign_files WHERE campaign_id = ? ORDER BY key", arguments: [campaignID])
+                .map { CampaignFile(key: $0["key"], path: $0["path"], sha256: $0["sha256"]) }
+        }
     }
 }

@@ -11,7 +11,7 @@ public struct ClaimedMessage: Sendable {
     public var returnPath: String
     public var attempts: Int
     public var firstAttemptAt: Double?
-    /// The contact's merge fields.
+    /// The merge fields frozen for this recipient when the campaign was created.
     public var fields: [String: String]
 }
 
@@ -114,7 +114,7 @@ extension Store {
     public func claim(campaignID: Int64, limit: Int, now: Double) throws -> [ClaimedMessage] {
         try write { db in
             let select = """
-                SELECT m.id, m.recipient, coalesce(c.display_address, m.recipient) AS display_address, m.message_id, m.return_path, m.attempts, m.first_attempt_at, c.fields,
+                SELECT m.id, m.recipient, coalesce(c.display_address, m.recipient) AS display_address, m.message_id, m.return_path, m.attempts, m.first_attempt_at, m.fields,
                        s.reason AS suppressed_reason
                 FROM messages m JOIN contacts c ON c.id = m.contact_id LEFT JOIN suppressions s ON s.address = c.address
                 """

@@ -45,6 +45,8 @@ public struct ListSummary: Sendable, Codable, Equatable {
     public var members: Int
     public var suppressed: Int
     public var columns: [String]
+    /// Grows with every import: a campaign checked against one version is created only from it.
+    public var version: Int64
 }
 
 /// Adds rows to a list inside the import's transaction.
@@ -59,6 +61,7 @@ public final class ListImport {
     private let updateContact: Statement
     private let insertMember: FastStatement
     private let touchMember: Statement
+    private let updateMember: Statement
 
     init(db: Database, listID: Int64, importID: Int64, columns: [String], now: Double) throws {
         self.db = db
@@ -67,29 +70,34 @@ public final class ListImport {
         self.columns = columns
         self.now = now
         find = try db.makeStatement(sql: """
-            SELECT c.id, c.fields, m.import_id AS member_import
+            SELECT c.id, m.fields, m.import_id AS member_import
             FROM contacts c LEFT JOIN list_members m ON m.contact_id = c.id AND m.list_id = ?
             WHERE c.address = ?
             """)
         insertContact = try FastStatement(db, sql: """
-            INSERT INTO contacts (address, smtp_address, display_address, needs_smtputf8, fields, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(address) DO NOTHING
+            INSERT INTO contacts (address, smtp_address, display_address, needs_smtputf8, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(address) DO NOTHING
             """)
         updateContact = try db.makeStatement(sql: """
-            UPDATE contacts SET fields = ?, smtp_address = ?, display_address = ?, needs_smtputf8 = ?, updated_at = ? WHERE id = ?
+            UPDATE contacts SET smtp_address = ?, display_address = ?, needs_smtputf8 = ?, updated_at = ? WHERE id = ?
             """)
-        insertMember = try FastStatement(db, sql: "INSERT INTO list_members (list_id, contact_id, line, import_id, added_at) VALUES (?, ?, ?, ?, ?)")
+        insertMember = try FastStatement(db, sql: """
+            INSERT INTO list_members (list_id, contact_id, line, import_id, added_at, fields) VALUES (?, ?, ?, ?, ?, ?)
+            """)
         touchMember = try db.makeStatement(sql: "UPDATE list_members SET import_id = ?, line = ? WHERE list_id = ? AND contact_id = ?")
+        updateMember = try db.makeStatement(sql: "UPDATE list_members SET import_id = ?, line = ?, fields = ? WHERE list_id = ? AND contact_id = ?")
     }
 
-    /// Adds or merges one row.
+    /// Adds or merges one row. Its fields belong to this list's membership: another
+    /// list holding the same address keeps its own.
     public func add(_ row: ContactRow) throws -> ContactChange {
         // A new address is the common case: insert first, look up only when it is known.
         try insertContact.execute(.text(row.address), row.storedSMTPAddress.map(FastStatement.Value.text) ?? .null,
                                   row.storedDisplayAddress.map(FastStatement.Value.text) ?? .null,
-                                  .integer(row.needsSMTPUTF8 ? 1 : 0), .text(row.fieldsJSON), .real(now), .real(now))
+                                  .integer(row.needsSMTPUTF8 ? 1 : 0), .real(now), .real(now))
         if insertContact.changes == 1 {
-            try insertMember.execute(.integer(listID), .integer(insertContact.lastInsertedRowID), .integer(Int64(row.line)), .integer(importID), .real(now))
+            try insertMember.execute(.integer(listID), .integer(insertContact.lastInsertedRowID), .integer(Int64(row.line)), .integer(importID),
+                                     .real(now), .text(row.fieldsJSON))
             return .imported
         }
         guard let existing = try Row.fetchOne(find, arguments: [listID, row.address]) else {
@@ -100,19 +108,20 @@ public final class ListImport {
         if memberImport == importID {
             return .duplicate     // repeated within this file: the first row wins
         }
-        let stored = FieldsJSON.decode(existing["fields"]) ?? [:]
-        let merged = stored.merging(row.fields) { _, new in new }
-        let changed = merged != stored
-        if changed {
-            try updateContact.execute(arguments: [FieldsJSON.encode(merged, order: columns), row.storedSMTPAddress, row.storedDisplayAddress,
-                                                  row.needsSMTPUTF8, now, contactID])
-        }
-        if memberImport == nil {
-            try insertMember.execute(.integer(listID), .integer(contactID), .integer(Int64(row.line)), .integer(importID), .real(now))
+        guard memberImport != nil else {
+            try insertMember.execute(.integer(listID), .integer(contactID), .integer(Int64(row.line)), .integer(importID), .real(now),
+                                     .text(row.fieldsJSON))
             return .imported
         }
-        try touchMember.execute(arguments: [importID, row.line, listID, contactID])
-        return changed ? .updated : .duplicate
+        let stored = FieldsJSON.decode(existing["fields"]) ?? [:]
+        let merged = stored.merging(row.fields) { _, new in new }
+        guard merged != stored else {
+            try touchMember.execute(arguments: [importID, row.line, listID, contactID])
+            return .duplicate
+        }
+        try updateMember.execute(arguments: [importID, row.line, FieldsJSON.encode(merged, order: columns), listID, contactID])
+        try updateContact.execute(arguments: [row.storedSMTPAddress, row.storedDisplayAddress, row.needsSMTPUTF8, now, contactID])
+        return .updated
     }
 
     /// How many of the rows this import kept are on the suppression list: one query at the end, not one a row.
@@ -167,14 +176,15 @@ extension Store {
     public func lists() throws -> [ListSummary] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT l.name, l.columns,
+                SELECT l.name, l.columns, l.last_import_id,
                        (SELECT count(*) FROM list_members m WHERE m.list_id = l.id) AS members,
                        (SELECT count(*) FROM list_members m JOIN contacts c ON c.id = m.contact_id
                           JOIN suppressions s ON s.address = c.address WHERE m.list_id = l.id) AS suppressed
                 FROM lists l ORDER BY l.name
                 """).map { row in
                 ListSummary(name: row["name"], members: row["members"], suppressed: row["suppressed"],
-                            columns: (try? JSONDecoder().decode([String].self, from: Data((row["columns"] as String).utf8))) ?? [])
+                            columns: (try? JSONDecoder().decode([String].self, from: Data((row["columns"] as String).utf8))) ?? [],
+                            version: row["last_import_id"])
             }
         }
     }
@@ -200,7 +210,7 @@ extension Store {
         try read { db in
             let cursor = try Row.fetchCursor(db, sql: """
                 SELECT m.line, coalesce(c.smtp_address, c.address) AS smtp_address,
-                       coalesce(c.display_address, c.smtp_address, c.address) AS display_address, c.fields
+                       coalesce(c.display_address, c.smtp_address, c.address) AS display_address, m.fields
                 FROM list_members m JOIN lists l ON l.id = m.list_id JOIN contacts c ON c.id = m.contact_id
                 WHERE l.name = ? ORDER BY m.line, c.id LIMIT ?
                 """, arguments: [list, limit ?? -1])

@@ -48,7 +48,7 @@ struct ImportFixtureTests {
         let dir = try TemporaryDirectory()
         let db = dir.path("b.sqlite")
         _ = try Command.broadside(["import", Self.fixtures.appendingPathComponent("gb18030-chinese.csv").path, "--list", "l", "--encoding", "gb18030", "--db", db])
-        let fields = try sqlite(db, "SELECT fields FROM contacts ORDER BY id")
+        let fields = try sqlite(db, "SELECT m.fields FROM list_members m JOIN contacts c ON c.id = m.contact_id ORDER BY c.id")
         #expect(fields.count == 3)
         #expect(fields[0].contains("\"姓名\":\"王磊\""))
         #expect(fields[2].contains("\"城市\":\"广州\""))
@@ -84,7 +84,7 @@ struct ImportFixtureTests {
         #expect(result.stdout.contains("\"imported\":1"))
         #expect(result.stdout.contains("\"updated\":1"))
         #expect(result.stdout.contains("\"duplicates\":1"))
-        #expect(try sqlite(db, "SELECT fields FROM contacts WHERE address = 'ada@example.com'") == [#"{"email":"ada@example.com","plan":"pro"}"#])
+        #expect(try sqlite(db, "SELECT m.fields FROM list_members m JOIN contacts c ON c.id = m.contact_id WHERE c.address = 'ada@example.com'") == [#"{"email":"ada@example.com","plan":"pro"}"#])
     }
 
     /// After a kill -9 at any moment, the list is either as it was or fully imported.

@@ -45,7 +45,7 @@ struct ImportTests {
         let unicodeText = try dir.write("unicode.txt", bytes: utf16)
         let r2 = try Command.broadside(["import", unicodeText, "--list", "cn", "--db", db, "--json"])
         #expect(r2.status == 0, "\(r2.stderr)")
-        #expect(try sqlite(db, "SELECT fields FROM contacts WHERE address = 'wang@example.cn'").first?.contains("王磊") == true)
+        #expect(try sqlite(db, "SELECT m.fields FROM list_members m JOIN contacts c ON c.id = m.contact_id WHERE c.address = 'wang@example.cn'").first?.contains("王磊") == true)
     }
 
     @Test func invalidUTF8SuggestsAnEncoding() throws {

@@ -58,4 +58,25 @@ print(json.dumps({
         guard result.status == 0 else { throw TestSupportError("python email failed: \(result.stderr)") }
         return try JSONDecoder().decode(Parsed.self, from: Data(result.stdout.utf8))
     }
+
+    /// One attachment as Python's `email` decodes it.
+    public struct Part: Decodable, Sendable, Equatable {
+        public var filename: String
+        public var text: String
+    }
+
+    static let partsScript = #"""
+import email, json, sys
+from email import policy
+msg = email.message_from_bytes(sys.stdin.buffer.read(), policy=policy.default)
+print(json.dumps([{"filename": p.get_filename(), "text": p.get_payload(decode=True).decode("utf-8", "replace")}
+                  for p in msg.walk() if not p.is_multipart() and p.get_content_disposition() == "attachment"]))
+"""#
+
+    /// The attachments of a message (CRLF text, as a server received it), decoded.
+    public static func parts(of message: String) throws -> [Part] {
+        let result = try Command.run(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", partsScript], input: Data(message.utf8))
+        guard result.status == 0 else { throw TestSupportError("python email failed: \(result.stderr)") }
+        return try JSONDecoder().decode([Part].self, from: Data(result.stdout.utf8))
+    }
 }

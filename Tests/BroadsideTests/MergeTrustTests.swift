@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// What each recipient receives is what was checked: merge data belongs to the list a
+/// row was imported into, and a campaign freezes its data and files when it starts.
+@Suite("What was checked is what is sent")
+struct MergeTrustTests {
+    static let invoiceTemplate = """
+        From: Billing <billing@example.com>
+        Subject: amount {{ amount }}
+        Attachment: terms.txt
+
+        Your amount is {{ amount }}.
+
+        """
+
+    /// Finding 1: `dec.csv` imported into another list used to overwrite the fields a
+    /// running campaign of list `nov` sends; and a replaced attachment was sent as replaced.
+    @Test func anotherListsImportAndAnEditedFileNeverChangeAStartedCampaign() throws {
+        let dir = try TemporaryDirectory()
+        let server = try SMTPTestServer()
+        let db = dir.path("b.sqlite")
+        let template = try dir.write("t.txt", Self.invoiceTemplate)
+        let terms = try dir.write("terms.txt", "terms as checked\n")
+        let nov = try dir.write("nov.csv", "email,amount\nm1@example.com,100\nm2@example.com,200\n")
+        let dec = try dir.write("dec.csv", "email,amount\nm2@example.com,888\n")
+
+        #expect(try Command.broadside(["import", nov, "--list", "nov", "--db", db]).status == 0)
+        let first = try Command.broadside(["send", "--template", template, "--list", "nov", "--campaign", "novinv", "--smtp", server.url,
+                                           "--connections", "1", "--limit", "1", "--db", db])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try server.received().count == 1)
+
+        let imported = try Command.broadside(["import", dec, "--list", "dec", "--db", db, "--json"])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.stdout.contains("\"imported\":1"))
+        try Data("terms REPLACED after the start\n".utf8).write(to: URL(fileURLWithPath: terms))
+
+        let resumed = try Command.broadside(["resume", "novinv", "--db", db])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("terms.txt"), "a changed file is reported: \(resumed.stderr)")
+
+        let received = try server.received()
+        #expect(received.count == 2)
+        let m2 = try #require(received.first { $0.rcpt_tos == ["m2@example.com"] })
+        #expect(m2.data.contains("Subject: amount 200\r\n"), "m2 gets the amount of list nov")
+        #expect(!m2.data.contains("888"))
+        let parts = try PythonEmail.parts(of: m2.data)
+        #expect(parts.contains { $0.filename == "terms.txt" && $0.text == "terms as checked\n" }, "\(parts)")
+
+        // The other list keeps its own data: a campaign of dec says 888.
+        let decSend = try Command.broadside(["send", "--template", template, "--list", "dec", "--campaign", "decinv", "--smtp", server.url,
+                                             "--db", db])
+        #expect(decSend.status == 0, "\(decSend.stderr)")
+        let last = try #require(try server.received().last)
+        #expect(last.data.contains("Subject: amount 888\r\n"))
+    }
+
+    /// Re-importing a list reports what changed: an updated member is "updated".
+    @Test func reimportingCountsChangedMembersAsUpdated() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let a = try dir.write("a.csv", "email,amount\nm1@example.com,100\nm2@example.com,200\n")
+        let b = try dir.write("b.csv", "email,amount\nm1@example.com,100\nm2@example.com,300\n")
+        #expect(try Command.broadside(["import", a, "--list", "nov", "--db", db]).status == 0)
+        let again = try Command.broadside(["import", b, "--list", "nov", "--db", db, "--json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("\"updated\":1"), "\(again.stdout)")
+        #expect(again.stdout.contains("\"imported\":0"), "\(again.stdout)")
+        // A list of the same addresses elsewhere is a list of its own: nothing "updated" there.
+        let other = try Command.broadside(["import", b, "--list", "other", "--db", db, "--json"])
+        #expect(other.stdout.contains("\"imported\":2"), "\(other.stdout)")
+        #expect(try sqlite(db, "SELECT m.fields FROM list_members m JOIN lists l ON l.id = m.list_id JOIN contacts c ON c.id = m.contact_id WHERE l.name = 'nov' AND c.address = 'm2@example.com'")
+                == [#"{"email":"m2@example.com","amount":"300"}"#])
+    }
+
+    /// Finding 2: a send that refuses (exit 2) leaves no campaign behind.
+    @Test func aSendThatRefusesLeavesNoCampaign() throws {
+        let setup = try TestCampaign(count: 3)
+        let server = try SMTPTestServer()
+        var environment = ProcessInfo.processInfo.environment
+        environment["BROADSIDE_SECRET"] = nil
+        let refused = try Command.run(Command.broadside, setup.sendArguments + ["--smtp", server.url, "--unsubscribe-url", "https://x.test/u/"],
+                                      environment: ["BROADSIDE_SECRET": ""])
+        #expect(refused.status == 2, "\(refused.stderr)")
+        #expect(try sqlite(setup.db, "SELECT count(*) FROM campaigns") == ["0"])
+        #expect(try server.received().isEmpty)
+
+        let outbox = setup.dir.path("outbox")
+        let dry = try setup.send(["--dry-run", "--outbox", outbox, "--unsubscribe-url", "https://x.test/u/"], environment: ["BROADSIDE_SECRET": ""])
+        #expect(dry.status == 2)
+        #expect(!FileManager.default.fileExists(atPath: outbox), "no outbox folder for a refused dry run")
+        #expect(try sqlite(setup.db, "SELECT count(*) FROM campaigns") == ["0"])
+    }
+
+    /// Finding 2: a dry run never consumes a real send of the same name.
+    @Test func aDryRunDoesNotBlockTheRealSend() throws {
+        let setup = try TestCampaign(count: 4)
+        let server = try SMTPTestServer()
+        let dry = try setup.send(["--dry-run", "--outbox", setup.dir.path("outbox")])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: setup.dir.path("outbox")).count == 4)
+
+        let real = try setup.send(["--smtp", server.url])
+        #expect(real.status == 0, "\(real.stderr)")
+        #expect(real.stdout.contains("\"accepted\":4"), "\(real.stdout)")
+        #expect(try server.received().count == 4)
+        #expect(try sqlite(setup.db, "SELECT count(*) FROM campaigns") == ["1"])
+        #expect(try sqlite(setup.db, "SELECT dry_run FROM campaigns") == ["0"])
+    }
+}
