@@ -30,8 +30,17 @@ final class InFlightLog: @unchecked Sendable {
     private var mapping: UnsafeMutableRawPointer?
     private var mappedSize = 0
 
+    /// Beside the database *file*: a symbolic link or a relative path to the same file
+    /// finds the same log and the same lock (else a run through a link would resend what
+    /// the log holds, or send beside a running one).
     static func path(database: String, campaign: Int64) -> String {
-        "\(database)-inflight-\(campaign)"
+        "\(realPath(database))-inflight-\(campaign)"
+    }
+
+    static func realPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// Opens and locks the campaign's log and reads what a previous run left in it.
