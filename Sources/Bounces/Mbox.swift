@@ -1,26 +1,71 @@
-/// Splits an mbox file into its messages at the `From ` lines that follow a blank line.
+/// An mbox file: messages one after another, each starting with a `From ` line that
+/// follows a blank line.
 public enum Mbox {
-    public static func looksLikeMbox(_ bytes: [UInt8]) -> Bool {
-        bytes.starts(with: Array("From ".utf8))
+    public static func looksLikeMbox<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
+        bytes.starts(with: "From ".utf8)
     }
 
+    /// Every message of a whole mbox held in memory.
     public static func split(_ data: [UInt8]) -> [[UInt8]] {
+        var splitter = MboxSplitter(limit: .max)
         var messages: [[UInt8]] = []
-        var current: [UInt8] = []
-        var lineStart = true
-        var index = 0
-        let separator = Array("From ".utf8)
-        while index < data.count {
-            if lineStart, data[index...].starts(with: separator), !current.isEmpty,
-               current.suffix(2) == [0x0A, 0x0A] || current.suffix(4) == [0x0D, 0x0A, 0x0D, 0x0A] {
-                messages.append(current)
-                current = []
-            }
-            current.append(data[index])
-            lineStart = data[index] == 0x0A
-            index += 1
-        }
-        if !current.isEmpty { messages.append(current) }
+        splitter.feed(data) { messages.append($0.bytes) }
+        splitter.finish { messages.append($0.bytes) }
         return messages
+    }
+}
+
+/// Splits an mbox into its messages as it is read, chunk by chunk, so that a file of
+/// any size is read whole in bounded memory. A message over `limit` bytes keeps its
+/// first `limit` bytes (a bounce says what it must at its start) and says it was cut.
+public struct MboxSplitter {
+    public struct Message: Sendable {
+        public var bytes: [UInt8]
+        /// It was longer than the limit and holds only its start.
+        public var truncated: Bool
+    }
+
+    let limit: Int
+    private var current: [UInt8] = []
+    private var truncated = false
+    private var line: [UInt8] = []
+    private var lastLineBlank = false
+
+    public init(limit: Int) {
+        self.limit = limit
+    }
+
+    public mutating func feed<Bytes: Collection<UInt8>>(_ chunk: Bytes, _ emit: (Message) throws -> Void) rethrows {
+        for byte in chunk {
+            line.append(byte)
+            if byte == 0x0A {
+                try takeLine(emit)
+            }
+        }
+    }
+
+    /// The last message, once the file has ended.
+    public mutating func finish(_ emit: (Message) throws -> Void) rethrows {
+        if !line.isEmpty { try takeLine(emit) }
+        if !current.isEmpty { try emit(Message(bytes: current, truncated: truncated)) }
+        current = []
+        truncated = false
+    }
+
+    private mutating func takeLine(_ emit: (Message) throws -> Void) rethrows {
+        if lastLineBlank, !current.isEmpty, line.starts(with: "From ".utf8) {
+            try emit(Message(bytes: current, truncated: truncated))
+            current.removeAll(keepingCapacity: true)
+            truncated = false
+        }
+        lastLineBlank = line == [0x0A] || line == [0x0D, 0x0A]
+        let room = limit - current.count
+        if line.count <= room {
+            current += line
+        } else {
+            current += line.prefix(max(0, room))
+            truncated = true
+        }
+        line.removeAll(keepingCapacity: true)
     }
 }

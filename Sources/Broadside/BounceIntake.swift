@@ -21,6 +21,8 @@ public struct BounceIntake {
         public var unsubscribed = 0
         /// Messages that are no bounce at all, or could not be read: (source, why).
         public var skipped: [Skipped] = []
+        /// Messages larger than 20 MiB, of which only the start was read.
+        public var truncated: [String] = []
 
         public init() {}
 
@@ -46,12 +48,24 @@ public struct BounceIntake {
         self.tokens = secret.map { UnsubscribeToken(secret: $0) }
     }
 
-    /// The biggest message read; larger ones are cut (a bounce says what it must at its start).
+    /// The most of one message that is read; the rest of a larger one is passed over and
+    /// the message reported as cut (a bounce says what it must at its start).
     static let maximumMessageBytes = 20 << 20
+    /// How much of a file is read at a time: an mbox of any size is read whole.
+    static let chunkBytes = 1 << 20
 
-    /// Every message in these paths: `.eml` files, mbox files, Maildir folders (cur/ and new/), folders of files.
-    public static func messages(in paths: [String]) throws -> [(source: String, bytes: [UInt8])] {
-        var result: [(String, [UInt8])] = []
+    /// One message of a file: where it came from and its bytes.
+    public struct FoundMessage: Sendable {
+        /// The file, or `FILE#N` for the Nth message of an mbox.
+        public var source: String
+        public var bytes: [UInt8]
+        /// Over `maximumMessageBytes`: only its start was read.
+        public var truncated: Bool
+    }
+
+    /// Calls `body` with every message in these paths, one at a time: `.eml` files, mbox
+    /// files, Maildir folders (cur/ and new/), folders of files.
+    public static func forEachMessage(in paths: [String], _ body: (FoundMessage) throws -> Void) throws {
         let files = FileManager.default
         for path in paths {
             var isDirectory: ObjCBool = false
@@ -65,26 +79,55 @@ public struct BounceIntake {
                         let file = (folder as NSString).appendingPathComponent(name)
                         var isSub: ObjCBool = false
                         if files.fileExists(atPath: file, isDirectory: &isSub), !isSub.boolValue {
-                            result += try read(file)
+                            try read(file, body)
                         }
                     }
                 }
             } else {
-                result += try read(path)
+                try read(path, body)
             }
         }
-        return result
     }
 
-    private static func read(_ file: String) throws -> [(String, [UInt8])] {
+    private static func read(_ file: String, _ body: (FoundMessage) throws -> Void) throws {
         guard let handle = FileHandle(forReadingAtPath: file) else { throw BroadsideError.input("\(file): cannot read") }
         defer { try? handle.close() }
-        let bytes = [UInt8]((try? handle.read(upToCount: maximumMessageBytes)) ?? Data())
-        if Mbox.looksLikeMbox(bytes) {
-            let messages = Mbox.split(bytes)
-            return messages.count == 1 ? [(file, messages[0])] : messages.enumerated().map { ("\(file)#\($0.offset + 1)", $0.element) }
+        func next() throws -> Data {
+            do {
+                return try handle.read(upToCount: chunkBytes) ?? Data()
+            } catch {
+                throw BroadsideError.environment("\(file): cannot read: \(error.localizedDescription)")
+            }
         }
-        return [(file, bytes)]
+        var chunk = try next()
+        guard Mbox.looksLikeMbox(chunk) else {
+            // One message: its first maximumMessageBytes, and whether there was more.
+            var bytes: [UInt8] = []
+            var truncated = false
+            while !chunk.isEmpty {
+                let room = maximumMessageBytes - bytes.count
+                bytes += chunk.prefix(room)
+                if chunk.count > room { truncated = true; break }
+                chunk = try next()
+            }
+            return try body(FoundMessage(source: file, bytes: bytes, truncated: truncated))
+        }
+        // An mbox: a single message keeps the file's name, several are FILE#1, FILE#2, …
+        var splitter = MboxSplitter(limit: maximumMessageBytes)
+        var first: MboxSplitter.Message?
+        var count = 0
+        func emit(_ message: MboxSplitter.Message) throws {
+            count += 1
+            if count == 1 { first = message; return }
+            if count == 2, let first { try body(FoundMessage(source: "\(file)#1", bytes: first.bytes, truncated: first.truncated)) }
+            try body(FoundMessage(source: "\(file)#\(count)", bytes: message.bytes, truncated: message.truncated))
+        }
+        while !chunk.isEmpty {
+            try splitter.feed(chunk, emit)
+            chunk = try next()
+        }
+        try splitter.finish(emit)
+        if count == 1, let first { try body(FoundMessage(source: file, bytes: first.bytes, truncated: first.truncated)) }
     }
 
     /// Parses one message and records what it says.

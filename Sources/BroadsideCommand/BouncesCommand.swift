@@ -18,6 +18,7 @@ struct BouncesCommand: ParsableCommand {
         }
         Output.line("\(summary.messages) messages: \(summary.bounces) bounces (\(summary.matched) matched, \(summary.unmatched) unmatched, \(summary.duplicates) already recorded), \(summary.ignored) auto-replies and notices ignored, \(summary.suppressed) addresses suppressed, \(summary.unsubscribed) unsubscribe requests honoured")
         for skipped in summary.skipped.prefix(20) { Output.note("  skipped \(skipped.source): \(skipped.reason)") }
+        for source in summary.truncated.prefix(20) { Output.note("  \(source) is larger than 20 MiB; only its first 20 MiB were read") }
     }
 
     struct Parse: ParsableCommand {
@@ -59,9 +60,10 @@ struct BouncesCommand: ParsableCommand {
 
         func run() throws {
             var results: [Result] = []
-            for (source, bytes) in try BounceIntake.messages(in: files) {
-                for report in BounceParser.parse(bytes) {
-                    results.append(Result(file: source, recipient: report.recipient, action: report.action ?? report.kind.rawValue,
+            try BounceIntake.forEachMessage(in: files) { message in
+                if message.truncated { Output.note("note: \(message.source) is larger than 20 MiB; only its first 20 MiB were read") }
+                for report in BounceParser.parse(message.bytes) {
+                    results.append(Result(file: message.source, recipient: report.recipient, action: report.action ?? report.kind.rawValue,
                                           status: report.status, reply_code: report.replyCode, reason: report.reason.rawValue, hard: report.hard,
                                           message_id: report.messageID, campaign: report.campaign, diagnostic: report.diagnostic))
                 }
@@ -86,8 +88,9 @@ struct BouncesCommand: ParsableCommand {
         func run() throws {
             let intake = BounceIntake(store: try global.openStore(), policy: try global.configuration().suppression, now: Output.now(), secret: Secret.optional)
             var summary = BounceIntake.Summary()
-            for (source, bytes) in try BounceIntake.messages(in: paths) {
-                try intake.process(bytes, source: source, into: &summary)
+            try BounceIntake.forEachMessage(in: paths) { message in
+                try intake.process(message.bytes, source: message.source, into: &summary)
+                if message.truncated { summary.truncated.append(message.source) }
             }
             try BouncesCommand.print(summary, json: json)
         }

@@ -28,7 +28,15 @@ struct CorpusTests {
         }
     }
 
-    @Test func agreesWithTheExpectedResults() throws {
+    /// The corpus lies beside CI's clone, not in the repository: a user's clone skips this test.
+    static var corpusIsThere: Bool {
+        let there = FileManager.default.fileExists(atPath: corpus.appendingPathComponent("expected.tsv").path)
+        if !there { print("Bounce corpus: skipped, \(corpus.path) is absent (it lies beside CI's clone, not in the repository)") }
+        return there
+    }
+
+    @Test(.enabled(if: corpusIsThere, "the bounce corpus (../shared/corpus/bounces) is absent in this clone"))
+    func agreesWithTheExpectedResults() throws {
         let expected = try Self.expected()
         var parsed: [String: [BounceReport]] = [:]
         for file in Set(expected.map(\.file)) {
