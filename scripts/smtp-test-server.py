@@ -15,6 +15,9 @@ The recipient's local part chooses the behaviour, so one campaign can script man
   dropdata-*      the connection is dropped at the DATA command: the final "." is never sent
   dropreply-*     the message is received whole, then the connection is dropped without a reply
   slow-*          the reply to DATA comes after --slow seconds
+  weird-*         the message is received whole and answered "999 weird" (no SMTP verdict)
+  stall-*         the message is received whole and never answered (the connection stays open)
+  stallread-*     the server answers DATA with 354 and then stops reading (the upload blocks)
 Anything else is accepted: 250 2.0.0 Ok: queued as <id>.
 """
 import argparse
@@ -92,6 +95,10 @@ class Handler:
             return "250 never sent"
         if local.startswith("slow-"):
             await asyncio.sleep(self.slow)
+        if local.startswith("weird-"):
+            return "999 weird"
+        if local.startswith("stall-"):
+            await asyncio.sleep(3600)
         return reply
 
 
@@ -100,6 +107,11 @@ class ScriptedSMTP(SMTP):
         recipients = self.envelope.rcpt_tos if self.envelope else []
         if recipients and Handler.local(recipients[0]).startswith("dropdata-"):
             self.transport.abort()
+            return
+        if recipients and Handler.local(recipients[0]).startswith("stallread-"):
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            self.transport.pause_reading()
+            await asyncio.sleep(3600)
             return
         return await super().smtp_DATA(arg)
 

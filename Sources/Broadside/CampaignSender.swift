@@ -29,6 +29,9 @@ public struct SendOptions: Sendable {
     public var reconnectDelay: Double = 1
     /// After this many refusals of the sender in a row (policy, reputation, authentication), the campaign pauses.
     public var senderSideFailuresBeforePause = 5
+    /// Outcomes left unknown in a row (no reply after the end of DATA) that pause the campaign:
+    /// a server that stalls after every message would otherwise turn the whole list unknown.
+    public var unknownsBeforePause = 5
     /// How long a 421 or a rate-limit reply holds the whole profile back; doubles while they repeat (up to 15 minutes).
     public var throttleCooldown: Double = 30
 
@@ -81,6 +84,7 @@ public final class CampaignSender: @unchecked Sendable {
         var serverLostSince: Double?
         var connectionFailuresInARow = 0
         var senderSideInARow = 0
+        var unknownInARow = 0
         var throttlesInARow = 0
         /// No message leaves before this time (a 421 or a throttling reply cooled the profile down).
         var coolUntil = 0.0
@@ -371,6 +375,14 @@ public final class CampaignSender: @unchecked Sendable {
                 }
             } else if decision.state == .accepted || decision.state == .failed {
                 state.senderSideInARow = 0
+            }
+            if decision.state == .unknown {
+                state.unknownInARow += 1
+                if state.unknownInARow >= options.unknownsBeforePause {
+                    return "the server gave no verdict on \(state.unknownInARow) messages in a row after their end of DATA, last: \(outcome.detail)"
+                }
+            } else {
+                state.unknownInARow = 0
             }
             return nil
         }

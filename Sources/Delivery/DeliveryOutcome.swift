@@ -9,14 +9,17 @@ public enum DeliveryOutcome: Sendable, Equatable {
     /// The connection was lost after the end of DATA: the message may have been delivered.
     case unknown(detail: String)
 
-    /// The outcome a server's final reply means.
-    public init(finalReply reply: SMTPReply) {
+    /// The outcome a server's final reply means. After the end of DATA, a code that is
+    /// no SMTP verdict (`999 weird`) leaves the message possibly delivered: unknown.
+    public init(finalReply reply: SMTPReply, afterEndOfData: Bool = true) {
         if reply.isPositive {
             self = .accepted(reply)
         } else if reply.isTransient {
             self = .deferred(reply, detail: reply.text)
-        } else {
+        } else if reply.isPermanent || !afterEndOfData {
             self = .failed(reply, detail: reply.text)
+        } else {
+            self = .unknown(detail: "the server answered the end of DATA with '\(reply.text)', which is no SMTP verdict: possibly delivered")
         }
     }
 

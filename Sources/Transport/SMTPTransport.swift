@@ -71,6 +71,10 @@ final class SMTPSession: TransportSession {
         handle.set(CURLOPT_CONNECTTIMEOUT_MS, Int(server.connectTimeout * 1000))
         // No reply within this long counts as a lost connection.
         handle.set(CURLOPT_SERVER_RESPONSE_TIMEOUT, Int(server.replyTimeout.rounded(.up)))
+        // A server that stops reading mid-upload blocks a write, where the reply timeout does
+        // not apply: a transfer that moves nothing for as long ends too.
+        handle.set(CURLOPT_LOW_SPEED_LIMIT, 1)
+        handle.set(CURLOPT_LOW_SPEED_TIME, Int(server.replyTimeout.rounded(.up)))
         handle.set(CURLOPT_MAXAGE_CONN, Int(server.idleTimeout.rounded(.up)))
         handle.set(CURLOPT_TCP_NODELAY, 1)
         var security = server.security
@@ -144,11 +148,11 @@ final class SMTPSession: TransportSession {
             return .unknown(detail: "the connection was lost after the end of DATA, before the server's reply (\(detail)): possibly delivered")
         }
         if code == CURLE_ABORTED_BY_CALLBACK {
-            if let refused = upload.recipientRefusal { return DeliveryOutcome(finalReply: refused) }
+            if let refused = upload.recipientRefusal { return DeliveryOutcome(finalReply: refused, afterEndOfData: false) }
             return .deferred(nil, detail: "not sent: the campaign stopped before the end of DATA")
         }
         if let reply = conversation.lastReply, reply.code >= 400 {
-            return DeliveryOutcome(finalReply: reply)
+            return DeliveryOutcome(finalReply: reply, afterEndOfData: false)
         }
         return .deferred(nil, detail: "\(SMTPTransport.connectionError(code, detail: detail, reply: nil, server: server).message), before the end of DATA")
     }

@@ -44,3 +44,68 @@ struct HardeningTests {
         #expect(try sqlite(fixture.db, "SELECT count(*) FROM messages WHERE state IN ('accepted', 'unknown')") == ["3000"])
     }
 }
+
+@Suite("Hardening: servers that stall or answer nonsense")
+struct StallingServerTests {
+    /// A reply code outside 2xx–5xx after the final dot is no verdict: the message may
+    /// have been delivered, so it is unknown, never failed (and never sent again).
+    @Test func aReplyThatIsNoVerdictLeavesTheMessageUnknown() throws {
+        let server = try SMTPTestServer()
+        let fixture = try TestCampaign(["weird-a", "plain"])
+        let sent = try fixture.send(["--smtp", server.url, "--connections", "1"])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        let states = try fixture.states()
+        #expect(states["weird-a"] == "unknown")
+        #expect(states["plain"] == "accepted")
+    }
+
+    /// A server that takes every message and never answers: after five unknowns in a row
+    /// the campaign pauses (exit 3) instead of turning the whole list unknown.
+    @Test func unknownsInARowPauseTheCampaign() throws {
+        let server = try SMTPTestServer()
+        let fixture = try TestCampaign((1...8).map { "stall-\($0)" } + (1...20).map { "user\($0)" })
+        let sent = try fixture.send(["--smtp", server.url, "--connections", "1", "--reply-timeout", "1s"])
+        #expect(sent.status == 3, "\(sent.stdout) \(sent.stderr)")
+        #expect(sent.stderr.contains("no verdict"), "\(sent.stderr)")
+        let states = try fixture.states()
+        #expect(states.values.filter { $0 == "unknown" }.count == 5)
+        #expect(states.values.filter { $0 == "accepted" }.isEmpty)
+        #expect(try sqlite(fixture.db, "SELECT status FROM campaigns") == ["paused"])
+    }
+
+    /// A server that stops reading in the middle of DATA: the upload times out (the message
+    /// is deferred, it never reached its end), and SIGTERM ends the run within the timeout.
+    @Test func aServerThatStopsReadingDuringDataNeitherHangsTheRunNorSIGTERM() throws {
+        let server = try SMTPTestServer()
+        let fixture = try TestCampaign(["stallread-a"])
+        let big = (0..<(16 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+        try fixture.dir.write("big.bin", bytes: big)
+        try fixture.dir.write("t.txt", "From: News <news@example.com>\nSubject: Hello {{ name }}\nAttachment: big.bin\n\nDear {{ name }}.\n")
+
+        let started = Date()
+        let sent = try fixture.send(["--smtp", server.url, "--connections", "1", "--reply-timeout", "2s"])
+        let took = Date().timeIntervalSince(started)
+        #expect(sent.status == 0, "\(sent.stderr)")
+        #expect(try fixture.states()["stallread-a"] == "deferred")
+        #expect(took < 30, "the stalled upload ended after \(took) s")
+
+        // SIGTERM while the upload is stalled ends the run within the timeout.
+        let process = Process()
+        process.executableURL = Command.broadside
+        process.arguments = ["retry", "c", "--deferred", "--db", fixture.db]
+        try process.run()
+        process.waitUntilExit()
+        let resumed = Process()
+        resumed.executableURL = Command.broadside
+        resumed.arguments = ["resume", "c", "--db", fixture.db, "--reply-timeout", "3s"]
+        resumed.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        resumed.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try resumed.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(resumed.processIdentifier, SIGTERM)
+        let asked = Date()
+        resumed.waitUntilExit()
+        #expect(Date().timeIntervalSince(asked) < 15, "SIGTERM ended the run")
+        #expect(resumed.terminationStatus == 130)
+    }
+}
