@@ -164,12 +164,13 @@ public final class CampaignSender: @unchecked Sendable {
         }
 
         let ledger = DeliveryLedger(store: store, campaignID: campaign.id, clock: clock)
+        let watch = try SuppressionWatch(store: store)
         let threads = DispatchGroup()
         for number in 1...max(1, options.connections) {
             threads.enter()
             let thread = Thread { [self] in
                 defer { threads.leave() }
-                sendLoop(connection: number, ledger: ledger, log: log)
+                sendLoop(connection: number, ledger: ledger, log: log, watch: watch)
             }
             thread.name = "broadside-smtp-\(number)"
             thread.start()
@@ -183,8 +184,10 @@ public final class CampaignSender: @unchecked Sendable {
         producer.start()
         // `broadside pause` from another terminal sets the status: this thread watches for
         // it (the others may be blocked for long: a full feed, a rate limit, a lost server).
+        // It also takes in new suppressions, so that an unsubscribe stops mail already rendered.
         while threads.wait(timeout: .now() + 0.5) == .timedOut {
             if !stopping, let status = try? store.status(of: campaign.id), status == .paused { stop(.pausedByCommand) }
+            watch.refresh()
         }
 
         if let error = ledger.close() {
@@ -258,7 +261,10 @@ public final class CampaignSender: @unchecked Sendable {
                 do {
                     let returnPath = options.verp?.address(campaign: campaign.id, message: message.id) ?? message.returnPath
                     let outgoing = try renderer.outgoing(id: message.id, campaign: campaign.id, fields: message.fields, recipient: message.recipient,
-                                                         messageID: message.messageID, returnPath: returnPath, date: date)
+                                                         messageID: message.messageID, returnPath: returnPath, date: date) { copy in
+                        // Only messages with a Cc ask: a suppressed Cc is never mailed.
+                        (try? store.isSuppressed(copy.normalized)) ?? false
+                    }
                     jobs.append(Job(message: outgoing, attempts: message.attempts, firstAttemptAt: message.firstAttemptAt))
                 } catch {
                     ledger.append(.notSent(message: message.id, reason: "not sent: \(error)", at: now))
@@ -277,7 +283,7 @@ public final class CampaignSender: @unchecked Sendable {
     }
 
     /// One connection: takes messages from the feed and sends them, one at a time.
-    private func sendLoop(connection: Int, ledger: DeliveryLedger, log: InFlightLog) {
+    private func sendLoop(connection: Int, ledger: DeliveryLedger, log: InFlightLog, watch: SuppressionWatch) {
         var session: (any TransportSession)?
         defer { session?.close() }
         // The connection's slots in the in-flight log, each with the ledger ticket of the result it last held.
@@ -308,6 +314,17 @@ public final class CampaignSender: @unchecked Sendable {
                 release(job.message.id, ledger: ledger)
                 continue
             }
+            // The last look before the wire: an address suppressed since the claim gets nothing.
+            if watch.isSuppressed(job.message.envelope.recipient) {
+                ledger.append(.skipped(message: job.message.id, reason: "suppressed while waiting to be sent", at: clock.now()))
+                state.withLock { $0.inFlight -= 1 }
+                continue
+            }
+            if job.message.envelope.copies.contains(where: watch.isSuppressed) {
+                // Back to the queue: claimed again, it is rendered without that Cc.
+                release(job.message.id, ledger: ledger)
+                continue
+            }
             let attempt = job.attempts + 1
             let outcome = current.deliver(job.message) {
                 // In the log before the final "." leaves: after a crash the message is `unknown`, never sent again.
@@ -321,7 +338,7 @@ public final class CampaignSender: @unchecked Sendable {
             let reply = outcome.reply
             let result = AttemptResult(message: job.message.id, state: decision.state, at: now, nextAttemptAt: decision.nextAttemptAt,
                                        smtpCode: reply?.code, enhancedStatus: reply?.enhancedStatus, reply: reply?.text ?? outcome.detail,
-                                       reason: decision.reason, connection: connection)
+                                       reason: decision.reason ?? job.message.note, connection: connection)
             log.finished(connection: connection, slot: slot, attempt: attempt, result: result)
             slotTickets[slot] = ledger.append(.outcome(result))
             slot = (slot + 1) % InFlightLog.slotsPerConnection

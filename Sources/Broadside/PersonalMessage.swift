@@ -209,10 +209,20 @@ public struct PersonalMessage: Sendable {
         return (output, images.values.sorted { $0.contentID < $1.contentID })
     }
 
-    /// The message as bytes (DKIM-signed when a key is configured) with its envelope.
+    /// The message as bytes (DKIM-signed when a key is configured) with its envelope. A
+    /// Cc whose address `isSuppressed` is left out of the header and the envelope, and the
+    /// message's note says so.
     public func outgoing(id: Int64, campaign: Int64, fields: [String: String], recipient: String, messageID: String, returnPath: String,
-                         date: Int64) throws(RenderProblem) -> OutgoingMessage {
-        let content = try content(fields: fields, recipient: recipient, messageID: messageID, date: date, campaign: campaign, message: id)
+                         date: Int64, isSuppressed: (EmailAddress) -> Bool = { _ in false }) throws(RenderProblem) -> OutgoingMessage {
+        var content = try content(fields: fields, recipient: recipient, messageID: messageID, date: date, campaign: campaign, message: id)
+        var note: String?
+        if !content.cc.isEmpty {
+            let leftOut = content.cc.filter { isSuppressed($0.address) }
+            if !leftOut.isEmpty {
+                content.cc.removeAll { isSuppressed($0.address) }
+                note = "Cc left out (suppressed): " + leftOut.map(\.address.smtpForm).joined(separator: ", ")
+            }
+        }
         var data = MessageComposer.compose(content)
         if let dkim = extras.dkim {
             do {
@@ -223,7 +233,7 @@ public struct PersonalMessage: Sendable {
         }
         let copies = content.cc.map(\.address.smtpForm)
         return OutgoingMessage(id: id, messageID: messageID, envelope: Envelope(returnPath: returnPath, recipient: recipient, copies: copies),
-                               data: data)
+                               data: data, note: note)
     }
 
     /// An address list split at the commas between addresses, not those inside a display

@@ -29,6 +29,14 @@ public enum FailureReason: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// A permanent refusal at SMTP time that says the address itself will never work
+    /// (5.1.1 unknown, 5.1.10 null MX, 5.2.1 disabled): suppressed at once, as a hard
+    /// bounce is. A refusal of the sender never is.
+    public static func isDeadAddress(_ reason: FailureReason, enhancedStatus: String?) -> Bool {
+        guard !reason.isSenderSide else { return false }
+        return reason.isHard(permanent: true) || (reason == .suspend && enhancedStatus == "5.2.1")
+    }
+
     /// Hard bounces: the address will never work. notaccept only when permanent.
     public func isHard(permanent: Bool) -> Bool {
         switch self {

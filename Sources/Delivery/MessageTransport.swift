@@ -19,12 +19,15 @@ public struct OutgoingMessage: Sendable {
     public var messageID: String
     public var envelope: Envelope
     public var data: [UInt8]
+    /// What the record of its delivery should say besides the server's reply (a Cc left out).
+    public var note: String?
 
-    public init(id: Int64, messageID: String, envelope: Envelope, data: [UInt8]) {
+    public init(id: Int64, messageID: String, envelope: Envelope, data: [UInt8], note: String? = nil) {
         self.id = id
         self.messageID = messageID
         self.envelope = envelope
         self.data = data
+        self.note = note
     }
 }
 

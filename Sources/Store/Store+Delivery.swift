@@ -68,6 +68,8 @@ public enum DeliveryRecord: Sendable {
     case released(message: Int64)
     /// The message could not be made (a template or attachment problem): failed without an attempt.
     case notSent(message: Int64, reason: String, at: Double)
+    /// Its address was suppressed after it was claimed: skipped, never sent.
+    case skipped(message: Int64, reason: String, at: Double)
 }
 
 extension Store {
@@ -156,6 +158,8 @@ extension Store {
                 UPDATE messages SET state = 'failed', reason = ?, reply = ?, updated_at = ? WHERE id = ? AND state = 'claimed'
                 """)
             let event = try db.cachedStatement(sql: "INSERT INTO events (message_id, campaign_id, at, state, reply, reason) VALUES (?, ?, ?, 'failed', ?, ?)")
+            let skip = try db.cachedStatement(sql: "UPDATE messages SET state = 'skipped', reason = ?, updated_at = ? WHERE id = ? AND state = 'claimed'")
+            let skipEvent = try db.cachedStatement(sql: "INSERT INTO events (message_id, campaign_id, at, state, reason) VALUES (?, ?, ?, 'skipped', ?)")
             for record in records {
                 switch record {
                 case .outcome(let result):
@@ -165,6 +169,9 @@ extension Store {
                 case .notSent(let message, let reason, let at):
                     try notSent.execute(arguments: [reason, reason, at, message])
                     try event.execute(arguments: [message, campaignID, at, reason, reason])
+                case .skipped(let message, let reason, let at):
+                    try skip.execute(arguments: [reason, at, message])
+                    try skipEvent.execute(arguments: [message, campaignID, at, reason])
                 }
             }
         }
@@ -192,6 +199,14 @@ extension Store {
         try message.execute(state, .real(result.at), .real(result.at), result.nextAttemptAt.map { .real($0) } ?? .null, code, status, reply, reason,
                             connection, .real(now), .integer(result.message))
         try event.execute(.integer(result.message), .integer(campaignID), .real(result.at), state, code, status, reply, reason, connection)
+        if result.state == .failed, let reason = result.reason.flatMap(FailureReason.init(rawValue:)),
+           FailureReason.isDeadAddress(reason, enhancedStatus: result.enhancedStatus) {
+            try db.execute(sql: """
+                INSERT INTO suppressions (address, reason, source, campaign_id, created_at)
+                SELECT c.address, ?, 'smtp', ?, ? FROM messages m JOIN contacts c ON c.id = m.contact_id WHERE m.id = ?
+                ON CONFLICT(address) DO NOTHING
+                """, arguments: ["refused at SMTP time: \(reason.rawValue) (\(result.reply.prefix(200)))", campaignID, result.at, result.message])
+        }
     }
 
     /// Puts messages in the given states back in the queue (`retry`); they keep their

@@ -88,3 +88,26 @@ extension Store {
         try read { db in try String.fetchOne(db, sql: "SELECT template_source FROM campaigns WHERE id = ?", arguments: [campaign]) }
     }
 }
+
+extension Store {
+    /// Whether the address (normalised) is on the suppression list.
+    public func isSuppressed(_ address: String) throws -> Bool {
+        try read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM suppressions WHERE address = ?)", arguments: [address]) ?? false
+        }
+    }
+
+    /// The addresses suppressed since the entry `after` (a rowid; 0 for all), and the last rowid
+    /// seen: what a running send polls so that an unsubscribe stops mail already rendered.
+    public func suppressions(after rowID: Int64) throws -> (last: Int64, addresses: [String]) {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT rowid, address FROM suppressions WHERE rowid > ? ORDER BY rowid", arguments: [rowID])
+            return (rows.last?[0] ?? rowID, rows.map { $0[1] })
+        }
+    }
+
+    /// The highest rowid of the suppression list now.
+    public func lastSuppression() throws -> Int64 {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM suppressions") ?? 0 }
+    }
+}

@@ -109,3 +109,64 @@ struct StallingServerTests {
         #expect(resumed.terminationStatus == 130)
     }
 }
+
+@Suite("Suppression at SMTP time and at the last moment")
+struct SMTPSuppressionTests {
+    /// A `550 5.1.1 user unknown` at RCPT suppresses the address as a hard bounce would,
+    /// so that the next campaign does not mail it again; a refusal of the sender never does.
+    @Test func aDeadAddressRefusedAtRCPTIsSuppressedAndNotMailedAgain() throws {
+        let server = try SMTPTestServer()
+        let fixture = try TestCampaign(["reject-gone", "policy-refused", "alive"])
+        let first = try fixture.send(["--smtp", server.url, "--connections", "1"])
+        #expect(first.status == 1, "a failed message makes exit 1: \(first.stderr)")
+        #expect(try sqlite(fixture.db, "SELECT address, source FROM suppressions") == ["reject-gone@example.com|smtp"])
+        #expect(try sqlite(fixture.db, "SELECT state FROM messages WHERE recipient LIKE 'policy-%'") == ["deferred"])
+
+        let again = try Command.broadside(["send", "--template", fixture.template, "--list", "l", "--campaign", "second",
+                                           "--smtp", server.url, "--db", fixture.db, "--json"])
+        #expect(again.stdout.contains("\"skipped\":1"), "\(again.stdout)")
+        let rcpts = try server.received().flatMap(\.rcpt_tos)
+        #expect(rcpts.filter { $0 == "alive@example.com" }.count == 2)
+        #expect(!rcpts.contains("reject-gone@example.com"))
+    }
+
+    /// An address suppressed while its message waits in the engine (claimed and rendered
+    /// ahead of a slow rate) is not mailed: suppression is checked again at the last moment.
+    @Test func anAddressSuppressedDuringASlowSendIsNotMailed() throws {
+        let server = try SMTPTestServer()
+        let fixture = try TestCampaign(count: 30)
+        let process = Process()
+        process.executableURL = Command.broadside
+        process.arguments = fixture.sendArguments + ["--smtp", server.url, "--rate", "5/s", "--connections", "1"]
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        let added = try Command.broadside(["suppress", "add", "user25@example.com", "--db", fixture.db])
+        #expect(added.status == 0, "\(added.stderr)")
+        process.waitUntilExit()
+        let rcpts = try server.received().flatMap(\.rcpt_tos)
+        #expect(rcpts.count == 29)
+        #expect(!rcpts.contains("user25@example.com"), "the unsubscribed address received the campaign's message")
+        #expect(try fixture.states()["user25"] == "skipped")
+    }
+
+    /// A suppressed address is never mailed as a Cc either: it leaves the envelope and
+    /// the header, the recipient still gets their message, and the message says why.
+    @Test func aSuppressedCcIsLeftOut() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let server = try SMTPTestServer()
+        let list = try dir.write("l.csv", "email,name,manager\nada@example.com,Ada,Boss <boss@example.com>\ngrace@example.org,Grace,ok@example.com\n")
+        let template = try dir.write("t.txt", "From: News <news@example.com>\nCc: {{ manager }}\nSubject: Hello {{ name }}\n\nHello.\n")
+        #expect(try Command.broadside(["import", list, "--list", "l", "--db", db]).status == 0)
+        #expect(try Command.broadside(["suppress", "add", "Boss@Example.com", "--db", db]).status == 0)
+        let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url, "--db", db])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        let received = Dictionary(uniqueKeysWithValues: try server.received().map { ($0.rcpt_tos[0], $0) })
+        #expect(received["ada@example.com"]?.rcpt_tos == ["ada@example.com"])
+        #expect(received["ada@example.com"]?.data.contains("boss@example.com") == false)
+        #expect(received["grace@example.org"]?.rcpt_tos == ["grace@example.org", "ok@example.com"])
+        #expect(try sqlite(db, "SELECT reason FROM messages WHERE recipient = 'ada@example.com'").first?.contains("boss@example.com") == true)
+    }
+}
