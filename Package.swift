@@ -50,7 +50,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
-        .target(name: "Transport", dependencies: ["Delivery", "CurlShim", "CCurl"]),
+        .target(name: "Transport", dependencies: ["Addresses", "Delivery", "CurlShim", "CCurl"]),
 
         // A campaign, wired together: import, send, report.
         .target(name: "Broadside", dependencies: [
@@ -61,7 +61,7 @@ let package = Package(
         ]),
         // `broadside serve`: one-click unsubscribe and the dashboard, on Hummingbird.
         .target(name: "Server", dependencies: [
-            "Broadside", "Store", "Signing", "Templates", "Delivery",
+            "Addresses", "Broadside", "Store", "Signing", "Templates", "Delivery",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,3 +1,4 @@
+import Addresses
 import Broadside
 import Delivery
 import Foundation
@@ -22,7 +23,7 @@ public struct UnsubscribeServer: Sendable {
             self.accessToken = accessToken
         }
 
-        public var isLoopback: Bool { host == "127.0.0.1" || host == "localhost" || host == "::1" }
+        public var isLoopback: Bool { LoopbackHost.isLoopback(host) }
     }
 
     let store: Store

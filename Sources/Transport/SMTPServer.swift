@@ -1,3 +1,4 @@
+import Addresses
 import Delivery
 import Foundation
 
@@ -89,7 +90,6 @@ public struct SMTPServer: Sendable {
     /// `host:port`, for messages.
     public var address: String { "\(host):\(port)" }
 
-    var isLoopback: Bool {
-        host == "localhost" || host.hasPrefix("127.") || host == "[::1]"
-    }
+    /// This machine, by its address: a password goes in clear to nothing else.
+    var isLoopback: Bool { LoopbackHost.isLoopback(host) }
 }

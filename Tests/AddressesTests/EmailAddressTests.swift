@@ -43,3 +43,17 @@ struct EmailAddressTests {
         #expect(try Mailbox(parsing: " <ada@example.com>").displayName == nil)
     }
 }
+
+@Suite("Loopback hosts")
+struct LoopbackHostTests {
+    @Test(arguments: ["127.0.0.1", "127.5.6.7", "localhost", "LOCALHOST", "::1", "[::1]"])
+    func loopbackAddressesAreThisMachine(_ host: String) {
+        #expect(LoopbackHost.isLoopback(host))
+    }
+
+    /// A password goes in clear only to this machine: a name that merely starts with 127. may resolve anywhere.
+    @Test(arguments: ["127.relay.test", "127.0.0.1.evil.test", "relay.example.com", "10.0.0.1", "128.0.0.1", "::2", "localhost.evil.test", ""])
+    func namesAndOtherAddressesAreNot(_ host: String) {
+        #expect(!LoopbackHost.isLoopback(host))
+    }
+}
