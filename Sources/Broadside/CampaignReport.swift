@@ -124,9 +124,11 @@ public struct CampaignReport: Sendable, Codable {
     public func table(colour: Bool) -> String {
         func paint(_ text: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
         let colours: [MessageState: String] = [.accepted: "32", .bounced: "31", .complained: "31", .failed: "31", .deferred: "33", .unknown: "35", .skipped: "90"]
+        // Whatever came from outside (names, replies, addresses) is shown, never obeyed by the terminal.
+        let t = TerminalText.inert
         var lines = [
-            "Campaign \(campaign)  (list \(list), template \(template) #\(templateHash.prefix(8))\(profile.map { ", profile \($0)" } ?? ""))",
-            "Status   \(status)\(statusReason.map { " — \($0)" } ?? "")   started \(startedAt ?? "-")   finished \(finishedAt ?? "-")",
+            "Campaign \(t(campaign))  (list \(t(list)), template \(t(template)) #\(templateHash.prefix(8))\(profile.map { ", profile \(t($0))" } ?? ""))",
+            "Status   \(status)\(statusReason.map { " — \(t($0))" } ?? "")   started \(startedAt ?? "-")   finished \(finishedAt ?? "-")",
             "",
         ]
         let width = Self.stateOrder.map { $0.rawValue.count }.max() ?? 10
@@ -147,21 +149,21 @@ public struct CampaignReport: Sendable, Codable {
             lines.append("")
             lines.append("  domain                          sent  accepted  deferred    failed   bounced  most common reply")
             for domain in domains {
-                lines.append("  \(String(domain.domain.prefix(28)).padding(toLength: 28, withPad: " ", startingAt: 0))\(String(domain.messages).leftPad(8))\(String(domain.accepted).leftPad(10))\(String(domain.deferred).leftPad(10))\(String(domain.failed).leftPad(10))\(String(domain.bounced).leftPad(10))  \(domain.commonReply.map { String($0.prefix(60)) } ?? "")")
+                lines.append("  \(t(String(domain.domain.prefix(28))).padding(toLength: 28, withPad: " ", startingAt: 0))\(String(domain.messages).leftPad(8))\(String(domain.accepted).leftPad(10))\(String(domain.deferred).leftPad(10))\(String(domain.failed).leftPad(10))\(String(domain.bounced).leftPad(10))  \(domain.commonReply.map { t(String($0.prefix(60))) } ?? "")")
             }
         }
         if !reasons.isEmpty {
             lines.append("")
             lines.append("  reason               state        count  example")
             for reason in reasons.prefix(20) {
-                lines.append("  \(reason.reason.padding(toLength: 20, withPad: " ", startingAt: 0)) \(reason.state.padding(toLength: 10, withPad: " ", startingAt: 0))\(String(reason.count).leftPad(7))  \(reason.example.map { String($0.prefix(70)) } ?? "")")
+                lines.append("  \(t(reason.reason).padding(toLength: 20, withPad: " ", startingAt: 0)) \(reason.state.padding(toLength: 10, withPad: " ", startingAt: 0))\(String(reason.count).leftPad(7))  \(reason.example.map { t(String($0.prefix(70))) } ?? "")")
             }
         }
         if !unknown.isEmpty {
             lines.append("")
             lines.append(paint("  \(unknown.count) message(s) may or may not have been delivered (the connection was lost after the end of DATA):", "35"))
-            for entry in unknown.prefix(20) { lines.append("    \(entry.recipient)") }
-            lines.append("  Check with the recipients or the relay's logs; 'broadside retry \(campaign) --unknown' sends them again (same Message-ID).")
+            for entry in unknown.prefix(20) { lines.append("    \(t(entry.recipient))") }
+            lines.append("  Check with the recipients or the relay's logs; 'broadside retry \(t(campaign)) --unknown' sends them again (same Message-ID).")
         }
         return lines.joined(separator: "\n")
     }
@@ -175,7 +177,7 @@ public struct CampaignReport: Sendable, Codable {
             let fields = [row.recipient, row.state, String(row.attempts), row.smtpCode.map(String.init) ?? "", row.enhancedStatus ?? "",
                           row.reply ?? "", row.reason ?? "", row.firstAttemptAt.map(Timestamp.iso) ?? "", row.lastAttemptAt.map(Timestamp.iso) ?? "",
                           Timestamp.iso(row.updatedAt)]
-            buffer.append(Data((CSVWriter.record(fields) + "\r\n").utf8))
+            buffer.append(Data((CSVWriter.spreadsheetRecord(fields) + "\r\n").utf8))
             if buffer.count > 1 << 16 {
                 output.write(buffer)
                 buffer.removeAll(keepingCapacity: true)
@@ -189,7 +191,7 @@ public struct CampaignReport: Sendable, Codable {
         func row(_ name: String, _ x: String, _ y: String) -> String {
             "  \(name.padding(toLength: 22, withPad: " ", startingAt: 0))\(x.leftPad(16))\(y.leftPad(16))"
         }
-        var lines = [row("", a.campaign, b.campaign), row("total", "\(a.total)", "\(b.total)")]
+        var lines = [row("", TerminalText.inert(a.campaign), TerminalText.inert(b.campaign)), row("total", "\(a.total)", "\(b.total)")]
         for state in stateOrder where (a.totals[state.rawValue] ?? 0) + (b.totals[state.rawValue] ?? 0) > 0 {
             lines.append(row(state.rawValue, "\(a.totals[state.rawValue] ?? 0)", "\(b.totals[state.rawValue] ?? 0)"))
         }

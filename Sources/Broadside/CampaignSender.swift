@@ -404,7 +404,7 @@ public final class CampaignSender: @unchecked Sendable {
             return nil
         }
         if let pauseReason {
-            logger.error("\(pauseReason); pausing the campaign")
+            logger.error("\(TerminalText.inert(pauseReason)); pausing the campaign")
             stop(.paused(pauseReason))
         }
         return reconnectIn

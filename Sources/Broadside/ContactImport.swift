@@ -243,7 +243,7 @@ final class RejectsFile {
 
     func write(_ record: CSVRecord, reason: String) throws {
         let row = String(decoding: record.raw, as: UTF8.self)
-        try handle.write(contentsOf: Data("\(record.line),\(CSVWriter.quote(reason)),\(CSVWriter.quote(row))\r\n".utf8))
+        try handle.write(contentsOf: Data("\(CSVWriter.spreadsheetRecord([String(record.line), reason, row]))\r\n".utf8))
     }
 
     func close() throws {

@@ -34,7 +34,7 @@ struct CampaignsCommand: ParsableCommand {
         let shown: [MessageState] = [.queued, .accepted, .deferred, .failed, .unknown, .bounced, .skipped]
         Output.line("campaign".padding(toLength: width, withPad: " ", startingAt: 0) + "  status   " + shown.map { $0.rawValue.leftPadded(9) }.joined())
         for entry in entries {
-            Output.line(entry.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + entry.status.padding(toLength: 8, withPad: " ", startingAt: 0) + " "
+            Output.line(TerminalText.inert(entry.name).padding(toLength: width, withPad: " ", startingAt: 0) + "  " + entry.status.padding(toLength: 8, withPad: " ", startingAt: 0) + " "
                         + shown.map { String(entry.counts[$0.rawValue] ?? 0).leftPadded(9) }.joined())
         }
     }

@@ -57,9 +57,11 @@ enum Output {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
-    /// Progress and notes go to standard error.
+    /// Progress and notes go to standard error. They may quote a server or a file: control
+    /// characters are shown escaped, line by line.
     static func note(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        let shown = text.split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.inert(String($0)) }.joined(separator: "\n")
+        FileHandle.standardError.write(Data((shown + "\n").utf8))
     }
 
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }

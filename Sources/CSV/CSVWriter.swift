@@ -12,4 +12,16 @@ public enum CSVWriter {
     public static func record(_ fields: [String], delimiter: Character = ",") -> String {
         fields.map { quote($0, delimiter: delimiter) }.joined(separator: String(delimiter))
     }
+
+    /// A record for a file meant for a spreadsheet: a cell that Excel or LibreOffice would
+    /// take for a formula (it starts with = + - @, a tab or a carriage return) gets a
+    /// leading `'`, as OWASP recommends against formula injection ("CSV Injection").
+    public static func spreadsheetRecord(_ fields: [String], delimiter: Character = ",") -> String {
+        record(fields.map(inertCell), delimiter: delimiter)
+    }
+
+    static func inertCell(_ field: String) -> String {
+        guard let first = field.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return field }
+        return "'" + field
+    }
 }

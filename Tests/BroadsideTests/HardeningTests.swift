@@ -170,3 +170,30 @@ struct SMTPSuppressionTests {
         #expect(try sqlite(db, "SELECT reason FROM messages WHERE recipient = 'ada@example.com'").first?.contains("boss@example.com") == true)
     }
 }
+
+@Suite("Hardening: what reports print")
+struct ReportOutputTests {
+    /// A recipient's address that a spreadsheet would run as a formula is written inert
+    /// in the CSV report; a server's reply with terminal escapes is shown escaped.
+    @Test func reportsNeutraliseFormulasAndTerminalEscapes() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let list = try dir.write("l.csv", "email,name\n\"=cmd|'/Ccalc'!A0@evil.test\",Eve\nada@example.com,Ada\n")
+        let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hi {{ name }}\n\nHello.\n")
+        let imported = try Command.broadside(["import", list, "--list", "l", "--db", db, "--json"])
+        #expect(imported.stdout.contains("\"imported\":2"), "\(imported.stdout) \(imported.stderr)")
+        let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--dry-run",
+                                          "--outbox", dir.path("outbox"), "--db", db])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        let csv = try Command.broadside(["report", "c", "--format", "csv", "--db", db])
+        #expect(csv.status == 0, "\(csv.stderr)")
+        #expect(csv.stdout.contains("\n'=cmd|'/Ccalc'!A0@evil.test,"), "\(csv.stdout)")
+        #expect(!csv.stdout.contains("\n=cmd"))
+
+        _ = try sqlite(db, "UPDATE messages SET state = 'failed', reason = 'userunknown', reply = '550 ' || char(27) || ']0;pwned' || char(7) || char(27) || '[2J gone' WHERE recipient = 'ada@example.com'")
+        let table = try Command.broadside(["report", "c", "--db", db])
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(table.stdout.contains("550 \\u{1B}]0;pwned\\u{7}\\u{1B}[2J gone"), "\(table.stdout)")
+        #expect(!table.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 })
+    }
+}

@@ -147,3 +147,13 @@ struct TranscoderTests {
         #expect(throws: CSVError(.unknownEncoding("NOT-AN-ENCODING"), line: 0)) { _ = try Transcoder(from: "NOT-AN-ENCODING") }
     }
 }
+
+@Suite("CSV for spreadsheets")
+struct SpreadsheetCSVTests {
+    /// OWASP's CSV injection: a cell a spreadsheet would run as a formula is made inert.
+    @Test func cellsThatWouldBeFormulasGetALeadingQuote() {
+        #expect(CSVWriter.spreadsheetRecord(["=cmd|'/Ccalc'!A0@evil.test", "+1", "-2", "@SUM(A1)", "\tx", "ok", "a=b"])
+                == "'=cmd|'/Ccalc'!A0@evil.test,'+1,'-2,'@SUM(A1),'\tx,ok,a=b")
+        #expect(CSVWriter.spreadsheetRecord(["=1,2"]) == "\"'=1,2\"")
+    }
+}
