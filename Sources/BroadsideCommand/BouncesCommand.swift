@@ -139,7 +139,7 @@ struct BouncesCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            for bounce in try global.openStore().unmatchedBounces() {
+            for bounce in try global.openStoreForReading().unmatchedBounces() {
                 Output.line("\(bounce.source)\t\(bounce.recipient ?? "-")\t\(bounce.reason ?? "-")\t\(bounce.diagnostic?.prefix(100) ?? "")")
             }
         }

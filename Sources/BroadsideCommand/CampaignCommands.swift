@@ -18,7 +18,7 @@ struct CampaignsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try global.openStore()
+        let store = try global.openStoreForReading()
         let entries = try store.campaigns().map { campaign in
             let counts = try store.counts(of: campaign.id)
             return Entry(name: campaign.name, list: campaign.listName, status: campaign.status.rawValue,
@@ -118,7 +118,7 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try global.openStore()
+        let store = try global.openStoreForReading()
         let records = try campaigns.map { try findCampaign($0, in: store) }
         let chosen = json ? .json : (format ?? .table)
         if chosen == .csv {

@@ -27,6 +27,11 @@ struct GlobalOptions: ParsableArguments {
     func openStore() throws -> Store {
         try Store(path: databasePath)
     }
+
+    /// For commands that only read: never creates a database, and works on a read-only file.
+    func openStoreForReading() throws -> Store {
+        try Store(readingExisting: databasePath)
+    }
 }
 
 /// The secret that signs return paths and unsubscribe links: from the environment only.

@@ -73,7 +73,7 @@ struct ListsCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let lists = try global.openStore().lists()
+        let lists = try global.openStoreForReading().lists()
         if json {
             struct Lists: Encodable { var lists: [ListSummaryJSON] }
             try Output.json(Lists(lists: lists.map(ListSummaryJSON.init)))

@@ -49,7 +49,7 @@ struct SuppressCommand: ParsableCommand {
         @Flag(help: "Print one JSON object.") var json = false
 
         func run() throws {
-            let entries = try global.openStore().suppressions()
+            let entries = try global.openStoreForReading().suppressions()
             if json {
                 struct All: Encodable { var suppressions: [Suppression] }
                 try Output.json(All(suppressions: entries))

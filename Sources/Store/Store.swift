@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The campaign database: one SQLite file in WAL mode, written by one writer at a
@@ -10,20 +11,56 @@ public final class Store: Sendable {
     /// Opens (creating if needed) and migrates the database at `path`.
     public init(path: String) throws(StoreError) {
         self.path = path
+        do {
+            pool = try DatabasePool(path: path, configuration: Self.configuration(readOnly: false))
+            try Schema.migrator.migrate(pool)
+        } catch {
+            throw StoreError(error, path: path)
+        }
+    }
+
+    /// Opens an existing database for reading only (`report`, `campaigns`, `lists`): a
+    /// missing file is an error, never a new database, and a read-only file is enough.
+    /// A database an older version wrote is migrated first, when it can be written.
+    public init(readingExisting path: String) throws(StoreError) {
+        self.path = path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError(kind: .invalidRequest, "\(path): no such database; give --db PATH (or BROADSIDE_DB), or create one with: broadside import FILE.csv --list NAME")
+        }
+        // SQLite reads a WAL database through its -shm file, which it must create if absent.
+        // In a folder this user cannot write, the file is opened as immutable: nothing this
+        // user runs can change it meanwhile.
+        let folder = (path as NSString).deletingLastPathComponent
+        var readPath = path
+        if access(folder.isEmpty ? "." : folder, W_OK) != 0, !FileManager.default.fileExists(atPath: path + "-shm"),
+           let encoded = URL(fileURLWithPath: path).standardizedFileURL.path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) {
+            readPath = "file:\(encoded)?immutable=1"
+        }
+        do {
+            var reader = try DatabasePool(path: readPath, configuration: Self.configuration(readOnly: true))
+            if try !reader.read({ try Schema.migrator.hasCompletedMigrations($0) }) {
+                try reader.close()
+                try Schema.migrator.migrate(try DatabasePool(path: path, configuration: Self.configuration(readOnly: false)))
+                reader = try DatabasePool(path: readPath, configuration: Self.configuration(readOnly: true))
+            }
+            pool = reader
+        } catch {
+            throw StoreError(error, path: path)
+        }
+    }
+
+    private static func configuration(readOnly: Bool) -> Configuration {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        configuration.readonly = readOnly
         configuration.prepareDatabase { db in
+            guard !readOnly else { return }
             // WAL with synchronous=NORMAL is durable across a process crash; only a
             // power loss may lose the last commits.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
-        do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Schema.migrator.migrate(pool)
-        } catch {
-            throw StoreError(error, path: path)
-        }
+        return configuration
     }
 
     /// Runs `work` in one write transaction; nothing of it is kept if it throws.

@@ -197,3 +197,42 @@ struct ReportOutputTests {
         #expect(!table.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 })
     }
 }
+
+@Suite("Hardening: commands that only read")
+struct ReadOnlyCommandTests {
+    /// `report`, `lists` and `campaigns` never create a database: a wrong --db is exit 2 naming the path.
+    @Test func aMissingDatabaseIsAnErrorNotANewFile() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("typo.sqlite")
+        for arguments in [["report", "c"], ["lists"], ["campaigns"], ["suppress", "list"]] {
+            let result = try Command.broadside(arguments + ["--db", db])
+            #expect(result.status == 2, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains(db), "\(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: db))
+        }
+    }
+
+    /// A database this user can only read (a colleague's, a backup): reports work. Tests run
+    /// as root, whom permissions do not stop, so the commands run as `nobody`.
+    @Test func aDatabaseThatCanOnlyBeReadIsReported() throws {
+        let dir = try TemporaryDirectory()
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.url.path)
+        let db = dir.path("b.sqlite")
+        let list = try dir.write("l.csv", "email,name\nada@example.com,Ada\n")
+        let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hi\n\nHello.\n")
+        #expect(try Command.broadside(["import", list, "--list", "l", "--db", db]).status == 0)
+        #expect(try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--dry-run",
+                                       "--outbox", dir.path("outbox"), "--db", db]).status == 0)
+        let runuser = URL(fileURLWithPath: "/usr/sbin/runuser")
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: runuser.path),
+              try Command.run(runuser, ["-u", "nobody", "--", Command.broadside.path, "--version"]).status == 0 else {
+            print("Read-only database test: skipped, cannot run \(Command.broadside.path) as nobody (not root, or a folder on its path is private)")
+            return
+        }
+        for arguments in [["report", "c"], ["lists"], ["campaigns"], ["report", "c", "--format", "csv"]] {
+            let result = try Command.run(runuser, ["-u", "nobody", "--", Command.broadside.path] + arguments + ["--db", db])
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted() == ["b.sqlite", "l.csv", "outbox", "t.txt"])
+    }
+}
