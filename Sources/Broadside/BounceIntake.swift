@@ -40,7 +40,13 @@ public struct BounceIntake {
     /// Verifies the tokens of unsubscribe requests, when the secret is known.
     let tokens: UnsubscribeToken?
 
-    public init(store: Store, policy: SuppressionPolicy = SuppressionPolicy(), now: Double, secret: String? = nil) {
+    /// Whether a bounce that names only a recipient (no signed return path, no Message-ID
+    /// of ours) may be matched by it: anyone can send such a bounce.
+    let matchByRecipient: Bool
+
+    public init(store: Store, policy: SuppressionPolicy = SuppressionPolicy(), now: Double, secret: String? = nil,
+                matchByRecipient: Bool = false) {
+        self.matchByRecipient = matchByRecipient
         self.store = store
         self.policy = policy
         self.now = now
@@ -162,8 +168,11 @@ public struct BounceIntake {
             }
             summary.bounces += 1
             let verpMessage = report.returnPath.flatMap { verp?.decode($0) }?.message
+            // Sent to a return path of our form whose tag does not hold: forged, so nothing it names is believed.
+            let forged = verp != nil && verpMessage == nil && report.returnPath.map(VERPAddress.hasVERPForm) == true
             switch try store.recordBounce(report, source: source, fingerprint: "\(digest)#\(index)#\(report.recipient ?? "")",
-                                          verpMessage: verpMessage, policy: policy, now: now) {
+                                          verpMessage: verpMessage, byMessageID: !forged, byRecipient: !forged && matchByRecipient,
+                                          policy: policy, now: now) {
             case .duplicate: summary.duplicates += 1
             case .unmatched: summary.unmatched += 1
             case .matched(_, _, let suppressed):

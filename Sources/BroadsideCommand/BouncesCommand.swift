@@ -83,10 +83,12 @@ struct BouncesCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record bounces from .eml files, Maildir folders and mbox files.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Files and folders.") var paths: [String]
+        @Flag(name: .customLong("match-by-recipient"), help: "Match a bounce that names only a recipient (no signed return path, no Message-ID of ours) to that recipient's latest message; anyone can send such a bounce.") var matchByRecipient = false
         @Flag(help: "Print one JSON object.") var json = false
 
         func run() throws {
-            let intake = BounceIntake(store: try global.openStore(), policy: try global.configuration().suppression, now: Output.now(), secret: Secret.optional)
+            let intake = BounceIntake(store: try global.openStore(), policy: try global.configuration().suppression, now: Output.now(),
+                                      secret: Secret.optional, matchByRecipient: matchByRecipient)
             var summary = BounceIntake.Summary()
             try BounceIntake.forEachMessage(in: paths) { message in
                 try intake.process(message.bytes, source: message.source, into: &summary)
@@ -105,6 +107,7 @@ struct BouncesCommand: ParsableCommand {
         @Option(name: .customLong("ca-file"), help: "A CA bundle to verify the server with.") var caFile: String?
         @Option(name: .customLong("move-to"), help: "Move processed messages to this folder instead of marking them seen.") var moveTo: String?
         @Flag(help: "Delete processed messages instead of marking them seen.") var delete = false
+        @Flag(name: .customLong("match-by-recipient"), help: "Match a bounce that names only a recipient (no signed return path, no Message-ID of ours) to that recipient's latest message; anyone can send such a bounce.") var matchByRecipient = false
         @Flag(help: "Print one JSON object.") var json = false
 
         func validate() throws {
@@ -127,7 +130,8 @@ struct BouncesCommand: ParsableCommand {
             }
             var account = IMAPMailbox.Account(url: url, user: user, password: password)
             account.caFile = caFile
-            let intake = BounceIntake(store: try global.openStore(), policy: try global.configuration().suppression, now: Output.now(), secret: Secret.optional)
+            let intake = BounceIntake(store: try global.openStore(), policy: try global.configuration().suppression, now: Output.now(),
+                                      secret: Secret.optional, matchByRecipient: matchByRecipient)
             var summary = BounceIntake.Summary()
             try intake.fetch(account, after: delete ? .delete : moveTo.map { .move($0) } ?? .markSeen, into: &summary)
             try BouncesCommand.print(summary, json: json)

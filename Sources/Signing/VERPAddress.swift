@@ -18,6 +18,12 @@ public struct VERPAddress: Sendable {
         "bounce+\(campaign).\(message).\(tag.tag(campaign, message))@\(domain)"
     }
 
+    /// Whether an address has the form of a VERP return path, whatever its tag: a bounce
+    /// sent to one whose tag does not hold is forged.
+    public static func hasVERPForm(_ address: String) -> Bool {
+        address.lowercased().hasPrefix("bounce+") && address.contains("@")
+    }
+
     /// The campaign and message an address names, if it is one of ours and its tag holds.
     public func decode(_ address: String) -> (campaign: Int64, message: Int64)? {
         let lower = address.lowercased()

@@ -35,7 +35,10 @@ extension Store {
     /// `fingerprint` identifies the bounce (its bytes and recipient) so that it is recorded once;
     /// `source` says where it came from (a file, `imap://…;UID=n`). Auto-replies and
     /// delivery notices are not for this: the caller leaves them alone.
+    /// `byMessageID` and `byRecipient` say which evidence may match it besides a verified
+    /// return path (none for a forged one; the recipient alone only when the operator allows).
     public func recordBounce(_ bounce: BounceReport, source: String, fingerprint: String, verpMessage: Int64? = nil,
+                             byMessageID: Bool = true, byRecipient: Bool = false,
                              policy: SuppressionPolicy, now: Double, recentWindow: Double = 60 * 86_400) throws -> BounceEffect {
         try write { db in
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM bounces WHERE fingerprint = ?)", arguments: [fingerprint]) == true {
@@ -49,13 +52,13 @@ extension Store {
                     WHERE m.id = ?
                     """, arguments: [verpMessage])
             }
-            if match == nil, let messageID = bounce.messageID, !messageID.isEmpty {
+            if match == nil, byMessageID, let messageID = bounce.messageID, !messageID.isEmpty {
                 match = try Row.fetchOne(db, sql: """
                     SELECT m.id, m.state, m.campaign_id, c.name, m.recipient FROM messages m JOIN campaigns c ON c.id = m.campaign_id
                     WHERE m.message_id = ?
                     """, arguments: [messageID])
             }
-            if match == nil, let recipient = bounce.recipient {
+            if match == nil, byRecipient, let recipient = bounce.recipient {
                 match = try Row.fetchOne(db, sql: """
                     SELECT m.id, m.state, m.campaign_id, c.name, m.recipient FROM messages m JOIN campaigns c ON c.id = m.campaign_id
                     WHERE lower(m.recipient) = lower(?) AND m.state IN ('accepted', 'unknown', 'bounced', 'deferred')

@@ -289,4 +289,39 @@ struct VERPMatchingTests {
         #expect(result.stdout.contains("\"unmatched\":1"))
         #expect(try sqlite(db, "SELECT recipient, state FROM messages ORDER BY recipient") == ["a@example.com|accepted", "b@example.com|bounced"])
     }
+
+    /// A DSN sent to a VERP address with a bad tag is forged: the recipients it lists are
+    /// not matched and not suppressed. An unsigned bounce that names only a recipient is
+    /// kept unmatched unless the operator allows matching by recipient.
+    @Test func aForgedBounceNeverSuppressesTheRecipientsItNames() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let server = try SMTPTestServer()
+        let list = try dir.write("l.csv", "email\na@example.com\nb@example.com\nc@example.com\n")
+        let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hello\n\nHello.\n")
+        _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
+        let environment = ["BROADSIDE_SECRET": "test-secret-0123456789"]
+        let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url,
+                                          "--verp-domain", "bounces.example.com", "--db", db], environment: environment)
+        #expect(sent.status == 0, "\(sent.stderr)")
+        let forged = BounceTests.dsn(to: "a@example.com", status: "5.1.1", diagnostic: "550 5.1.1 user unknown", messageID: nil)
+            .replacing("To: news@example.com", with: "To: bounce+1.1.000000000000@bounces.example.com")
+        try dir.write("forged/1.eml", forged)
+        let result = try Command.broadside(["bounces", "import", dir.path("forged"), "--db", db, "--json"], environment: environment)
+        #expect(result.stdout.contains("\"matched\":0"), "\(result.stdout)")
+        #expect(result.stdout.contains("\"suppressed\":0"), "\(result.stdout)")
+        #expect(try sqlite(db, "SELECT count(*) FROM suppressions") == ["0"])
+
+        // No VERP at all, no Message-ID: only the recipient names a message.
+        let unsigned = BounceTests.dsn(to: "b@example.com", status: "5.1.1", diagnostic: "550 5.1.1 user unknown", messageID: nil)
+        try dir.write("unsigned/1.eml", unsigned)
+        let kept = try Command.broadside(["bounces", "import", dir.path("unsigned"), "--db", db, "--json"], environment: environment)
+        #expect(kept.stdout.contains("\"unmatched\":1"), "\(kept.stdout)")
+        #expect(try sqlite(db, "SELECT count(*) FROM suppressions") == ["0"])
+        try dir.write("unsigned2/1.eml", BounceTests.dsn(to: "c@example.com", status: "5.1.1", diagnostic: "550 5.1.1 user unknown", messageID: nil))
+        let allowed = try Command.broadside(["bounces", "import", dir.path("unsigned2"), "--match-by-recipient", "--db", db, "--json"],
+                                            environment: environment)
+        #expect(allowed.stdout.contains("\"matched\":1"), "\(allowed.stdout) \(allowed.stderr)")
+        #expect(try sqlite(db, "SELECT address FROM suppressions") == ["c@example.com"])
+    }
 }
