@@ -50,8 +50,8 @@ public struct BounceIntake {
         self.store = store
         self.policy = policy
         self.now = now
-        self.verp = secret.map { VERPAddress(domain: "*", secret: $0) }
-        self.tokens = secret.map { UnsubscribeToken(secret: $0) }
+        self.verp = secret.map { VERPAddress(domain: "*", secret: $0, database: store.identity) }
+        self.tokens = secret.map { UnsubscribeToken(secret: $0, database: store.identity) }
     }
 
     /// The most of one message that is read; the rest of a larger one is passed over and

@@ -5,14 +5,15 @@ import Signing
 /// Builds a campaign's unsubscribe links and DKIM signer from its settings; the secret
 /// and the key are read now and kept in memory only.
 enum MessageExtrasSetup {
-    static func make(_ settings: CampaignSettings, template: CampaignTemplate) throws -> MessageExtras {
+    /// `database`: the identity of the campaign's database, which the tokens are bound to.
+    static func make(_ settings: CampaignSettings, template: CampaignTemplate, database: String) throws -> MessageExtras {
         var extras = MessageExtras(unsubscribeURL: settings.unsubscribeURL, unsubscribeMailto: settings.unsubscribeMailto,
                                    attachmentsRoot: settings.attachmentsRoot)
         if let url = settings.unsubscribeURL, !url.hasPrefix("https://") && !url.hasPrefix("http://127.0.0.1") && !url.hasPrefix("http://localhost") {
             throw BroadsideError.input("--unsubscribe-url must be an https URL (one-click unsubscribe, RFC 8058), not '\(url)'")
         }
         if settings.unsubscribeURL != nil || settings.unsubscribeMailto != nil {
-            extras.tokens = UnsubscribeToken(secret: try Secret.required())
+            extras.tokens = UnsubscribeToken(secret: try Secret.required(), database: database)
         }
         if let keyFile = settings.dkimKeyFile {
             guard let selector = settings.dkimSelector else { throw BroadsideError.input("--dkim-key needs --dkim-selector (the s= of the DNS record)") }

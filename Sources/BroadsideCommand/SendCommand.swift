@@ -165,11 +165,11 @@ struct SendRun {
         // Every check that can refuse runs before the first write: no campaign, no snapshot, no outbox folder.
         let transport = try TransportSetup.make(settings, environment: ProcessInfo.processInfo.environment)
         let loaded = try CampaignSetup.template(name: campaign, templatePath: template, existing: existing)
-        let extras = try MessageExtrasSetup.make(settings, template: loaded)
+        let extras = try MessageExtrasSetup.make(settings, template: loaded, database: store.identity)
         var options = settings.sendOptions
         options.limit = delivery.limit
         if let domain = settings.verpDomain {
-            options.verp = VERPAddress(domain: domain, secret: try Secret.required())
+            options.verp = VERPAddress(domain: domain, secret: try Secret.required(), database: store.identity)
         }
         options.follow = delivery.follow
         let plan = try CampaignSetup.plan(name: campaign, templatePath: template, listName: list, existing: existing, template: loaded,

@@ -37,7 +37,7 @@ public struct UnsubscribeServer: Sendable {
         self.store = store
         self.writer = UnsubscribeWriter(store: store)
         self.languages = LanguageCache()
-        self.tokens = UnsubscribeToken(secret: secret)
+        self.tokens = UnsubscribeToken(secret: secret, database: store.identity)
         self.options = options
         self.logger = logger
     }

@@ -10,6 +10,11 @@ struct MessageTag: Sendable {
     /// Bytes of the MAC kept (hex doubles them).
     let length: Int
 
+    /// The key for one database: the secret, bound to the database's identity when it has one.
+    static func key(secret: String, database: String) -> [UInt8] {
+        database.isEmpty ? Array(secret.utf8) : Array(secret.utf8) + [0] + Array(database.utf8)
+    }
+
     func tag(_ campaign: Int64, _ message: Int64) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: Data("\(purpose):\(campaign).\(message)".utf8), using: SymmetricKey(data: secret))
         return code.prefix(length).map { String(format: "%02x", $0) }.joined()

@@ -3,8 +3,10 @@
 public struct UnsubscribeToken: Sendable {
     private let tag: MessageTag
 
-    public init(secret: String) {
-        tag = MessageTag(secret: Array(secret.utf8), purpose: "unsubscribe", length: 8)
+    /// `database`: the identity of the database the campaign lives in; a token of one
+    /// database does not verify in another that shares the secret.
+    public init(secret: String, database: String = "") {
+        tag = MessageTag(secret: MessageTag.key(secret: secret, database: database), purpose: "unsubscribe", length: 8)
     }
 
     public func token(campaign: Int64, message: Int64) -> String {

@@ -7,10 +7,11 @@ public struct VERPAddress: Sendable {
 
     /// `secret` comes from the environment; never from a file or the database. A domain of
     /// `*` decodes addresses at any domain (reading bounces; the tag still decides).
-    public init(domain: String, secret: String) {
+    /// `database`: the identity of the database the campaign lives in (see `UnsubscribeToken`).
+    public init(domain: String, secret: String, database: String = "") {
         self.domain = domain.lowercased()
         // 48 bits: short enough for a local part, too long to guess.
-        tag = MessageTag(secret: Array(secret.utf8), purpose: "verp", length: 6)
+        tag = MessageTag(secret: MessageTag.key(secret: secret, database: database), purpose: "verp", length: 6)
     }
 
     /// The return path for one message.

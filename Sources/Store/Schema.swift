@@ -157,6 +157,14 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v3: the database's own identity, which signed tokens are bound to") { db in
+            // A random id per database, so that a token signed for one database (an unsubscribe
+            // link, a VERP return path) means nothing to another with the same secret. A database
+            // that already has campaigns keeps the empty id: the links it has sent keep working.
+            let hasCampaigns = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM campaigns)") ?? false
+            try db.execute(sql: "CREATE TABLE database_identity (id TEXT NOT NULL)")
+            try db.execute(sql: "INSERT INTO database_identity (id) VALUES (\(hasCampaigns ? "''" : "lower(hex(randomblob(16)))"))")
+        }
         return migrator
     }
 }

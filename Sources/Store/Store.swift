@@ -7,6 +7,9 @@ public final class Store: Sendable {
     let pool: DatabasePool
     /// The file, as given.
     public let path: String
+    /// This database's random identity: signed tokens are bound to it (empty for databases
+    /// that sent mail before identities existed).
+    public let identity: String
 
     /// Opens (creating if needed) and migrates the database at `path`.
     public init(path: String) throws(StoreError) {
@@ -14,6 +17,7 @@ public final class Store: Sendable {
         do {
             pool = try DatabasePool(path: path, configuration: Self.configuration(readOnly: false))
             try Schema.migrator.migrate(pool)
+            identity = try Self.identity(pool)
         } catch {
             throw StoreError(error, path: path)
         }
@@ -44,9 +48,14 @@ public final class Store: Sendable {
                 reader = try DatabasePool(path: readPath, configuration: Self.configuration(readOnly: true))
             }
             pool = reader
+            identity = try Self.identity(pool)
         } catch {
             throw StoreError(error, path: path)
         }
+    }
+
+    private static func identity(_ pool: DatabasePool) throws -> String {
+        try pool.read { try String.fetchOne($0, sql: "SELECT id FROM database_identity") } ?? ""
     }
 
     private static func configuration(readOnly: Bool) -> Configuration {

@@ -22,7 +22,7 @@ struct DeliverabilityTests {
                                           "--dkim-key", key, "--dkim-selector", "s1", "--unsubscribe-url", "https://news.example.com/u/",
                                           "--unsubscribe-mailto", "unsubscribe@example.com"], environment: ["BROADSIDE_SECRET": secret])
         #expect(sent.status == 0, "\(sent.stderr)")
-        let tokens = UnsubscribeToken(secret: secret)
+        let tokens = UnsubscribeToken(secret: secret, database: try sqlite(db, "SELECT id FROM database_identity").first ?? "")
         let received = try server.received()
         #expect(received.count == 2)
         var seen: Set<String> = []

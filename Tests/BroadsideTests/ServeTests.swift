@@ -137,6 +137,20 @@ struct ServeTests {
         #expect(!log.contains(String(ada.dropFirst(3))) && !log.contains("ada@example.com"))
     }
 
+    /// A token is bound to its database: one from a deleted database, under the same
+    /// secret, unsubscribes nobody in a new database holding the same message id.
+    @Test func aTokenFromAnotherDatabaseIsRefused() throws {
+        let old = try Mailing(csv: "email\nold@old.test\n")
+        let oldLink = try #require(try old.send("c")["old@old.test"])
+        let new = try Mailing(csv: "email\nzoe@new.test\n")
+        let newLink = try #require(try new.send("c")["zoe@new.test"])
+        let server = try ServeProcess(db: new.db, secret: Self.secret, log: new.dir.path("serve.log"))
+        #expect(try server.post(oldLink, ["-d", "List-Unsubscribe=One-Click"]).status == 404)
+        #expect(try sqlite(new.db, "SELECT count(*) FROM suppressions") == ["0"])
+        #expect(try server.post(newLink, ["-d", "List-Unsubscribe=One-Click"]).status == 200)
+        #expect(try sqlite(new.db, "SELECT address FROM suppressions") == ["zoe@new.test"])
+    }
+
     @Test func concurrentUnsubscribesAreAllKept() throws {
         let count = 200
         let mailing = try Mailing(csv: "email\n" + (1...count).map { "user\($0)@example.com\n" }.joined())
