@@ -17,8 +17,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The public URL this server is reached at; campaigns' --unsubscribe-url is this followed by /u/.")
     var publicURL: String?
 
-    @Option(help: "The environment variable holding a token the dashboard asks for (Authorization: Bearer, or ?token=); required when listening beyond loopback.")
+    @Option(help: "The environment variable holding a token the dashboard asks for (Authorization: Bearer, or ?token=).")
     var accessTokenEnv: String?
+
+    @Flag(name: .customLong("trust-loopback"), help: "Nothing (no proxy) stands between this loopback listener and its users: the dashboard answers without a token, except requests that came through a proxy.")
+    var trustLoopback = false
 
     func run() async throws {
         let (host, port) = try Self.address(listen)
@@ -29,9 +32,12 @@ struct ServeCommand: AsyncParsableCommand {
             }
             accessToken = value
         }
-        let options = UnsubscribeServer.Options(host: host, port: port, accessToken: accessToken)
-        if !options.isLoopback && accessToken == nil {
-            Output.note("the dashboard answers 401 beyond loopback until --access-token-env names a token; unsubscribe links work")
+        let options = UnsubscribeServer.Options(host: host, port: port, accessToken: accessToken, trustLoopback: trustLoopback)
+        if trustLoopback && !options.isLoopback {
+            throw BroadsideError.input("--trust-loopback is for a loopback listener; beyond loopback give the dashboard a token with --access-token-env")
+        }
+        if accessToken == nil && !trustLoopback {
+            Output.note("the dashboard answers 401 until --access-token-env names a token (or --trust-loopback, with no proxy in front); unsubscribe links work")
         }
         var logger = makeLogger("broadside.serve", quiet: false)
         // A server's log is its requests: one line each unless BROADSIDE_LOG_LEVEL says otherwise.

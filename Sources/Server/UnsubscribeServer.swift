@@ -14,13 +14,17 @@ public struct UnsubscribeServer: Sendable {
     public struct Options: Sendable {
         public var host: String
         public var port: Int
-        /// Required for the dashboard when listening beyond loopback.
+        /// The token the dashboard asks for.
         public var accessToken: String?
+        /// The operator says nothing stands between this listener and its users (no proxy):
+        /// then, on loopback, the dashboard answers requests without a token.
+        public var trustLoopback: Bool
 
-        public init(host: String, port: Int, accessToken: String?) {
+        public init(host: String, port: Int, accessToken: String?, trustLoopback: Bool = false) {
             self.host = host
             self.port = port
             self.accessToken = accessToken
+            self.trustLoopback = trustLoopback
         }
 
         public var isLoopback: Bool { LoopbackHost.isLoopback(host) }
@@ -62,13 +66,13 @@ public struct UnsubscribeServer: Sendable {
         }
         router.get("/") { request, _ -> Response in
             let started = Date()
-            let response = server.authorized(request) ? server.dashboard() : Self.page(status: .unauthorized, title: "Unauthorized", body: "<p>Give the access token.</p>")
+            let response = server.authorized(request) ? server.dashboard() : Self.page(status: .unauthorized, title: "Unauthorized", body: Self.unauthorizedHelp)
             server.log("GET", "/", response.status.code, started)
             return response
         }
         router.get("campaigns/:name") { request, context -> Response in
             let started = Date()
-            let response = server.authorized(request) ? server.report(context.parameters.get("name") ?? "") : Self.page(status: .unauthorized, title: "Unauthorized", body: "")
+            let response = server.authorized(request) ? server.report(context.parameters.get("name") ?? "") : Self.page(status: .unauthorized, title: "Unauthorized", body: Self.unauthorizedHelp)
             server.log("GET", "/campaigns/…", response.status.code, started)
             return response
         }
@@ -149,12 +153,20 @@ public struct UnsubscribeServer: Sendable {
 
     // MARK: dashboard
 
+    /// The dashboard shows recipients' addresses: it asks for the access token, unless the
+    /// operator said the loopback listener is private and the request did not come through
+    /// a proxy (a reverse proxy on the same machine makes every request look local).
     func authorized(_ request: Request) -> Bool {
-        guard let token = options.accessToken else { return options.isLoopback }
+        guard let token = options.accessToken else {
+            let proxied = request.headers.contains { ["forwarded", "x-forwarded-for", "x-real-ip"].contains($0.name.canonicalName) }
+            return options.trustLoopback && options.isLoopback && !proxied
+        }
         let bearer = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
         let query = request.uri.queryParameters.get("token")
         return Self.same(bearer, token) || Self.same(query, token)
     }
+
+    static let unauthorizedHelp = "<p>The dashboard asks for its access token (Authorization: Bearer, or ?token=): start serve with --access-token-env VAR, or with --trust-loopback when no proxy stands in front of it.</p>"
 
     /// Compared in constant time, so response times say nothing about the token.
     static func same(_ given: String?, _ token: String) -> Bool {

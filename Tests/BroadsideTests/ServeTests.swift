@@ -92,7 +92,7 @@ struct ServeTests {
         let links = try mailing.send("first")
         let ada = try #require(links["ada@example.com"]), grace = try #require(links["grace@example.org"])
         #expect(ada.hasPrefix("/u/"))
-        let server = try ServeProcess(db: db, secret: Self.secret, log: dir.path("serve.log"))
+        let server = try ServeProcess(db: db, secret: Self.secret, log: dir.path("serve.log"), arguments: ["--trust-loopback"])
         let suppressed = "SELECT address, reason, source, campaign_id FROM suppressions ORDER BY address"
 
         // A link scanner's GET changes nothing; the page offers a button that POSTs.
@@ -213,6 +213,24 @@ struct ServeTests {
         #expect(!(try String(contentsOfFile: guarded.log, encoding: .utf8)).contains("s3cret-token"), "the token is never logged")
     }
 
+    /// Behind a reverse proxy on the same machine every request comes from loopback: the
+    /// dashboard asks for its token unless told the listener is private, and even then a
+    /// request that came through a proxy (Forwarded, X-Forwarded-For) must show the token.
+    @Test func onLoopbackTheDashboardStillAsksForTheTokenUnlessToldItIsPrivate() throws {
+        let mailing = try Mailing(csv: "email\nada@example.com\n")
+        let dir = mailing.dir, db = mailing.db
+        let link = try #require(try mailing.send("c")["ada@example.com"])
+        let proxied = try ServeProcess(db: db, secret: Self.secret, log: dir.path("proxied.log"))
+        #expect(try proxied.get("/").status == 401)
+        #expect(try proxied.get("/campaigns/c").status == 401, "recipients' addresses are not public behind a proxy")
+        #expect(try proxied.post(link, ["-d", "List-Unsubscribe=One-Click"]).status == 200)
+
+        let trusted = try ServeProcess(db: db, secret: Self.secret, log: dir.path("trusted.log"), arguments: ["--trust-loopback"])
+        #expect(try trusted.get("/").status == 200)
+        #expect(try trusted.get("/campaigns/c", ["-H", "X-Forwarded-For: 203.0.113.9"]).status == 401)
+        #expect(try trusted.get("/", ["-H", "Forwarded: for=203.0.113.9"]).status == 401)
+    }
+
     static func browser(_ arguments: [String]) throws -> CommandResult {
         try Command.run(URL(fileURLWithPath: "/usr/bin/python3"), [Repository.root.appendingPathComponent("scripts/browser.py").path] + arguments)
     }
@@ -222,7 +240,7 @@ struct ServeTests {
         let mailing = try Mailing(csv: "email\n" + (1...count).map { "user\($0)@example.com\n" }.joined())
         let dir = mailing.dir, db = mailing.db, smtp = mailing.smtp, template = mailing.template
         let link = try #require(try mailing.send("first")["user1@example.com"])
-        let server = try ServeProcess(db: db, secret: Self.secret, log: dir.path("serve.log"))
+        let server = try ServeProcess(db: db, secret: Self.secret, log: dir.path("serve.log"), arguments: ["--trust-loopback"])
 
         // Headless Chromium opens the link, presses the button, sees the confirmation.
         let clicked = try Self.browser(["click", "http://127.0.0.1:\(server.port)\(link)", "unsubscribe"])
