@@ -134,13 +134,14 @@ def main():
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
     parser.add_argument("--slow", type=float, default=2.0)
+    parser.add_argument("--no-smtputf8", action="store_true", help="do not offer SMTPUTF8 in EHLO")
     parser.add_argument("--exit-with-parent", action="store_true", help="exit when standard input closes")
     args = parser.parse_args()
     if args.exit_with_parent:
         exit_with_parent()
 
     handler = Handler(Recorder(args.record), args.slow)
-    options = dict(hostname="broadside-test", ident="Broadside test SMTP", enable_SMTPUTF8=True,
+    options = dict(hostname="broadside-test", ident="Broadside test SMTP", enable_SMTPUTF8=not args.no_smtputf8,
                    decode_data=False, data_size_limit=64 * 1024 * 1024)
     if args.auth:
         user, password = args.auth.split(":", 1)

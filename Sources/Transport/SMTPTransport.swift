@@ -8,6 +8,8 @@ import Foundation
 /// per sending thread.
 public struct SMTPTransport: MessageTransport {
     public let server: SMTPServer
+    /// What the server's EHLO offered when `verify` connected.
+    let capabilities = ServerCapabilities()
 
     public init(server: SMTPServer) {
         self.server = server
@@ -24,10 +26,11 @@ public struct SMTPTransport: MessageTransport {
         guard code == CURLE_OK else {
             throw Self.connectionError(code, detail: handle.errorDetail(code), reply: conversation.lastReply, server: server)
         }
+        capabilities.set(smtpUTF8: conversation.mentions("SMTPUTF8"))
     }
 
     public func makeSession(number: Int) throws(TransportError) -> any TransportSession {
-        try SMTPSession(server: server, number: number)
+        try SMTPSession(server: server, number: number, capabilities: capabilities)
     }
 
     /// One line that says what is wrong with reaching or signing in to the server.
@@ -57,9 +60,11 @@ final class SMTPSession: TransportSession {
     private let conversation = ServerConversation()
     private var sentOnConnection = 0
     private var needsFreshConnection = false
+    private let capabilities: ServerCapabilities
 
-    init(server: SMTPServer, number: Int) throws(TransportError) {
+    init(server: SMTPServer, number: Int, capabilities: ServerCapabilities) throws(TransportError) {
         self.server = server
+        self.capabilities = capabilities
         handle = try CurlHandle()
         conversation.attach(to: handle)
         Self.configure(handle, for: server)
@@ -112,6 +117,12 @@ final class SMTPSession: TransportSession {
     }
 
     private func deliver(_ message: OutgoingMessage, upload: Upload) -> DeliveryOutcome {
+        // An address with a non-ASCII local part needs SMTPUTF8 (RFC 6531); never give it to a server without it.
+        if capabilities.smtpUTF8 == false,
+           let address = ([message.envelope.recipient, message.envelope.returnPath] + message.envelope.copies).first(where: { !$0.utf8.allSatisfy { $0 < 0x80 } }) {
+            let reply = SMTPReply(code: 553, enhancedStatus: "5.6.7", text: "553 5.6.7 not sent: \(address) needs SMTPUTF8, which \(server.address) does not offer")
+            return .failed(reply, detail: reply.text)
+        }
         conversation.reset()
         if needsFreshConnection || sentOnConnection >= server.messagesPerConnection {
             handle.set(CURLOPT_FRESH_CONNECT, 1)
@@ -209,5 +220,24 @@ final class SMTPSession: TransportSession {
             offset += n
             return n
         }
+    }
+}
+
+/// What a server offered in its EHLO reply, learnt when the transport first connects.
+final class ServerCapabilities: @unchecked Sendable {
+    private let lock = NSLock()
+    private var offersSMTPUTF8: Bool?
+
+    /// nil until known.
+    var smtpUTF8: Bool? {
+        lock.lock()
+        defer { lock.unlock() }
+        return offersSMTPUTF8
+    }
+
+    func set(smtpUTF8: Bool) {
+        lock.lock()
+        offersSMTPUTF8 = smtpUTF8
+        lock.unlock()
     }
 }

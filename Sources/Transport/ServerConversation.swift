@@ -28,6 +28,13 @@ final class ServerConversation {
         replies.last { $0.code != 221 }.flatMap(reply)
     }
 
+    /// Whether any reply so far holds `word` (an EHLO keyword such as SMTPUTF8).
+    func mentions(_ word: String) -> Bool {
+        let needle = Array(word.utf8)
+        guard needle.count <= bytes.count else { return false }
+        return (0...(bytes.count - needle.count)).contains { start in bytes[start..<start + needle.count].elementsEqual(needle) }
+    }
+
     /// Replies received so far, the closing 221 left out.
     var verdictCount: Int { replies.count { $0.code != 221 } }
 

@@ -236,3 +236,36 @@ struct ReadOnlyCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted() == ["b.sqlite", "l.csv", "outbox", "t.txt"])
     }
 }
+
+@Suite("Hardening: addresses that need SMTPUTF8")
+struct SMTPUTF8Tests {
+    static func list(_ dir: TemporaryDirectory) throws -> (db: String, template: String) {
+        let db = dir.path("b.sqlite")
+        let csv = try dir.write("l.csv", "email,name\njosé@example.com,José\nplain@example.com,Plain\n")
+        let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hi {{ name }}\n\nHello.\n")
+        #expect(try Command.broadside(["import", csv, "--list", "l", "--db", db]).status == 0)
+        return (db, template)
+    }
+
+    /// A server that offers SMTPUTF8 gets the address as it is.
+    @Test func aServerOfferingSMTPUTF8GetsTheAddress() throws {
+        let dir = try TemporaryDirectory()
+        let (db, template) = try Self.list(dir)
+        let server = try SMTPTestServer()
+        let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url, "--db", db])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        #expect(Set(try server.received().flatMap(\.rcpt_tos)) == ["josé@example.com", "plain@example.com"])
+    }
+
+    /// A server that does not offer it never sees the address: that recipient fails with the reason.
+    @Test func aServerWithoutSMTPUTF8NeverGetsANonASCIIAddress() throws {
+        let dir = try TemporaryDirectory()
+        let (db, template) = try Self.list(dir)
+        let server = try SMTPTestServer(arguments: ["--no-smtputf8"])
+        let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url, "--db", db])
+        #expect(sent.status == 1, "\(sent.stderr)")
+        #expect(try server.received().flatMap(\.rcpt_tos) == ["plain@example.com"])
+        let jose = try sqlite(db, "SELECT state, reply FROM messages WHERE recipient = 'josé@example.com'")
+        #expect(jose.first?.hasPrefix("failed|553 5.6.7") == true && jose.first?.contains("SMTPUTF8") == true, "\(jose)")
+    }
+}
