@@ -26,3 +26,23 @@ rm -f "$work"/r.sqlite*
 /usr/bin/time -f "%e %M" -o "$work/time" /usr/bin/python3 bench/reference-import.py "$work/1m.csv" "$work/r.sqlite" > /dev/null
 read -r wall rss < "$work/time"
 printf '  %-28s %6.2f s  %9.0f rows/s  peak RSS %4d MB\n' "Python csv+sqlite3 script" "$wall" "$(echo "1000000 / $wall" | bc -l)" $((rss / 1024))
+
+# Wide files (issue 18): time must grow with the number of columns, not with its square.
+wide() { # COLUMNS
+    python3 -c "
+import sys
+n = int(sys.argv[1])
+print('email,' + ','.join('c%d' % i for i in range(n)))
+for r in range(3): print('u%d@example.com,' % r + ','.join('v%d' % i for i in range(n)))
+" "$1" > "$work/wide.csv"
+    rm -f "$work"/w.sqlite*
+    local start end
+    start=$(date +%s.%N)
+    "$broadside" import "$work/wide.csv" --list wide --db "$work/w.sqlite" > /dev/null
+    end=$(date +%s.%N)
+    echo "$end - $start" | bc -l
+}
+w50=$(wide 50000)
+w100=$(wide 100000)
+printf '  %-28s %6.2f s\n  %-28s %6.2f s   %.1f x the time for 2 x the columns (target at most 3: linear)\n' \
+    "3 rows of 50,000 columns" "$w50" "3 rows of 100,000 columns" "$w100" "$(echo "$w100 / $w50" | bc -l)"

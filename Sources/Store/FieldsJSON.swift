@@ -4,7 +4,10 @@
 enum FieldsJSON {
     static func encode(_ fields: [String: String], order: [String]) -> String {
         var keys = order.filter { fields[$0] != nil }
-        if keys.count != fields.count { keys += fields.keys.filter { !order.contains($0) }.sorted() }
+        if keys.count != fields.count {
+            let ordered = Set(order)
+            keys += fields.keys.filter { !ordered.contains($0) }.sorted()
+        }
         return encode(keys: keys, values: keys.map { fields[$0] ?? "" })
     }
 

@@ -163,7 +163,8 @@ extension Store {
             let importID: Int64 = listRow["last_import_id"] + 1
             // A list's columns are the union of every file imported into it, in first-seen order.
             var known = (try? JSONDecoder().decode([String].self, from: Data((listRow["columns"] as String).utf8))) ?? []
-            for column in columns where !known.contains(column) { known.append(column) }
+            var seen = Set(known)
+            for column in columns where seen.insert(column).inserted { known.append(column) }
             try db.execute(sql: "UPDATE lists SET columns = ?, email_column = ?, last_import_id = ? WHERE id = ?",
                            arguments: [String(decoding: try JSONEncoder().encode(known), as: UTF8.self), emailColumn, importID, listID])
             let list = try ListImport(db: db, listID: listID, importID: importID, columns: known, now: now)
