@@ -73,8 +73,17 @@ final class InFlightLog: @unchecked Sendable {
     /// Empties the log for this run (call once `leftOver` is recovered) and maps it.
     func start(connections: Int) throws {
         let size = max(1, connections) * Self.slotsPerConnection * Self.slotSize
-        guard ftruncate(file, 0) == 0, ftruncate(file, off_t(size)) == 0,
-              let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, file, 0), address != MAP_FAILED else {
+        guard ftruncate(file, 0) == 0 else {
+            throw BroadsideError.environment("cannot prepare \(path): \(String(cString: strerror(errno)))")
+        }
+        // Its blocks are reserved now: a store into a page the disk has no room for would
+        // kill the process with SIGBUS in the middle of a send.
+        let reserved = posix_fallocate(file, 0, off_t(size))
+        guard reserved == 0 else {
+            let why = reserved == ENOSPC ? "no space left on the device" : String(cString: strerror(reserved))
+            throw BroadsideError.environment("cannot reserve \(size / 1024) KB for \(path): \(why); free some space, then resume")
+        }
+        guard let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, file, 0), address != MAP_FAILED else {
             throw BroadsideError.environment("cannot prepare \(path): \(String(cString: strerror(errno)))")
         }
         mapping = address

@@ -269,3 +269,41 @@ struct SMTPUTF8Tests {
         #expect(jose.first?.hasPrefix("failed|553 5.6.7") == true && jose.first?.contains("SMTPUTF8") == true, "\(jose)")
     }
 }
+
+@Suite("Hardening: a disk that fills")
+struct FullDiskTests {
+    /// The in-flight log reserves its space before the first message: on a nearly full
+    /// disk `send` stops cleanly (exit 3, one line) instead of dying of SIGBUS in the map.
+    @Test func aFullDiskIsACleanStopNotABusError() throws {
+        let dir = try TemporaryDirectory()
+        let mountPoint = dir.path("disk")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let mount = try Command.run(URL(fileURLWithPath: "/bin/mount"), ["-t", "tmpfs", "-o", "size=3m", "tmpfs", mountPoint])
+        guard mount.status == 0 else {
+            print("Full disk test: skipped, cannot mount a small tmpfs here (\(mount.stderr.trimmingCharacters(in: .whitespacesAndNewlines)))")
+            return
+        }
+        defer { _ = try? Command.run(URL(fileURLWithPath: "/bin/umount"), [mountPoint]) }
+        let server = try SMTPTestServer()
+        let db = mountPoint + "/b.sqlite"
+        let csv = try dir.write("l.csv", "email,name\n" + (1...300).map { "u\($0)@example.com,N\($0)\n" }.joined())
+        let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hi {{ name }}\n\nHello.\n")
+        #expect(try Command.broadside(["import", csv, "--list", "l", "--db", db]).status == 0)
+        let first = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url,
+                                           "--limit", "1", "--db", db])
+        #expect(first.status == 0, "\(first.stderr)")
+        // Leave 300 KB: room for SQLite, not for eight connections' log.
+        let free = try Command.run(URL(fileURLWithPath: "/bin/df"), ["--output=avail", "-k", mountPoint])
+        let available = Int(free.stdout.split(separator: "\n").last?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0
+        #expect(try Command.run(URL(fileURLWithPath: "/bin/dd"), ["if=/dev/zero", "of=\(mountPoint)/fill", "bs=1k",
+                                                                 "count=\(max(0, available - 300))"]).status == 0)
+        let resumed = try Command.broadside(["resume", "c", "--connections", "8", "--db", db])
+        #expect(resumed.status == 3, "\(resumed.stderr.prefix(300))")
+        #expect(resumed.stderr.contains("space"), "\(resumed.stderr.prefix(300))")
+        try FileManager.default.removeItem(atPath: mountPoint + "/fill")
+        let finished = try Command.broadside(["resume", "c", "--db", db])
+        #expect(finished.status == 0, "\(finished.stderr)")
+        #expect(Set(try server.received().map { $0.rcpt_tos[0] }).count == 300)
+        #expect(try server.received().count == 300, "none twice")
+    }
+}
