@@ -23,6 +23,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("trust-loopback"), help: "Nothing (no proxy) stands between this loopback listener and its users: the dashboard answers without a token, except requests that came through a proxy.")
     var trustLoopback = false
 
+    /// Each connection is a file descriptor: at the usual soft limit of 1,024, a thousand idle
+    /// connections would leave none for the unsubscribes. The soft limit goes up to the hard one.
+    static func raiseOpenFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+
     func run() async throws {
         let (host, port) = try Self.address(listen)
         var accessToken: String?
@@ -39,6 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
         if accessToken == nil && !trustLoopback {
             Output.note("the dashboard answers 401 until --access-token-env names a token (or --trust-loopback, with no proxy in front); unsubscribe links work")
         }
+        Self.raiseOpenFileLimit()
         var logger = makeLogger("broadside.serve", quiet: false)
         // A server's log is its requests: one line each unless BROADSIDE_LOG_LEVEL says otherwise.
         if ProcessInfo.processInfo.environment["BROADSIDE_LOG_LEVEL"] == nil { logger.logLevel = .info }

@@ -19,6 +19,8 @@ public struct UnsubscribeServer: Sendable {
         /// The operator says nothing stands between this listener and its users (no proxy):
         /// then, on loopback, the dashboard answers requests without a token.
         public var trustLoopback: Bool
+        /// Seconds a connection may stay silent, mid-request or between requests, before it is closed.
+        public var idleTimeout = 10
 
         public init(host: String, port: Int, accessToken: String?, trustLoopback: Bool = false) {
             self.host = host
@@ -76,7 +78,10 @@ public struct UnsubscribeServer: Sendable {
             server.log("GET", "/campaigns/…", response.status.code, started)
             return response
         }
-        let app = Application(router: router, configuration: .init(address: .hostname(options.host, port: options.port), serverName: "broadside"),
+        // A connection that sends nothing for this long (half a request line, say) is closed:
+        // slow clients must not hold the connections that unsubscribes need.
+        let app = Application(router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(options.idleTimeout)))),
+                              configuration: .init(address: .hostname(options.host, port: options.port), serverName: "broadside"),
                               onServerRunning: { _ in onRunning() })
         try await app.runService()
     }

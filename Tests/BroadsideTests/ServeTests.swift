@@ -231,6 +231,59 @@ struct ServeTests {
         #expect(try trusted.get("/", ["-H", "Forwarded: for=203.0.113.9"]).status == 401)
     }
 
+    /// 1,100 clients that send half a request line and wait must not take the server down:
+    /// a one-click unsubscribe meanwhile answers at once, even under the usual soft limit of
+    /// 1,024 open files; silent connections are closed after the idle timeout.
+    @Test func slowClientsDoNotStopUnsubscribes() throws {
+        let mailing = try Mailing(csv: "email\nada@example.com\n")
+        let link = try #require(try mailing.send("c")["ada@example.com"])
+        let port = try freePort()
+        let serve = Process()
+        serve.executableURL = URL(fileURLWithPath: "/bin/sh")
+        serve.arguments = ["-c", "ulimit -S -n 1024 && exec \"$0\" serve --listen 127.0.0.1:\(port) --db \"$1\"", Command.broadside.path, mailing.db]
+        var environment = ProcessInfo.processInfo.environment
+        environment["BROADSIDE_SECRET"] = Self.secret
+        serve.environment = environment
+        serve.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        serve.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try serve.run()
+        defer { kill(serve.processIdentifier, SIGKILL); serve.waitUntilExit() }
+        let script = """
+            import socket, subprocess, sys, time
+            port, path = int(sys.argv[1]), sys.argv[2]
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port)).close(); break
+                except OSError:
+                    time.sleep(0.1)
+            held = []
+            for _ in range(1100):
+                s = socket.create_connection(("127.0.0.1", port))
+                s.send(b"GET /u/x HT")
+                held.append(s)
+            started = time.time()
+            r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "-X", "POST",
+                                "-d", "List-Unsubscribe=One-Click", "http://127.0.0.1:%d%s" % (port, path)], capture_output=True, text=True)
+            print(r.stdout, round(time.time() - started, 2))
+            time.sleep(12)
+            closed = 0
+            for s in held:
+                s.settimeout(0.01)
+                try:
+                    if s.recv(1) == b"": closed += 1
+                except (socket.timeout, BlockingIOError):
+                    pass
+                except OSError:
+                    closed += 1
+            print(closed)
+            """
+        let result = try Command.run(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", script, String(port), link])
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("200 ") == true, "the unsubscribe answered: \(result.stdout) \(result.stderr)")
+        #expect(Int(lines.dropFirst().first ?? "") == 1100, "silent connections are closed after the idle timeout: \(result.stdout)")
+        #expect(try sqlite(mailing.db, "SELECT address FROM suppressions") == ["ada@example.com"])
+    }
+
     static func browser(_ arguments: [String]) throws -> CommandResult {
         try Command.run(URL(fileURLWithPath: "/usr/bin/python3"), [Repository.root.appendingPathComponent("scripts/browser.py").path] + arguments)
     }
