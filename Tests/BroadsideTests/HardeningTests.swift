@@ -229,11 +229,12 @@ struct ReadOnlyCommandTests {
             print("Read-only database test: skipped, cannot run \(Command.broadside.path) as nobody (not root, or a folder on its path is private)")
             return
         }
+        let before = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted()
         for arguments in [["report", "c"], ["lists"], ["campaigns"], ["report", "c", "--format", "csv"]] {
             let result = try Command.run(runuser, ["-u", "nobody", "--", Command.broadside.path] + arguments + ["--db", db])
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
         }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted() == ["b.sqlite", "l.csv", "outbox", "t.txt"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted() == before, "reading wrote nothing beside the database")
     }
 }
 
