@@ -36,7 +36,9 @@ public final class Store: Sendable {
         // user runs can change it meanwhile.
         let folder = (path as NSString).deletingLastPathComponent
         var readPath = path
-        if access(folder.isEmpty ? "." : folder, W_OK) != 0, !FileManager.default.fileExists(atPath: path + "-shm"),
+        // (Only with no WAL beside it: immutable reads would not see what a WAL holds.)
+        let walBytes = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+        if access(folder.isEmpty ? "." : folder, W_OK) != 0, !FileManager.default.fileExists(atPath: path + "-shm"), walBytes == 0,
            let encoded = URL(fileURLWithPath: path).standardizedFileURL.path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) {
             readPath = "file:\(encoded)?immutable=1"
         }
