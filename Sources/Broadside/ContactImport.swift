@@ -88,11 +88,9 @@ public enum ContactImport {
                         if summary.rejections.count < 100 { summary.rejections.append(Rejection(line: record.line, reason: reason)) }
                         try rejects?.write(record, reason: reason)
                     case .contact(let contact):
-                        switch try list.add(contact) {
-                        case .imported: summary.imported += 1
-                        case .updated: summary.updated += 1
-                        case .duplicate: summary.duplicates += 1
-                        }
+                        // What the row does to the list is counted when the import is published;
+                        // here only a repeat within the file shows.
+                        if try list.add(contact) == .duplicate { summary.duplicates += 1 }
                     }
                 }
             }
@@ -100,6 +98,9 @@ public enum ContactImport {
             if let error = rows.failure { throw error }
         }
         summary.suppressed = result.suppressed
+        summary.imported = result.imported
+        summary.updated = result.updated
+        summary.duplicates += result.unchanged
         try rejects?.close()
         progress?(summary.rows)
         return summary

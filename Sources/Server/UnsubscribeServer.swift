@@ -41,7 +41,9 @@ public struct UnsubscribeServer: Sendable {
 
     public init(store: Store, secret: String, options: Options, logger: Logger) {
         self.store = store
-        self.writer = UnsubscribeWriter(store: store)
+        // Unsubscribes wait for the database two seconds at most, then go to the journal beside it.
+        let brief = (try? Store(path: store.path, busyTimeout: 2)) ?? store
+        self.writer = UnsubscribeWriter(store: brief, journal: UnsubscribeJournal(database: store.path))
         self.languages = LanguageCache()
         self.tokens = UnsubscribeToken(secret: secret, database: store.identity)
         self.options = options

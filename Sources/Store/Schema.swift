@@ -165,6 +165,15 @@ enum Schema {
             try db.execute(sql: "CREATE TABLE database_identity (id TEXT NOT NULL)")
             try db.execute(sql: "INSERT INTO database_identity (id) VALUES (\(hasCampaigns ? "''" : "lower(hex(randomblob(16)))"))")
         }
+        migrator.registerMigration("v4: imports staged in a list of their own, published at the end") { db in
+            try db.execute(sql: """
+                -- A list being imported: written in short transactions under a hidden name, then
+                -- renamed to (or merged into) the list it is for in one short transaction at the end.
+                ALTER TABLE lists ADD COLUMN staging_for TEXT;
+                -- The importing process: a staging list whose process is gone was left by a crash.
+                ALTER TABLE lists ADD COLUMN staging_pid INTEGER;
+                """)
+        }
         return migrator
     }
 }

@@ -88,9 +88,20 @@ public final class ListImport {
         updateMember = try db.makeStatement(sql: "UPDATE list_members SET import_id = ?, line = ?, fields = ? WHERE list_id = ? AND contact_id = ?")
     }
 
+    /// Rows written in one transaction: short enough that other writers (a send, an
+    /// unsubscribe) wait a fraction of a second, long enough that commits cost little.
+    static let rowsPerTransaction = 20_000
+    private var rowsInTransaction = 0
+
     /// Adds or merges one row. Its fields belong to this list's membership: another
     /// list holding the same address keeps its own.
     public func add(_ row: ContactRow) throws -> ContactChange {
+        rowsInTransaction += 1
+        if rowsInTransaction >= Self.rowsPerTransaction {
+            try db.commit()
+            try db.beginTransaction(.immediate)
+            rowsInTransaction = 0
+        }
         // A new address is the common case: insert first, look up only when it is known.
         try insertContact.execute(.text(row.address), row.storedSMTPAddress.map(FastStatement.Value.text) ?? .null,
                                   row.storedDisplayAddress.map(FastStatement.Value.text) ?? .null,
@@ -138,11 +149,21 @@ public struct ListImportResult<T> {
     public var value: T
     /// Rows of this import whose address is suppressed (imported, never sent to).
     public var suppressed: Int
+    /// Members new to the list.
+    public var imported: Int
+    /// Members already in the list whose fields changed.
+    public var updated: Int
+    /// Members already in the list, unchanged.
+    public var unchanged: Int
 }
 
 extension Store {
-    /// Imports into list `name` (created if new) in one transaction: after a crash at
-    /// any moment the list is either as before or fully imported.
+    /// Imports into list `name` (created if new). The rows are written in short
+    /// transactions to a staging list of their own, so that a long import never holds the
+    /// database from a send or an unsubscribe for long, and published in one short
+    /// transaction at the end: a new list is renamed into place, an existing one merged.
+    /// After a crash at any moment the list is either as before or fully imported (a
+    /// staging list left by a dead process is removed by the next import).
     public func importContacts<T>(
         list name: String, columns: [String], emailColumn: String, now: Double,
         _ body: (ListImport) throws -> T
@@ -151,25 +172,98 @@ extension Store {
             // Room for the B-tree pages a large import touches, so that fewer spill mid-transaction.
             try db.execute(sql: "PRAGMA cache_size = -65536")
             defer { try? db.execute(sql: "PRAGMA cache_size = -2000") }
+            try Self.removeAbandonedStagingLists(db)
             let columnsJSON = String(decoding: try JSONEncoder().encode(columns), as: UTF8.self)
-            try db.execute(sql: """
-                INSERT INTO lists (name, columns, email_column, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(name) DO UPDATE SET updated_at = excluded.updated_at
-                """, arguments: [name, columnsJSON, emailColumn, now, now])
-            guard let listRow = try Row.fetchOne(db, sql: "SELECT id, columns, last_import_id FROM lists WHERE name = ?", arguments: [name]) else {
-                throw StoreError(kind: .unavailable, "list '\(name)' vanished during the import")
+            var stagingID: Int64 = 0
+            try db.inTransaction(.immediate) {
+                try db.execute(sql: """
+                    INSERT INTO lists (name, columns, email_column, last_import_id, created_at, updated_at, staging_for, staging_pid)
+                    VALUES (?, ?, ?, 1, ?, ?, ?, ?)
+                    """, arguments: ["\u{1}importing \(name) \(UUID().uuidString)", columnsJSON, emailColumn, now, now, name, Int64(getpid())])
+                stagingID = db.lastInsertedRowID
+                return .commit
             }
-            let listID: Int64 = listRow["id"]
-            let importID: Int64 = listRow["last_import_id"] + 1
-            // A list's columns are the union of every file imported into it, in first-seen order.
-            var known = (try? JSONDecoder().decode([String].self, from: Data((listRow["columns"] as String).utf8))) ?? []
-            var seen = Set(known)
-            for column in columns where seen.insert(column).inserted { known.append(column) }
-            try db.execute(sql: "UPDATE lists SET columns = ?, email_column = ?, last_import_id = ? WHERE id = ?",
-                           arguments: [String(decoding: try JSONEncoder().encode(known), as: UTF8.self), emailColumn, importID, listID])
-            let list = try ListImport(db: db, listID: listID, importID: importID, columns: known, now: now)
-            let value = try body(list)
-            return ListImportResult(value: value, suppressed: try list.suppressedCount())
+            let list = try ListImport(db: db, listID: stagingID, importID: 1, columns: columns, now: now)
+            let value: T, suppressed: Int
+            do {
+                try db.beginTransaction(.immediate)
+                value = try body(list)
+                suppressed = try list.suppressedCount()
+                try db.commit()
+            } catch {
+                if db.isInsideTransaction { try? db.rollback() }
+                try? db.inTransaction(.immediate) {
+                    try Self.removeList(id: stagingID, db)
+                    return .commit
+                }
+                throw error
+            }
+            var counts = (imported: 0, updated: 0, unchanged: 0)
+            try db.inTransaction(.immediate) {
+                counts = try Self.publish(staging: stagingID, as: name, columns: columns, emailColumn: emailColumn, now: now, db)
+                return .commit
+            }
+            return ListImportResult(value: value, suppressed: suppressed, imported: counts.imported, updated: counts.updated, unchanged: counts.unchanged)
+        }
+    }
+
+    /// Makes a complete staging list the list `name`: renamed into place when there is no
+    /// such list yet; merged into it otherwise (a member's fields merged with the file's,
+    /// the file's values winning).
+    private static func publish(staging: Int64, as name: String, columns: [String], emailColumn: String, now: Double,
+                                _ db: Database) throws -> (imported: Int, updated: Int, unchanged: Int) {
+        let staged = try Int.fetchOne(db, sql: "SELECT count(*) FROM list_members WHERE list_id = ?", arguments: [staging]) ?? 0
+        guard let target = try Row.fetchOne(db, sql: "SELECT id, columns, last_import_id FROM lists WHERE name = ? AND staging_for IS NULL",
+                                            arguments: [name]) else {
+            try db.execute(sql: "UPDATE lists SET name = ?, staging_for = NULL, staging_pid = NULL WHERE id = ?", arguments: [name, staging])
+            return (staged, 0, 0)
+        }
+        let targetID: Int64 = target["id"]
+        let importID: Int64 = target["last_import_id"] + 1
+        let arguments: StatementArguments = [staging, targetID]
+        let imported = try Int.fetchOne(db, sql: """
+            SELECT count(*) FROM list_members s WHERE s.list_id = ?
+              AND NOT EXISTS (SELECT 1 FROM list_members t WHERE t.list_id = ? AND t.contact_id = s.contact_id)
+            """, arguments: arguments) ?? 0
+        let updated = try Int.fetchOne(db, sql: """
+            SELECT count(*) FROM list_members s JOIN list_members t ON t.list_id = ? AND t.contact_id = s.contact_id
+            WHERE s.list_id = ? AND json_patch(t.fields, s.fields) != json(t.fields)
+            """, arguments: [targetID, staging]) ?? 0
+        try db.execute(sql: """
+            UPDATE list_members AS t SET fields = json_patch(t.fields, s.fields), line = s.line, import_id = ?
+            FROM (SELECT contact_id, fields, line FROM list_members WHERE list_id = ?) AS s
+            WHERE t.list_id = ? AND t.contact_id = s.contact_id
+            """, arguments: [importID, staging, targetID])
+        try db.execute(sql: """
+            INSERT INTO list_members (list_id, contact_id, line, import_id, added_at, fields)
+            SELECT ?, s.contact_id, s.line, ?, s.added_at, s.fields FROM list_members s WHERE s.list_id = ?
+              AND NOT EXISTS (SELECT 1 FROM list_members t WHERE t.list_id = ? AND t.contact_id = s.contact_id)
+            """, arguments: [targetID, importID, staging, targetID])
+        try removeList(id: staging, db)
+        // A list's columns are the union of every file imported into it, in first-seen order.
+        var known = (try? JSONDecoder().decode([String].self, from: Data((target["columns"] as String).utf8))) ?? []
+        var seen = Set(known)
+        for column in columns where seen.insert(column).inserted { known.append(column) }
+        try db.execute(sql: "UPDATE lists SET columns = ?, email_column = ?, last_import_id = ?, updated_at = ? WHERE id = ?",
+                       arguments: [String(decoding: try JSONEncoder().encode(known), as: UTF8.self), emailColumn, importID, now, targetID])
+        return (imported, updated, staged - imported - updated)
+    }
+
+    private static func removeList(id: Int64, _ db: Database) throws {
+        try db.execute(sql: "DELETE FROM list_members WHERE list_id = ?", arguments: [id])
+        try db.execute(sql: "DELETE FROM lists WHERE id = ?", arguments: [id])
+    }
+
+    /// Staging lists whose importing process is gone (killed mid-import).
+    private static func removeAbandonedStagingLists(_ db: Database) throws {
+        let abandoned = try Row.fetchAll(db, sql: "SELECT id, staging_pid FROM lists WHERE staging_for IS NOT NULL").filter { row in
+            let pid = Int32(truncatingIfNeeded: (row["staging_pid"] as Int64?) ?? 0)
+            return pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH)
+        }
+        guard !abandoned.isEmpty else { return }
+        try db.inTransaction(.immediate) {
+            for row in abandoned { try removeList(id: row["id"], db) }
+            return .commit
         }
     }
 
@@ -181,7 +275,7 @@ extension Store {
                        (SELECT count(*) FROM list_members m WHERE m.list_id = l.id) AS members,
                        (SELECT count(*) FROM list_members m JOIN contacts c ON c.id = m.contact_id
                           JOIN suppressions s ON s.address = c.address WHERE m.list_id = l.id) AS suppressed
-                FROM lists l ORDER BY l.name
+                FROM lists l WHERE l.staging_for IS NULL ORDER BY l.name
                 """).map { row in
                 ListSummary(name: row["name"], members: row["members"], suppressed: row["suppressed"],
                             columns: (try? JSONDecoder().decode([String].self, from: Data((row["columns"] as String).utf8))) ?? [],

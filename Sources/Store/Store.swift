@@ -11,11 +11,12 @@ public final class Store: Sendable {
     /// that sent mail before identities existed).
     public let identity: String
 
-    /// Opens (creating if needed) and migrates the database at `path`.
-    public init(path: String) throws(StoreError) {
+    /// Opens (creating if needed) and migrates the database at `path`. A write waits up to
+    /// `busyTimeout` seconds for another process's write to end.
+    public init(path: String, busyTimeout: Double = 10) throws(StoreError) {
         self.path = path
         do {
-            pool = try DatabasePool(path: path, configuration: Self.configuration(readOnly: false))
+            pool = try DatabasePool(path: path, configuration: Self.configuration(readOnly: false, busyTimeout: busyTimeout))
             try Schema.migrator.migrate(pool)
             identity = try Self.identity(pool)
         } catch {
@@ -60,9 +61,9 @@ public final class Store: Sendable {
         try pool.read { try String.fetchOne($0, sql: "SELECT id FROM database_identity") } ?? ""
     }
 
-    private static func configuration(readOnly: Bool) -> Configuration {
+    private static func configuration(readOnly: Bool, busyTimeout: Double = 10) -> Configuration {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
+        configuration.busyMode = .timeout(busyTimeout)
         configuration.readonly = readOnly
         configuration.prepareDatabase { db in
             guard !readOnly else { return }
@@ -84,13 +85,13 @@ public final class Store: Sendable {
         }
     }
 
-    /// `write` for a bulk insert (an import): one transaction, as atomic as any other.
-    /// Foreign keys go unchecked: its references are right by construction (it links
-    /// rows it has just inserted), and the checks were a sixth of its work. And when no
-    /// other connection has the database open, it runs with a rollback journal instead
-    /// of the WAL: new pages are written once, where in WAL mode they go to the WAL and
-    /// then again into the database when it is checkpointed. SQLite changes both only
-    /// outside a transaction; the WAL is back before this returns.
+    /// The writer for a bulk insert (an import), which runs its own short transactions
+    /// (see `importContacts`). Foreign keys go unchecked: its references are right by
+    /// construction (it links rows it has just inserted), and the checks were a sixth of
+    /// its work. And when no other connection has the database open, it runs with a
+    /// rollback journal instead of the WAL: new pages are written once, where in WAL mode
+    /// they go to the WAL and then again into the database when it is checkpointed.
+    /// SQLite changes both only outside a transaction; the WAL is back before this returns.
     func bulkWrite<T>(_ work: (Database) throws -> T) throws -> T {
         do {
             return try pool.writeWithoutTransaction { db in
@@ -98,13 +99,7 @@ public final class Store: Sendable {
                 defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
                 let leftWAL = Self.leaveWAL(db)
                 defer { if leftWAL { try? db.execute(sql: "PRAGMA journal_mode = WAL") } }
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try work(db)
-                    return .commit
-                }
-                guard let result else { preconditionFailure("the transaction committed without a result") }
-                return result
+                return try work(db)
             }
         } catch let error as DatabaseError {
             throw StoreError(error, path: path)

@@ -145,4 +145,34 @@ struct InitTests {
         _ = try Command.broadside(["init", project.path])
         #expect(try String(contentsOf: project.appendingPathComponent("template.txt"), encoding: .utf8) == "mine")
     }
+
+    /// A long import writes in short transactions: another writer (here `suppress add`, as
+    /// a send or an unsubscribe would) waits a moment, not for the whole import.
+    @Test func aLongImportLetsOtherWritersIn() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let small = try dir.write("small.csv", "email\nfirst@example.com\n")
+        #expect(try Command.broadside(["import", small, "--list", "other", "--db", db]).status == 0)
+        let big = dir.path("big.csv")
+        #expect(try Command.run(URL(fileURLWithPath: "/usr/bin/python3"),
+                                [Repository.root.appendingPathComponent("bench/generate-contacts.py").path, "400000", big]).status == 0)
+        let importing = Process()
+        importing.executableURL = Command.broadside
+        importing.arguments = ["import", big, "--list", "big", "--db", db]
+        importing.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        importing.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try importing.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        var landedDuringImport = false
+        for i in 1...3 {
+            let added = try Command.broadside(["suppress", "add", "late\(i)@example.com", "--db", db])
+            #expect(added.status == 0, "a write is not locked out by the import: \(added.stderr)")
+            if i == 1 { landedDuringImport = importing.isRunning }
+        }
+        #expect(landedDuringImport, "the first write landed while the import ran")
+        importing.waitUntilExit()
+        #expect(importing.terminationStatus == 0)
+        #expect(try sqlite(db, "SELECT count(*) FROM list_members m JOIN lists l ON l.id = m.list_id WHERE l.name = 'big'") == ["400000"])
+        #expect(try sqlite(db, "SELECT count(*) FROM suppressions") == ["3"])
+    }
 }

@@ -284,6 +284,38 @@ struct ServeTests {
         #expect(try sqlite(mailing.db, "SELECT address FROM suppressions") == ["ada@example.com"])
     }
 
+    /// Another process holds the database's write lock for 15 s (a long import or campaign
+    /// creation): a one-click unsubscribe is still answered within moments, kept in the
+    /// journal beside the database, survives a kill of `serve`, and reaches the database.
+    @Test func anUnsubscribeWhileTheDatabaseIsBusyIsKeptAndApplied() throws {
+        let mailing = try Mailing(csv: "email\nada@example.com\n")
+        let link = try #require(try mailing.send("c")["ada@example.com"])
+        var server: ServeProcess? = try ServeProcess(db: mailing.db, secret: Self.secret, log: mailing.dir.path("serve.log"))
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        holder.arguments = ["-c", "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1],isolation_level=None)\nc.execute('BEGIN IMMEDIATE')\nprint('held',flush=True)\ntime.sleep(15)\nc.execute('ROLLBACK')", mailing.db]
+        let output = Pipe()
+        holder.standardOutput = output
+        try holder.run()
+        _ = output.fileHandleForReading.availableData   // "held"
+        let asked = Date()
+        let answer = try #require(server).post(link, ["-d", "List-Unsubscribe=One-Click", "--max-time", "8"])
+        #expect(answer.status == 200, "answered once kept: \(answer.status)")
+        #expect(Date().timeIntervalSince(asked) < 6, "not after the lock's 15 s")
+        server = nil   // killed with the unsubscribe only in the journal
+        #expect(FileManager.default.fileExists(atPath: mailing.db + "-unsubscribes"))
+        holder.waitUntilExit()
+        server = try ServeProcess(db: mailing.db, secret: Self.secret, log: mailing.dir.path("serve2.log"))
+        var suppressed: [String] = []
+        for _ in 0..<50 {
+            suppressed = try sqlite(mailing.db, "SELECT address, source FROM suppressions")
+            if !suppressed.isEmpty { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(suppressed == ["ada@example.com|one-click"])
+        withExtendedLifetime(server) {}
+    }
+
     static func browser(_ arguments: [String]) throws -> CommandResult {
         try Command.run(URL(fileURLWithPath: "/usr/bin/python3"), [Repository.root.appendingPathComponent("scripts/browser.py").path] + arguments)
     }
