@@ -31,8 +31,10 @@ public enum CampaignCheck {
             throw BroadsideError.input("there is no list '\(list)'; import one with: broadside import FILE.csv --list \(list)")
         }
         try template.checkFields(against: summary.columns)
+        try extras.checkLinks(in: template)
         let renderer = PersonalMessage(template: template, extras: extras)
-        let required = Set(template.message.fieldReferences.filter { $0.isPrinted && !$0.isOptional }.map { FieldName.key($0.name) })
+        // A field printed where an empty value shows: not guarded by a default, nor by a condition that tests it.
+        let required = Set(template.message.fieldReferences.filter { $0.isPrinted && !$0.isOptional && !$0.isGuarded }.map { FieldName.key($0.name) })
         let headerFields = Set(template.message.headers.flatMap(\.value.fieldReferences).map { FieldName.key($0.name) })
         var result = Result(template: template.path, list: list, messages: 0, problems: [], more: 0)
         func report(_ member: ListMember, _ problem: String) {

@@ -62,6 +62,7 @@ public enum CampaignSetup {
         }
         guard list.members > 0 else { throw BroadsideError.input("list '\(listName)' is empty") }
         try template.checkFields(against: list.columns)
+        try extras.checkLinks(in: template)
 
         var firstFields: [String: String] = [:]
         try store.forEachMember(of: listName, limit: 1) { firstFields = $0.fields }

@@ -78,13 +78,12 @@ public struct CampaignTemplate: Sendable {
         }
     }
 
-    /// Checks every field the template reads against the list's columns.
+    /// Checks every field the template reads against the list's columns: every unknown
+    /// field in one error, a line each, with its place and the nearest column's name.
     public func checkFields(against columns: [String]) throws {
-        do {
-            try message.checkFields(against: columns + MessageExtras.fields)
-        } catch {
-            throw BroadsideError.input("\(error)")
-        }
+        let unknown = message.unknownFields(against: columns, alsoKnown: MessageExtras.fields)
+        guard !unknown.isEmpty else { return }
+        throw BroadsideError.input(unknown.map(\.description).joined(separator: "\n"))
     }
 
     /// FNV-1a, 64 bits, in hex: enough to tell two snapshots apart.

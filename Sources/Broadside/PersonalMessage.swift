@@ -41,6 +41,16 @@ public struct MessageExtras: Sendable {
     /// Fields the template may use besides the list's columns.
     public static let fields = ["unsubscribe_url"]
 
+    /// A template that prints `{{ unsubscribe_url }}` with no unsubscribe URL set would send
+    /// every recipient `href=""`: refused, with the place it is printed.
+    public func checkLinks(in template: CampaignTemplate) throws {
+        guard unsubscribeURL == nil || tokens == nil else { return }
+        guard let use = template.message.fieldReferences.first(where: { FieldName.key($0.name) == "unsubscribe_url" && !$0.isOptional }) else {
+            return
+        }
+        throw BroadsideError.input("\(use.location): the template prints {{ unsubscribe_url }} but no unsubscribe link is set; give --unsubscribe-url https://…/u/ (with BROADSIDE_SECRET), or unsubscribe_url in the profile")
+    }
+
     func unsubscribeURL(campaign: Int64, message: Int64) -> String? {
         guard let base = unsubscribeURL, let tokens else { return nil }
         return base + tokens.token(campaign: campaign, message: message)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Broadside
 import Foundation
 import Messages
+import Signing
 
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,12 +13,14 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "The template file.") var template: String
     @Option(help: "The list.") var list: String
     @Option(help: "A folder per-recipient attachments may come from besides the template's own.") var attachments: String?
+    @OptionGroup var links: LinkOptions
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
         let store = try global.openStore()
         let loaded = try CampaignTemplate.load(path: template)
-        let extras = MessageExtras(attachmentsRoot: attachments.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+        // check sends nothing: without the secret, a stand-in signs links of the real length.
+        let extras = try links.extras(attachments: attachments, secret: Secret.optional ?? "check-stand-in-secret", database: store.identity)
         let result = try CampaignCheck.run(template: loaded, list: list, store: store, now: Output.now(), extras: extras)
         if json {
             try Output.json(result)
@@ -46,6 +49,7 @@ struct PreviewCommand: ParsableCommand {
     @Option(help: "How many messages (default: 1 on standard output, 10 with --out).") var limit: Int?
     @Option(help: "Write .eml files (RFC 5322, CRLF) into this folder.") var out: String?
     @Option(help: "A folder per-recipient attachments may come from besides the template's own.") var attachments: String?
+    @OptionGroup var links: LinkOptions
 
     func run() throws {
         let store = try global.openStore()
@@ -54,7 +58,10 @@ struct PreviewCommand: ParsableCommand {
             throw BroadsideError.input("there is no list '\(list)'; import one with: broadside import FILE.csv --list \(list)")
         }
         try loaded.checkFields(against: summary.columns)
-        let renderer = PersonalMessage(template: loaded, extras: MessageExtras(attachmentsRoot: attachments.map { URL(fileURLWithPath: $0).standardizedFileURL.path }))
+        // The links as the recipients will get them: signed with the real secret.
+        let extras = try links.extras(attachments: attachments, secret: links.wantsLinks ? try Secret.required() : "", database: store.identity)
+        try extras.checkLinks(in: loaded)
+        let renderer = PersonalMessage(template: loaded, extras: extras)
         let count = limit ?? (out == nil ? 1 : 10)
         guard count > 0 else { throw ValidationError("--limit must be at least 1") }
         if let out {
@@ -83,5 +90,20 @@ struct PreviewCommand: ParsableCommand {
             written += 1
         }
         if let out { Output.note("\(written) message\(written == 1 ? "" : "s") written to \(out)") }
+    }
+}
+
+/// The unsubscribe links `check` and `preview` render, as `send` would.
+struct LinkOptions: ParsableArguments {
+    @Option(name: .customLong("unsubscribe-url"), help: "One-click unsubscribe base URL (https://…/u/), as send takes it.") var unsubscribeURL: String?
+    @Option(name: .customLong("unsubscribe-mailto"), help: "An address for mailto unsubscribe requests, as send takes it.") var unsubscribeMailto: String?
+
+    var wantsLinks: Bool { unsubscribeURL != nil || unsubscribeMailto != nil }
+
+    func extras(attachments: String?, secret: String, database: String) throws -> MessageExtras {
+        var extras = MessageExtras(unsubscribeURL: unsubscribeURL, unsubscribeMailto: unsubscribeMailto,
+                                   attachmentsRoot: attachments.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+        if wantsLinks { extras.tokens = UnsubscribeToken(secret: secret, database: database) }
+        return extras
     }
 }

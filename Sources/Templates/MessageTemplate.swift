@@ -100,8 +100,13 @@ public struct MessageTemplate: Sendable {
 
     public var fieldReferences: [FieldReference] { parts.flatMap(\.fieldReferences) }
 
-    public func checkFields(against columns: [String]) throws(TemplateError) {
-        for part in parts { try part.checkFields(against: columns) }
+    public func checkFields(against columns: [String], alsoKnown: [String] = []) throws(TemplateError) {
+        if let first = unknownFields(against: columns, alsoKnown: alsoKnown).first { throw first }
+    }
+
+    /// Every unknown field of every part, in the order they appear.
+    public func unknownFields(against columns: [String], alsoKnown: [String] = []) -> [TemplateError] {
+        parts.flatMap { $0.unknownFields(against: columns, alsoKnown: alsoKnown) }
     }
 }
 

@@ -27,14 +27,14 @@ public struct Template: Sendable, Equatable {
     }
 
     /// Throws for the first field that is not a column and has no `default`, listing the columns.
-    public func checkFields(against columns: [String]) throws(TemplateError) {
-        let known = Set(columns.map(FieldName.key))
-        for reference in fieldReferences where !reference.isOptional && !known.contains(FieldName.key(reference.name)) {
-            let list = columns.isEmpty ? "none" : columns.joined(separator: ", ")
-            throw TemplateError(
-                "'\(reference.name)' is not a column of the list (columns: \(list)); fix the name, or write {{ \(reference.name) | default: \"…\" }} to make it optional",
-                at: reference.location)
-        }
+    public func checkFields(against columns: [String], alsoKnown: [String] = []) throws(TemplateError) {
+        if let first = unknownFields(against: columns, alsoKnown: alsoKnown).first { throw first }
+    }
+
+    /// Every field that is not a column (nor one of `alsoKnown`, such as `unsubscribe_url`)
+    /// and has no `default`, each with its place, the list's columns and the nearest name.
+    public func unknownFields(against columns: [String], alsoKnown: [String] = []) -> [TemplateError] {
+        FieldReference.unknown(fieldReferences, against: columns, alsoKnown: alsoKnown)
     }
 }
 
@@ -55,24 +55,96 @@ public struct FieldReference: Sendable, Equatable {
     /// Printed (`{{ }}`), as opposed to only tested in a condition.
     public var isPrinted: Bool
 
-    static func collect(_ nodes: [TemplateNode], loopVariables: Set<String>, into references: inout [FieldReference]) {
+    /// Printed inside a condition that holds only when the field is not empty
+    /// (`{% if city %}… {{ city }} …{% endif %}`): an empty value prints nothing wrong.
+    public var isGuarded = false
+
+    public init(name: String, location: SourceLocation, isOptional: Bool, isPrinted: Bool, isGuarded: Bool = false) {
+        self.name = name
+        self.location = location
+        self.isOptional = isOptional
+        self.isPrinted = isPrinted
+        self.isGuarded = isGuarded
+    }
+
+    static func collect(_ nodes: [TemplateNode], loopVariables: Set<String>, guarded: Set<String> = [],
+                        into references: inout [FieldReference]) {
         for node in nodes {
             switch node {
             case .text:
                 break
             case .output(let expression):
+                let start = references.count
                 collect(expression, optional: false, printed: true, loopVariables: loopVariables, into: &references)
+                for index in start..<references.count where guarded.contains(FieldName.key(references[index].name)) {
+                    references[index].isGuarded = true
+                }
             case .conditional(let branches, let otherwise):
                 for branch in branches {
                     collect(branch.condition, optional: false, printed: false, loopVariables: loopVariables, into: &references)
-                    collect(branch.body, loopVariables: loopVariables, into: &references)
+                    collect(branch.body, loopVariables: loopVariables, guarded: guarded.union(nonEmpty(when: branch.condition)),
+                            into: &references)
                 }
-                collect(otherwise, loopVariables: loopVariables, into: &references)
+                collect(otherwise, loopVariables: loopVariables, guarded: guarded, into: &references)
             case .loop(let variable, let sequence, let body):
                 collect(sequence, optional: false, printed: false, loopVariables: loopVariables, into: &references)
-                collect(body, loopVariables: loopVariables.union([FieldName.key(variable)]), into: &references)
+                collect(body, loopVariables: loopVariables.union([FieldName.key(variable)]), guarded: guarded, into: &references)
             }
         }
+    }
+
+    /// The fields a condition, when it holds, shows to be non-empty: `city`, `city | upper`,
+    /// `a and b`, `plan == "pro"`. (`or`, `not` and `default` show nothing for sure.)
+    static func nonEmpty(when condition: Expression) -> Set<String> {
+        switch condition {
+        case .variable(let name, _):
+            return [FieldName.key(name)]
+        case .filter(let inner, let name, _, _):
+            return name == "default" ? [] : nonEmpty(when: inner)
+        case .and(let a, let b):
+            return nonEmpty(when: a).union(nonEmpty(when: b))
+        case .equals(.variable(let name, _), .string(let text), negated: false) where !text.isEmpty,
+             .equals(.string(let text), .variable(let name, _), negated: false) where !text.isEmpty:
+            return [FieldName.key(name)]
+        default:
+            return []
+        }
+    }
+
+    /// The references to fields that are neither columns nor `alsoKnown` and have no `default`.
+    static func unknown(_ references: [FieldReference], against columns: [String], alsoKnown: [String]) -> [TemplateError] {
+        let known = Set((columns + alsoKnown).map(FieldName.key))
+        let list = columns.isEmpty ? "none" : columns.joined(separator: ", ")
+        return references.filter { !$0.isOptional && !known.contains(FieldName.key($0.name)) }.map { reference in
+            let hint = nearest(reference.name, among: columns).map { "did you mean '\($0)'? " } ?? ""
+            return TemplateError(
+                "'\(reference.name)' is not a column of the list (columns: \(list)); \(hint)fix the name, or write {{ \(reference.name) | default: \"…\" }} to make it optional",
+                at: reference.location)
+        }
+    }
+
+    /// The column whose name is nearest to `name` (`firstname` → `first_name`), if one is near enough.
+    static func nearest(_ name: String, among columns: [String]) -> String? {
+        func bare(_ text: String) -> [Character] { Array(FieldName.key(text).filter { $0 != "_" }) }
+        let target = bare(name)
+        let scored = columns.map { ($0, distance(target, bare($0))) }
+        guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(1, target.count / 3) else { return nil }
+        return best.0
+    }
+
+    /// Edit distance counting a swap of two neighbours as one edit (`ctiy` → `city`).
+    static func distance(_ a: [Character], _ b: [Character]) -> Int {
+        guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
+        var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { d[i][0] = i }
+        for j in 0...b.count { d[0][j] = j }
+        for i in 1...a.count {
+            for j in 1...b.count {
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
+            }
+        }
+        return d[a.count][b.count]
     }
 
     private static func collect(_ expression: Expression, optional: Bool, printed: Bool, loopVariables: Set<String>, into references: inout [FieldReference]) {

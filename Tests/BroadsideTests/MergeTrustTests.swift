@@ -110,3 +110,73 @@ struct MergeTrustTests {
         #expect(try sqlite(setup.db, "SELECT dry_run FROM campaigns") == ["0"])
     }
 }
+
+/// `check` is the gate before sending: it reports only what a recipient would really see
+/// wrong, and everything of that in one run.
+@Suite("check without false alarms")
+struct CheckGateTests {
+    /// Finding 3: a field printed inside a condition that tests it is no problem when empty.
+    @Test func aFieldGuardedByItsConditionIsNoProblem() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let csv = try dir.write("l.csv", "email,name,city\na@example.com,Ada,Paris\nb@example.com,Bob,\n")
+        let template = try dir.write("t.txt", """
+            From: News <news@example.com>
+            Subject: Hello {{ name }}
+
+            {% if city %}Readers in {{ city }}.{% endif %}
+            {% if city == "Paris" %}Bonjour {{ city }}.{% endif %}
+
+            """)
+        #expect(try Command.broadside(["import", csv, "--list", "l", "--db", db]).status == 0)
+        let check = try Command.broadside(["check", "--template", template, "--list", "l", "--db", db])
+        #expect(check.status == 0, "\(check.stdout)")
+        #expect(check.stdout.contains("no problems"))
+
+        // Printed outside the condition, an empty city is still reported.
+        let unguarded = try dir.write("u.txt", "From: News <news@example.com>\nSubject: Hi\n\n{% if name %}{{ name }}{% endif %} from {{ city }}\n")
+        let reported = try Command.broadside(["check", "--template", unguarded, "--list", "l", "--db", db])
+        #expect(reported.status == 2)
+        #expect(reported.stdout.contains("line 3 (b@example.com): 'city' is empty"), "\(reported.stdout)")
+    }
+
+    /// Every missing column in one run, each with its place and the nearest column; the
+    /// columns listed are the list's, not `unsubscribe_url`.
+    @Test func everyMissingColumnInOneRunWithDidYouMean() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let csv = try dir.write("l.csv", "email,first_name,city\na@example.com,Ada,Paris\n")
+        let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hello {{ firstname }}\n\nFrom {{ ctiy }}, {{ zodiac }}.\n")
+        #expect(try Command.broadside(["import", csv, "--list", "l", "--db", db]).status == 0)
+        let check = try Command.broadside(["check", "--template", template, "--list", "l", "--db", db])
+        #expect(check.status == 2)
+        #expect(check.stderr.contains("t.txt:2:19: 'firstname' is not a column") && check.stderr.contains("did you mean 'first_name'?"), "\(check.stderr)")
+        #expect(check.stderr.contains("t.txt:4:9: 'ctiy'") && check.stderr.contains("did you mean 'city'?"), "\(check.stderr)")
+        #expect(check.stderr.contains("'zodiac' is not a column"), "\(check.stderr)")
+        #expect(!check.stderr.contains("unsubscribe_url"), "\(check.stderr)")
+    }
+
+    /// Finding 4: `{{ unsubscribe_url }}` with no unsubscribe link set is an error in check,
+    /// preview and send (it would send href=""); preview shows the real link when given one.
+    @Test func anUnsubscribeLinkWithoutItsSettingIsRefused() throws {
+        let setup = try TestCampaign(count: 2)
+        let template = try setup.dir.write("html.txt", "From: News <news@example.com>\nSubject: Hi\n\nBye: {{ unsubscribe_url }}\n")
+        let check = try Command.broadside(["check", "--template", template, "--list", "l", "--db", setup.db])
+        #expect(check.status == 2 && check.stderr.contains("--unsubscribe-url"), "\(check.stderr)")
+        let preview = try Command.broadside(["preview", "--template", template, "--list", "l", "--db", setup.db])
+        #expect(preview.status == 2 && preview.stderr.contains("--unsubscribe-url"), "\(preview.stderr)")
+        let server = try SMTPTestServer()
+        let send = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url, "--db", setup.db])
+        #expect(send.status == 2 && send.stderr.contains("--unsubscribe-url"), "\(send.stderr)")
+        #expect(try sqlite(setup.db, "SELECT count(*) FROM campaigns") == ["0"])
+
+        let secret = ["BROADSIDE_SECRET": "a-long-random-test-secret"]
+        let checked = try Command.broadside(["check", "--template", template, "--list", "l", "--db", setup.db,
+                                             "--unsubscribe-url", "https://news.example.com/u/"], environment: secret)
+        #expect(checked.status == 0, "\(checked.stdout) \(checked.stderr)")
+        let shown = try Command.broadside(["preview", "--template", template, "--list", "l", "--db", setup.db,
+                                           "--unsubscribe-url", "https://news.example.com/u/"], environment: secret)
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout.contains("Bye: https://news.example.com/u/"), "\(shown.stdout)")
+    }
+}
