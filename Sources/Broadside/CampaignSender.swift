@@ -332,6 +332,15 @@ public final class CampaignSender: @unchecked Sendable {
                 log.awaitingReply(connection: connection, slot: slot, message: job.message.id, attempt: attempt)
                 return true
             }
+            if let reply = outcome.reply, reply.asksForSignIn {
+                // Not the message's fault: it goes back to the queue unchanged, and the run stops.
+                release(job.message.id, ledger: ledger)
+                let first = state.withLock { $0.stop == nil }
+                let why = "the server requires sign-in (\(TerminalText.inert(reply.text))); give --user and --password-env or --password-command, then resume"
+                stop(.paused(why))
+                if first { logger.error("\(why)") }
+                continue
+            }
             let now = clock.now()
             let decision = AttemptDecision(outcome: outcome, attempts: attempt, firstAttemptAt: job.firstAttemptAt ?? now,
                                            now: now, policy: options.retry, random: random())

@@ -308,3 +308,25 @@ struct FullDiskTests {
         #expect(try server.received().count == 300, "none twice")
     }
 }
+
+@Suite("A server that requires sign-in")
+struct SignInRequiredTests {
+    /// Finding 10 of the merge-trust issue: no --user against a server that requires AUTH
+    /// is one clean line and exit 3; no message changes state, and a resume with the
+    /// sign-in sends them all.
+    @Test func noUserAgainstAServerThatRequiresSignInStopsCleanly() throws {
+        let server = try SMTPTestServer(arguments: ["--auth", "news:s3cret"])
+        let fixture = try TestCampaign(count: 20)
+        let sent = try fixture.send(["--smtp", server.url, "--connections", "4"])
+        #expect(sent.status == 3, "\(sent.stdout) \(sent.stderr)")
+        #expect(sent.stderr.contains("--user"), "\(sent.stderr)")
+        #expect(sent.stderr.components(separatedBy: "\n").filter { $0.contains("530") || $0.contains("sign-in") }.count == 1, "\(sent.stderr)")
+        #expect(try sqlite(fixture.db, "SELECT state, count(*) FROM messages GROUP BY state") == ["queued|20"])
+        #expect(try sqlite(fixture.db, "SELECT count(*) FROM events") == ["0"])
+
+        let resumed = try Command.broadside(["resume", "c", "--user", "news", "--password-env", "PASS", "--db", fixture.db],
+                                            environment: ["PASS": "s3cret"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try server.received().count == 20)
+    }
+}
