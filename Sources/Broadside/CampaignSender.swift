@@ -148,8 +148,11 @@ public final class CampaignSender: @unchecked Sendable {
         if recovered.unknown > 0 {
             logger.warning("\(recovered.unknown) message(s) were awaiting the server's reply when the last run stopped; they are now 'unknown' (see: broadside retry \(campaign.name) --unknown)")
         }
-        try store.setStatus(.active, of: campaign.id, now: started)
         let counts = try store.counts(of: campaign.id)
+        // A finished campaign with nothing due stays finished (its finished_at is set once).
+        if campaign.status != .finished || (counts[.queued] ?? 0) + (counts[.deferred] ?? 0) > 0 {
+            try store.setStatus(.active, of: campaign.id, now: started)
+        }
         // Long windows start from what the database says went out: a restart does not reset a daily cap.
         let profileHistory = try store.sendTimes(profile: options.profileKey, since: started - RateLimits.longestPeriod(options.rates))
         var domainLimits: [String: RateLimits] = [:]

@@ -2,6 +2,7 @@ import ArgumentParser
 import Broadside
 import Delivery
 import Foundation
+import Messages
 import Store
 
 struct CampaignsCommand: ParsableCommand {
@@ -13,16 +14,27 @@ struct CampaignsCommand: ParsableCommand {
     struct Entry: Encodable {
         var name: String
         var list: String
+        /// active, waiting (only retries to come), paused or finished.
         var status: String
+        /// By state, and `sending` (claimed or awaiting a reply): they add up to the campaign's total.
         var counts: [String: Int]
+        var next_retry_at: String?
     }
 
     func run() throws {
         let store = try global.openStoreForReading()
         let entries = try store.campaigns().map { campaign in
             let counts = try store.counts(of: campaign.id)
-            return Entry(name: campaign.name, list: campaign.listName, status: campaign.status.rawValue,
-                         counts: Dictionary(uniqueKeysWithValues: MessageState.allCases.map { ($0.rawValue, counts[$0] ?? 0) }))
+            var status = campaign.status.rawValue
+            var next: String?
+            // Active with nothing to send now and retries to come: it is waiting, not sending.
+            if campaign.status == .active, (counts[.queued] ?? 0) + (counts[.claimed] ?? 0) == 0, (counts[.deferred] ?? 0) > 0 {
+                status = "waiting"
+                next = try store.nextDeferral(campaignID: campaign.id).map { MessageDate.iso8601(secondsSince1970: $0) }
+            }
+            var all = Dictionary(uniqueKeysWithValues: MessageState.allCases.map { ($0.rawValue, counts[$0] ?? 0) })
+            all["sending"] = (counts[.claimed] ?? 0) + (counts[.awaitingReply] ?? 0)
+            return Entry(name: campaign.name, list: campaign.listName, status: status, counts: all, next_retry_at: next)
         }
         if json {
             struct All: Encodable { var campaigns: [Entry] }
@@ -31,11 +43,14 @@ struct CampaignsCommand: ParsableCommand {
         }
         if entries.isEmpty { Output.line("No campaigns yet: broadside send --template FILE --list NAME --campaign C --smtp URL"); return }
         let width = max(8, entries.map(\.name.count).max() ?? 8)
-        let shown: [MessageState] = [.queued, .accepted, .deferred, .failed, .unknown, .bounced, .skipped]
-        Output.line("campaign".padding(toLength: width, withPad: " ", startingAt: 0) + "  status   " + shown.map { $0.rawValue.leftPadded(9) }.joined())
+        // Every state a message can be in, so that the columns add up to the total.
+        let shown = ["queued", "sending", "accepted", "deferred", "failed", "unknown", "bounced", "complained", "skipped"]
+        Output.line("campaign".padding(toLength: width, withPad: " ", startingAt: 0) + "  status   " + shown.map { $0.leftPadded(11) }.joined() + "  total")
         for entry in entries {
+            let total = shown.reduce(0) { $0 + (entry.counts[$1] ?? 0) }
             Output.line(TerminalText.inert(entry.name).padding(toLength: width, withPad: " ", startingAt: 0) + "  " + entry.status.padding(toLength: 8, withPad: " ", startingAt: 0) + " "
-                        + shown.map { String(entry.counts[$0.rawValue] ?? 0).leftPadded(9) }.joined())
+                        + shown.map { String(entry.counts[$0] ?? 0).leftPadded(11) }.joined() + String(total).leftPadded(7)
+                        + (entry.next_retry_at.map { "  next retry \($0)" } ?? ""))
         }
     }
 }
@@ -59,6 +74,9 @@ struct PauseCommand: ParsableCommand {
     func run() throws {
         let store = try global.openStore()
         let record = try findCampaign(campaign, in: store)
+        if record.status == .finished {
+            throw BroadsideError.input("campaign '\(campaign)' has finished: nothing is left to pause")
+        }
         try store.setStatus(.paused, reason: "paused by 'broadside pause'", of: record.id, now: Output.now())
         Output.line("Campaign \(campaign) paused; 'broadside resume \(campaign)' goes on")
     }

@@ -224,8 +224,10 @@ struct SendRun {
         } else {
             Output.line("Campaign \(campaign): \(summary.accepted) accepted, \(summary.deferred) deferred, \(summary.failed) failed, \(summary.unknown) unknown, \(summary.skipped) skipped, \(summary.queued) queued")
             Output.line(String(format: "This run: %d accepted in %.1f s (%.1f messages/s); %@", acceptedThisRun, elapsed, summary.rate_per_s, summary.stopped))
-            if let next = summary.next_attempt_at, summary.deferred > 0 {
-                Output.line("Deferred messages fall due from \(next): run 'broadside resume \(campaign)' then, or send with --follow")
+            if summary.queued > 0 {
+                Output.line("\(summary.queued) message(s) are queued: 'broadside resume \(campaign)' sends them now")
+            } else if let next = summary.next_attempt_at, summary.deferred > 0 {
+                Output.line("Waiting for retries: \(summary.deferred) deferred message(s) fall due from \(next); run 'broadside resume \(campaign)' then, or send with --follow")
             }
             if summary.unknown > 0 {
                 Output.line("\(summary.unknown) message(s) may or may not have been delivered; 'broadside retry \(campaign) --unknown' sends them again")

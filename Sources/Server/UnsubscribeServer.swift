@@ -187,13 +187,15 @@ public struct UnsubscribeServer: Sendable {
             var rows = ""
             for campaign in try store.campaigns() {
                 let counts = try store.counts(of: campaign.id)
-                let cells = ["queued", "accepted", "deferred", "failed", "unknown", "bounced", "skipped"].map {
-                    "<td class=\"n\" data-state=\"\($0)\">\(counts[MessageStateName.named($0)] ?? 0)</td>"
-                }.joined()
+                // In flight ("sending") has its column, so that the counts add up to the total.
+                let sending = (counts[.claimed] ?? 0) + (counts[.awaitingReply] ?? 0)
+                let cells = ["queued", "sending", "accepted", "deferred", "failed", "unknown", "bounced", "complained", "skipped"].map {
+                    "<td class=\"n\" data-state=\"\($0)\">\($0 == "sending" ? sending : counts[MessageStateName.named($0)] ?? 0)</td>"
+                }.joined() + "<td class=\"n\">\(counts.values.reduce(0, +))</td>"
                 rows += "<tr><td><a href=\"/campaigns/\(HTML.escape(campaign.name).addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "")\">\(HTML.escape(campaign.name))</a></td><td>\(HTML.escape(campaign.status.rawValue))</td>\(cells)</tr>\n"
             }
             let body = """
-                <table><tr><th>campaign</th><th>status</th><th>queued</th><th>accepted</th><th>deferred</th><th>failed</th><th>unknown</th><th>bounced</th><th>skipped</th></tr>
+                <table><tr><th>campaign</th><th>status</th><th>queued</th><th>sending</th><th>accepted</th><th>deferred</th><th>failed</th><th>unknown</th><th>bounced</th><th>complained</th><th>skipped</th><th>total</th></tr>
                 \(rows)</table>
                 """
             return Self.page(status: .ok, title: "Campaigns", body: body, refresh: 2)

@@ -161,7 +161,7 @@ extension Store {
             try db.execute(sql: """
                 UPDATE campaigns SET status = ?, status_reason = ?,
                     started_at = CASE WHEN ? = 'active' THEN coalesce(started_at, ?) ELSE started_at END,
-                    finished_at = CASE WHEN ? = 'finished' THEN ? ELSE NULL END
+                    finished_at = CASE WHEN ? = 'finished' THEN coalesce(finished_at, ?) ELSE NULL END
                 WHERE id = ?
                 """, arguments: [status.rawValue, reason, status.rawValue, now, status.rawValue, now, campaignID])
         }

@@ -180,3 +180,59 @@ struct CheckGateTests {
         #expect(shown.stdout.contains("Bye: https://news.example.com/u/"), "\(shown.stdout)")
     }
 }
+
+/// Finding 6: states that read right.
+@Suite("Campaign states that read right")
+struct CampaignStateTests {
+    @Test func aFinishedCampaignCannotBePausedAndKeepsItsFinishTime() throws {
+        let setup = try TestCampaign(count: 3)
+        let server = try SMTPTestServer()
+        #expect(try setup.send(["--smtp", server.url]).status == 0)
+        let finished = try sqlite(setup.db, "SELECT status, finished_at FROM campaigns")
+        let pause = try Command.broadside(["pause", "c", "--db", setup.db])
+        #expect(pause.status == 2 && pause.stderr.contains("finished"), "\(pause.stderr)")
+        Thread.sleep(forTimeInterval: 1.1)
+        #expect(try setup.send(["--smtp", server.url]).status == 0, "a send with nothing due")
+        #expect(try sqlite(setup.db, "SELECT status, finished_at FROM campaigns") == finished, "finished_at is set once")
+        #expect(try server.received().count == 3)
+    }
+
+    /// The counts of `campaigns` add up to the total, with messages in flight as "sending";
+    /// a campaign with only retries to come reads "waiting" with the next retry's time.
+    @Test func countsAddUpAndACampaignWaitingForRetriesSaysSo() throws {
+        let setup = try TestCampaign(["defer-a", "user1", "user2"])
+        let server = try SMTPTestServer()
+        let sent = try setup.send(["--smtp", server.url])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        _ = try sqlite(setup.db, "UPDATE messages SET state = 'claimed' WHERE recipient = 'user2@example.com'")
+        let table = try Command.broadside(["campaigns", "--db", setup.db])
+        let row = try #require(table.stdout.split(separator: "\n").last.map(String.init))
+        let numbers = row.split(separator: " ").compactMap { Int($0) }
+        #expect(numbers.count == 10, "\(table.stdout)")
+        #expect(numbers.dropLast().reduce(0, +) == numbers.last, "the columns add up to the total: \(row)")
+        #expect(numbers.last == 3)
+        _ = try sqlite(setup.db, "UPDATE messages SET state = 'accepted' WHERE recipient = 'user2@example.com'")
+        let waiting = try Command.broadside(["campaigns", "--db", setup.db])
+        #expect(waiting.stdout.contains("waiting") && waiting.stdout.contains("next retry"), "\(waiting.stdout)")
+    }
+
+    /// After Ctrl-C the hint says the queued messages can go now, not when retries fall due.
+    @Test func afterAnInterruptTheHintSaysQueuedMessagesGoNow() throws {
+        let setup = try TestCampaign(["defer-a"] + (1...300).map { "user\($0)" })
+        let server = try SMTPTestServer()
+        let process = Process()
+        process.executableURL = Command.broadside
+        process.arguments = setup.sendArguments.filter { $0 != "--json" } + ["--smtp", server.url, "--rate", "20/s"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(process.processIdentifier, SIGINT)
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        #expect(printed.contains("are queued: 'broadside resume c' sends them now"), "\(printed)")
+        #expect(!printed.contains("fall due"), "\(printed)")
+    }
+}
