@@ -57,7 +57,9 @@ public enum CampaignCheck {
             }
             do {
                 let content = try renderer.content(fields: member.fields, recipient: member.smtpAddress, messageID: "check@localhost", date: Int64(now))
-                let size = MessageComposer.compose(content).count
+                let data = MessageComposer.compose(content)
+                try PersonalMessage.checkLineLengths(data)
+                let size = data.count
                 if size > maximumMessageBytes {
                     report(member, "the message is \(size / 1_048_576) MB; providers refuse messages over 25 MB")
                 }

@@ -234,6 +234,7 @@ public struct PersonalMessage: Sendable {
             }
         }
         var data = MessageComposer.compose(content)
+        try Self.checkLineLengths(data)
         if let dkim = extras.dkim {
             do {
                 data = try dkim.signatureHeader(for: data, time: date) + data
@@ -244,6 +245,25 @@ public struct PersonalMessage: Sendable {
         let copies = content.cc.map(\.address.smtpForm)
         return OutgoingMessage(id: id, messageID: messageID, envelope: Envelope(returnPath: returnPath, recipient: recipient, copies: copies),
                                data: data, note: note)
+    }
+
+    /// RFC 5322 §2.1.1: a line is at most 998 characters, and servers refuse longer ones
+    /// (`500 Line too long`). The composer folds headers at spaces and encodes bodies in
+    /// short lines; a header value with no space to fold at can still be too long.
+    public static let maximumLineLength = 998
+
+    public static func checkLineLengths(_ data: [UInt8]) throws(RenderProblem) {
+        var start = 0
+        for index in data.indices where data[index] == 0x0A {
+            let end = index > start && data[index - 1] == 0x0D ? index - 1 : index
+            if end - start > maximumLineLength {
+                let line = data[start..<end]
+                let header = line.firstIndex(of: UInt8(ascii: ":")).map { String(decoding: line[start..<$0], as: UTF8.self) }
+                let place = header.map { "the \($0) header" } ?? "a line of the message"
+                throw RenderProblem("\(place) renders to a line of \(end - start) characters with no space to fold at; SMTP allows \(maximumLineLength) (shorten the value)")
+            }
+            start = index + 1
+        }
     }
 
     /// An address list split at the commas between addresses, not those inside a display

@@ -11,6 +11,7 @@ struct ExpressionParser {
 
     private var tokens: [(Token, SourceLocation)] = []
     private var position = 0
+    private var depth = 0
     private let end: SourceLocation
 
     init(_ source: String, at location: SourceLocation) throws(TemplateError) {
@@ -62,7 +63,10 @@ struct ExpressionParser {
 
     private mutating func parseNot() throws(TemplateError) -> Expression {
         if peek == .identifier("not") {
+            let at = location
             _ = next()
+            try descend(at)
+            defer { depth -= 1 }
             return .not(try parseNot())
         }
         let left = try parseFiltered()
@@ -113,12 +117,21 @@ struct ExpressionParser {
         case .number(let value):
             return .number(value)
         case .symbol("("):
+            try descend(at)
+            defer { depth -= 1 }
             let inner = try parseExpression()
             let closeAt = location
             guard next() == .symbol(")") else { throw TemplateError("expected ')'", at: closeAt) }
             return inner
         case let token:
             throw TemplateError(token == nil ? "expected a field name or a value" : "unexpected '\(describe(token))'", at: at)
+        }
+    }
+
+    private mutating func descend(_ at: SourceLocation) throws(TemplateError) {
+        depth += 1
+        if depth > TemplateLimits.expressionDepth {
+            throw TemplateError("the expression nests more than \(TemplateLimits.expressionDepth) deep; simplify it", at: at)
         }
     }
 

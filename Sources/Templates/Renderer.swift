@@ -3,6 +3,7 @@ struct Renderer {
     let record: MergeRecord
     let escaping: Escaping
     private var loopValues: [String: String] = [:]
+    private var iterations = 0
 
     init(record: MergeRecord, escaping: Escaping) {
         self.record = record
@@ -20,6 +21,10 @@ struct Renderer {
                 case .none: output += value
                 case .html: HTML.escape(value, into: &output)
                 }
+                if output.utf8.count > TemplateLimits.outputCharacters {
+                    throw TemplateError("the message renders to more than \(TemplateLimits.outputCharacters / 1_000_000) MB here; that is no message to send",
+                                        at: expression.location ?? Self.nowhere)
+                }
             case .conditional(let branches, let otherwise):
                 var taken = false
                 for branch in branches where try isTrue(branch.condition) {
@@ -32,6 +37,11 @@ struct Renderer {
                 let key = FieldName.key(variable)
                 let saved = loopValues[key]
                 for item in Self.items(of: try evaluate(sequence)) {
+                    iterations += 1
+                    if iterations > TemplateLimits.loopIterations || output.utf8.count > TemplateLimits.outputCharacters {
+                        throw TemplateError("the loops here run more than \(TemplateLimits.loopIterations) times or render more than \(TemplateLimits.outputCharacters / 1_000_000) MB for one message",
+                                            at: sequence.location ?? Self.nowhere)
+                    }
                     loopValues[key] = item
                     try render(body, into: &output)
                 }
@@ -39,6 +49,8 @@ struct Renderer {
             }
         }
     }
+
+    static let nowhere = SourceLocation(file: "", line: 0, column: 0)
 
     /// A field holding a list: items separated by line breaks, `;` or `,` (the first found).
     static func items(of value: String) -> [String] {

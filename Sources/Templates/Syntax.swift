@@ -24,3 +24,16 @@ public indirect enum Expression: Sendable, Equatable {
     case or(Expression, Expression)
     case equals(Expression, Expression, negated: Bool)
 }
+
+extension Expression {
+    /// Where the first field the expression reads stands (where an error about it is placed).
+    var location: SourceLocation? {
+        switch self {
+        case .variable(_, let location): return location
+        case .string, .number: return nil
+        case .filter(let inner, _, let arguments, let location): return inner.location ?? arguments.lazy.compactMap(\.location).first ?? location
+        case .not(let inner): return inner.location
+        case .and(let a, let b), .or(let a, let b), .equals(let a, let b, _): return a.location ?? b.location
+        }
+    }
+}

@@ -3,6 +3,7 @@
 struct TreeBuilder {
     private let pieces: [Lexer.Piece]
     private var position = 0
+    private var depth = 0
 
     init(pieces: [Lexer.Piece]) {
         self.pieces = pieces
@@ -19,6 +20,11 @@ struct TreeBuilder {
     /// Parses nodes until one of `terminators` (returned with its parser) or the end.
     private mutating func parseBlock(until terminators: Set<String>) throws(TemplateError) -> ([TemplateNode], (String, SourceLocation)?) {
         var nodes: [TemplateNode] = []
+        depth += 1
+        defer { depth -= 1 }
+        if depth > TemplateLimits.blockDepth + 1, position > 0, case .tag(_, let location) = pieces[position - 1] {
+            throw TemplateError("blocks nest more than \(TemplateLimits.blockDepth) deep here; flatten the {% if %}/{% for %} tags", at: location)
+        }
         while position < pieces.count {
             let piece = pieces[position]
             position += 1

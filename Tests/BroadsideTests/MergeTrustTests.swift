@@ -236,3 +236,44 @@ struct CampaignStateTests {
         #expect(!printed.contains("fall due"), "\(printed)")
     }
 }
+
+/// Finding 9: what `send` or the server would refuse, `check` reports first; what would
+/// crash or run for ever is a clear error instead.
+@Suite("check = send")
+struct CheckEqualsSendTests {
+    @Test func aHeaderLineOverTheSMTPLimitIsReportedAndNeverSent() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let long = "https://track.example.com/?" + String(repeating: "x", count: 1100)
+        let csv = try dir.write("l.csv", "email,url\nlong@example.com,\(long)\nshort@example.com,https://example.com/\n")
+        let template = try dir.write("t.txt", "From: News <news@example.com>\nX-Track: {{ url }}\nSubject: Hi\n\nHello.\n")
+        #expect(try Command.broadside(["import", csv, "--list", "l", "--db", db]).status == 0)
+        let check = try Command.broadside(["check", "--template", template, "--list", "l", "--db", db])
+        #expect(check.status == 2)
+        #expect(check.stdout.contains("line 2 (long@example.com): the X-Track header renders to a line of"), "\(check.stdout)")
+        #expect(!check.stdout.contains("short@example.com"))
+        let server = try SMTPTestServer()
+        let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url, "--db", db])
+        #expect(sent.status == 1)
+        #expect(try server.received().map { $0.rcpt_tos[0] } == ["short@example.com"])
+        #expect(try sqlite(db, "SELECT state FROM messages WHERE recipient = 'long@example.com'") == ["failed"])
+    }
+
+    @Test(arguments: [
+        ("deep-if", String(repeating: "{% if a %}", count: 10_000) + "x" + String(repeating: "{% endif %}", count: 10_000), "nest"),
+        ("deep-parens", "{{ " + String(repeating: "(", count: 10_000) + "a" + String(repeating: ")", count: 10_000) + " }}", "nests"),
+        ("deep-not", "{% if " + String(repeating: "not ", count: 10_000) + "a %}x{% endif %}", "nests"),
+        ("loops", "{% for x in items %}{% for y in items %}{% for z in items %}{{ z }}{% endfor %}{% endfor %}{% endfor %}", "loops here run"),
+    ])
+    func aTemplateThatWouldCrashOrRunForEverIsAClearError(name: String, body: String, reason: String) throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let items = (1...2000).map { "i\($0)" }.joined(separator: ";")
+        let csv = try dir.write("l.csv", "email,a,items\nx@example.com,1,\(items)\n")
+        let template = try dir.write("\(name).txt", "From: News <news@example.com>\nSubject: Hi\n\n" + body + "\n")
+        #expect(try Command.broadside(["import", csv, "--list", "l", "--db", db]).status == 0)
+        let check = try Command.broadside(["check", "--template", template, "--list", "l", "--db", db])
+        #expect(check.status == 2, "\(name): exit \(check.status)")
+        #expect((check.stdout + check.stderr).contains(reason), "\(name): \((check.stdout + check.stderr).prefix(300))")
+    }
+}
