@@ -14,6 +14,8 @@ public struct ImportOptions: Sendable {
     public var encoding: String?
     /// Where rejected rows go (the original row, its line, the reason).
     public var rejectsPath: String?
+    /// Members of the list the file does not hold leave it (`import --sync`).
+    public var sync = false
 
     public init(listName: String, emailColumn: String? = nil, delimiter: UInt8? = nil, encoding: String? = nil, rejectsPath: String? = nil) {
         self.listName = listName
@@ -30,7 +32,12 @@ public struct ImportSummary: Sendable, Codable, Equatable {
     public var rows = 0
     public var imported = 0
     public var updated = 0
+    /// Already in the list with the same fields (a re-import).
+    public var unchanged = 0
+    /// Rows repeating an address earlier in the same file (the first one wins).
     public var duplicates = 0
+    /// Members that left the list because the file did not hold them (`--sync`).
+    public var removed = 0
     public var rejected = 0
     /// Of the rows kept, how many addresses are on the suppression list (kept, never sent to).
     public var suppressed = 0
@@ -42,7 +49,7 @@ public struct ImportSummary: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case list, rows, imported, updated, duplicates, rejected, suppressed
+        case list, rows, imported, updated, unchanged, duplicates, rejected, suppressed, removed
     }
 }
 
@@ -77,7 +84,8 @@ public enum ContactImport {
         let rows = ValidatedRows(table: reader, columns: header.columns, emailIndex: emailIndex)
         rows.start()
         defer { rows.cancel() }
-        let result = try store.importContacts(list: options.listName, columns: header.columns, emailColumn: header.columns[emailIndex], now: now) { list in
+        let result = try store.importContacts(list: options.listName, columns: header.columns, emailColumn: header.columns[emailIndex], now: now,
+                                              sync: options.sync) { list in
             while let batch = rows.next() {
                 for row in batch {
                     summary.rows += 1
@@ -100,7 +108,8 @@ public enum ContactImport {
         summary.suppressed = result.suppressed
         summary.imported = result.imported
         summary.updated = result.updated
-        summary.duplicates += result.unchanged
+        summary.unchanged = result.unchanged
+        summary.removed = result.removed
         try rejects?.close()
         progress?(summary.rows)
         return summary

@@ -37,6 +37,16 @@ final class InFlightLog: @unchecked Sendable {
         "\(realPath(database))-inflight-\(campaign)"
     }
 
+    /// Whether a `send` of the campaign is running now (it holds the log's lock).
+    static func isSending(database: String, campaign: Int64) -> Bool {
+        let file = open(path(database: database, campaign: campaign), O_RDONLY | O_CLOEXEC)
+        guard file >= 0 else { return false }
+        defer { close(file) }
+        guard flock(file, LOCK_EX | LOCK_NB) == 0 else { return true }
+        flock(file, LOCK_UN)
+        return false
+    }
+
     static func realPath(_ path: String) -> String {
         guard let resolved = realpath(path, nil) else { return path }
         defer { free(resolved) }
@@ -213,5 +223,12 @@ private struct Slot {
         let length = Int(slot.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
         guard length != Int(UInt16.max), offset + 2 + length <= slot.count else { return nil }
         return String(decoding: slot[(offset + 2)..<(offset + 2 + length)], as: UTF8.self)
+    }
+}
+
+extension CampaignRecord {
+    /// A `send` or `resume` of this campaign is running now, in any process.
+    public func isSending(in store: Store) -> Bool {
+        InFlightLog.isSending(database: store.path, campaign: id)
     }
 }

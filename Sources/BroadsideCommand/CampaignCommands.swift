@@ -6,7 +6,45 @@ import Messages
 import Store
 
 struct CampaignsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "campaigns", abstract: "Each campaign with its counts by state.")
+    static let configuration = CommandConfiguration(commandName: "campaigns", abstract: "Each campaign with its counts by state; delete or rename one.",
+                                                    subcommands: [CampaignsShow.self, Delete.self, Rename.self], defaultSubcommand: CampaignsShow.self)
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a campaign with its messages and events (refused while it is sending). Suppressions stay.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The campaign.") var campaign: String
+
+        func run() throws {
+            let store = try global.openStore()
+            let record = try findCampaign(campaign, in: store)
+            guard !record.isSending(in: store) else {
+                throw BroadsideError.input("campaign '\(campaign)' is sending; pause it first (broadside pause \(campaign))")
+            }
+            try store.deleteCampaign(id: record.id)
+            Output.line("Campaign \(TerminalText.inert(campaign)) deleted")
+        }
+    }
+
+    struct Rename: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Rename a campaign (refused while it is sending).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The campaign.") var campaign: String
+        @Argument(help: "Its new name.") var newName: String
+
+        func run() throws {
+            let store = try global.openStore()
+            let record = try findCampaign(campaign, in: store)
+            guard !record.isSending(in: store) else {
+                throw BroadsideError.input("campaign '\(campaign)' is sending; pause it first (broadside pause \(campaign))")
+            }
+            try store.renameCampaign(id: record.id, to: newName)
+            Output.line("Campaign \(TerminalText.inert(campaign)) is now \(TerminalText.inert(newName))")
+        }
+    }
+}
+
+struct CampaignsShow: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Each campaign with its counts by state.")
 
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print one JSON object.") var json = false

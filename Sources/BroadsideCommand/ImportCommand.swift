@@ -28,13 +28,29 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Write rejected rows (line, reason, original row) to this CSV file.")
     var rejects: String?
 
-    @Flag(help: "Print one JSON object: list, rows, imported, updated, duplicates, rejected, suppressed.")
+    @Flag(help: "Members of the list that the file does not hold leave it (suppressions stay). Asks on a terminal; give --yes otherwise.")
+    var sync = false
+
+    @Flag(help: "With --sync: do not ask.")
+    var yes = false
+
+    @Flag(help: "Print one JSON object: list, rows, imported, updated, unchanged, duplicates, rejected, suppressed, removed.")
     var json = false
 
     func run() throws {
         let delimiterByte = try delimiter.map(Self.delimiter(from:))
+        if sync && !yes {
+            guard isatty(STDIN_FILENO) == 1 && Output.stderrIsTerminal else {
+                throw BroadsideError.input("--sync takes members out of list '\(list)'; confirm with --yes when not at a terminal")
+            }
+            FileHandle.standardError.write(Data("Members of list '\(list)' that \(csv) does not hold will leave the list. Go on? [y/N] ".utf8))
+            guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+                throw BroadsideError.input("nothing imported")
+            }
+        }
         let store = try global.openStore()
-        let options = ImportOptions(listName: list, emailColumn: emailColumn, delimiter: delimiterByte, encoding: encoding, rejectsPath: rejects)
+        var options = ImportOptions(listName: list, emailColumn: emailColumn, delimiter: delimiterByte, encoding: encoding, rejectsPath: rejects)
+        options.sync = sync
         let started = Date()
         let showProgress = !json && Output.stderrIsTerminal
         let summary = try ContactImport.run(file: csv, options: options, store: store, now: Output.now()) { rows in
@@ -46,7 +62,7 @@ struct ImportCommand: ParsableCommand {
         if json {
             try Output.json(summary)
         } else {
-            Output.line("\(csv) → list '\(summary.list)': \(summary.rows) rows, \(summary.imported) imported, \(summary.updated) updated, \(summary.duplicates) duplicates, \(summary.rejected) rejected, \(summary.suppressed) suppressed")
+            Output.line("\(csv) → list '\(summary.list)': \(summary.rows) rows, \(summary.imported) imported, \(summary.updated) updated, \(summary.unchanged) unchanged, \(summary.duplicates) duplicates, \(summary.rejected) rejected, \(summary.suppressed) suppressed\(sync ? ", \(summary.removed) removed" : "")")
             for rejection in summary.rejections.prefix(20) {
                 Output.note("  line \(rejection.line): \(rejection.reason)")
             }
@@ -67,7 +83,36 @@ struct ImportCommand: ParsableCommand {
 }
 
 struct ListsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "lists", abstract: "The lists with their sizes.")
+    static let configuration = CommandConfiguration(commandName: "lists", abstract: "The lists with their sizes; remove members or delete a list.",
+                                                    subcommands: [ListsShow.self, Remove.self, Delete.self], defaultSubcommand: ListsShow.self)
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Take addresses out of a list (campaigns already made keep them; suppressions stay).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The list.") var list: String
+        @Argument(help: "The addresses.") var addresses: [String]
+
+        func run() throws {
+            let normalized = try addresses.map(SuppressCommand.normalized)
+            let removed = try global.openStore().removeMembers(normalized, from: list)
+            Output.line("\(removed) address(es) removed from list '\(TerminalText.inert(list))' (\(normalized.count - removed) were not in it)")
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a list (refused while a campaign was made from it; suppressions stay).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The list.") var list: String
+
+        func run() throws {
+            let members = try global.openStore().deleteList(list)
+            Output.line("List '\(TerminalText.inert(list))' deleted (\(members) members)")
+        }
+    }
+}
+
+struct ListsShow: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "The lists with their sizes.")
 
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print one JSON object.") var json = false

@@ -223,3 +223,25 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// Deletes a campaign with its messages, events and frozen files (a file another
+    /// campaign uses stays). Bounces and suppressions it caused are kept, unlinked.
+    public func deleteCampaign(id: Int64) throws {
+        try write { db in
+            try db.execute(sql: "DELETE FROM events WHERE campaign_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM campaigns WHERE id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM files WHERE sha256 NOT IN (SELECT sha256 FROM campaign_files)")
+        }
+    }
+
+    /// Renames a campaign; refused if the new name is taken.
+    public func renameCampaign(id: Int64, to name: String) throws {
+        try write { db in
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM campaigns WHERE name = ?)", arguments: [name]) == true {
+                throw StoreError(kind: .invalidRequest, "there is a campaign '\(name)' already; choose another name")
+            }
+            try db.execute(sql: "UPDATE campaigns SET name = ? WHERE id = ?", arguments: [name, id])
+        }
+    }
+}

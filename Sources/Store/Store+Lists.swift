@@ -155,6 +155,8 @@ public struct ListImportResult<T> {
     public var updated: Int
     /// Members already in the list, unchanged.
     public var unchanged: Int
+    /// Members that left the list because the file did not hold them (a sync).
+    public var removed = 0
 }
 
 extension Store {
@@ -164,8 +166,9 @@ extension Store {
     /// transaction at the end: a new list is renamed into place, an existing one merged.
     /// After a crash at any moment the list is either as before or fully imported (a
     /// staging list left by a dead process is removed by the next import).
+    /// With `sync`, members the file does not hold leave the list (suppressions stay).
     public func importContacts<T>(
-        list name: String, columns: [String], emailColumn: String, now: Double,
+        list name: String, columns: [String], emailColumn: String, now: Double, sync: Bool = false,
         _ body: (ListImport) throws -> T
     ) throws -> ListImportResult<T> {
         try bulkWrite { db in
@@ -198,25 +201,26 @@ extension Store {
                 }
                 throw error
             }
-            var counts = (imported: 0, updated: 0, unchanged: 0)
+            var counts = (imported: 0, updated: 0, unchanged: 0, removed: 0)
             try db.inTransaction(.immediate) {
-                counts = try Self.publish(staging: stagingID, as: name, columns: columns, emailColumn: emailColumn, now: now, db)
+                counts = try Self.publish(staging: stagingID, as: name, columns: columns, emailColumn: emailColumn, now: now, sync: sync, db)
                 return .commit
             }
-            return ListImportResult(value: value, suppressed: suppressed, imported: counts.imported, updated: counts.updated, unchanged: counts.unchanged)
+            return ListImportResult(value: value, suppressed: suppressed, imported: counts.imported, updated: counts.updated, unchanged: counts.unchanged,
+                                    removed: counts.removed)
         }
     }
 
     /// Makes a complete staging list the list `name`: renamed into place when there is no
     /// such list yet; merged into it otherwise (a member's fields merged with the file's,
     /// the file's values winning).
-    private static func publish(staging: Int64, as name: String, columns: [String], emailColumn: String, now: Double,
-                                _ db: Database) throws -> (imported: Int, updated: Int, unchanged: Int) {
+    private static func publish(staging: Int64, as name: String, columns: [String], emailColumn: String, now: Double, sync: Bool,
+                                _ db: Database) throws -> (imported: Int, updated: Int, unchanged: Int, removed: Int) {
         let staged = try Int.fetchOne(db, sql: "SELECT count(*) FROM list_members WHERE list_id = ?", arguments: [staging]) ?? 0
         guard let target = try Row.fetchOne(db, sql: "SELECT id, columns, last_import_id FROM lists WHERE name = ? AND staging_for IS NULL",
                                             arguments: [name]) else {
             try db.execute(sql: "UPDATE lists SET name = ?, staging_for = NULL, staging_pid = NULL WHERE id = ?", arguments: [name, staging])
-            return (staged, 0, 0)
+            return (staged, 0, 0, 0)
         }
         let targetID: Int64 = target["id"]
         let importID: Int64 = target["last_import_id"] + 1
@@ -239,6 +243,14 @@ extension Store {
             SELECT ?, s.contact_id, s.line, ?, s.added_at, s.fields FROM list_members s WHERE s.list_id = ?
               AND NOT EXISTS (SELECT 1 FROM list_members t WHERE t.list_id = ? AND t.contact_id = s.contact_id)
             """, arguments: [targetID, importID, staging, targetID])
+        var removed = 0
+        if sync {
+            try db.execute(sql: """
+                DELETE FROM list_members WHERE list_id = ?
+                  AND NOT EXISTS (SELECT 1 FROM list_members s WHERE s.list_id = ? AND s.contact_id = list_members.contact_id)
+                """, arguments: [targetID, staging])
+            removed = db.changesCount
+        }
         try removeList(id: staging, db)
         // A list's columns are the union of every file imported into it, in first-seen order.
         var known = (try? JSONDecoder().decode([String].self, from: Data((target["columns"] as String).utf8))) ?? []
@@ -246,7 +258,7 @@ extension Store {
         for column in columns where seen.insert(column).inserted { known.append(column) }
         try db.execute(sql: "UPDATE lists SET columns = ?, email_column = ?, last_import_id = ?, updated_at = ? WHERE id = ?",
                        arguments: [String(decoding: try JSONEncoder().encode(known), as: UTF8.self), emailColumn, importID, now, targetID])
-        return (imported, updated, staged - imported - updated)
+        return (imported, updated, staged - imported - updated, removed)
     }
 
     private static func removeList(id: Int64, _ db: Database) throws {
@@ -313,6 +325,48 @@ extension Store {
                 let fields = FieldsJSON.decode(row["fields"]) ?? [:]
                 try body(ListMember(line: row["line"] ?? 0, smtpAddress: row["smtp_address"], displayAddress: row["display_address"], fields: fields))
             }
+        }
+    }
+}
+
+extension Store {
+    /// Takes `addresses` (normalised) out of list `name`; returns how many were members.
+    /// Campaigns already created keep their recipients (frozen); suppressions are untouched.
+    public func removeMembers(_ addresses: [String], from name: String) throws -> Int {
+        try write { db in
+            guard let listID = try Int64.fetchOne(db, sql: "SELECT id FROM lists WHERE name = ? AND staging_for IS NULL", arguments: [name]) else {
+                throw StoreError(kind: .invalidRequest, "there is no list '\(name)'; 'broadside lists' shows them")
+            }
+            let remove = try db.makeStatement(sql: """
+                DELETE FROM list_members WHERE list_id = ? AND contact_id = (SELECT id FROM contacts WHERE address = ?)
+                """)
+            var removed = 0
+            for address in addresses {
+                try remove.execute(arguments: [listID, address])
+                removed += db.changesCount
+            }
+            if removed > 0 {
+                try db.execute(sql: "UPDATE lists SET last_import_id = last_import_id + 1, updated_at = strftime('%s','now') WHERE id = ?", arguments: [listID])
+            }
+            return removed
+        }
+    }
+
+    /// Deletes list `name` and its memberships; refused while a campaign was made from it.
+    /// Suppressions are untouched. Returns how many members it had.
+    public func deleteList(_ name: String) throws -> Int {
+        try write { db in
+            guard let listID = try Int64.fetchOne(db, sql: "SELECT id FROM lists WHERE name = ? AND staging_for IS NULL", arguments: [name]) else {
+                throw StoreError(kind: .invalidRequest, "there is no list '\(name)'; 'broadside lists' shows them")
+            }
+            let campaigns = try String.fetchAll(db, sql: "SELECT name FROM campaigns WHERE list_id = ? ORDER BY name", arguments: [listID])
+            guard campaigns.isEmpty else {
+                throw StoreError(kind: .invalidRequest, "list '\(name)' was used by campaign\(campaigns.count == 1 ? "" : "s") \(campaigns.map { "'\($0)'" }.joined(separator: ", ")); delete \(campaigns.count == 1 ? "it" : "them") first (broadside campaigns delete NAME)")
+            }
+            let members = try Int.fetchOne(db, sql: "SELECT count(*) FROM list_members WHERE list_id = ?", arguments: [listID]) ?? 0
+            try db.execute(sql: "DELETE FROM list_members WHERE list_id = ?", arguments: [listID])
+            try db.execute(sql: "DELETE FROM lists WHERE id = ?", arguments: [listID])
+            return members
         }
     }
 }

@@ -277,3 +277,103 @@ struct CheckEqualsSendTests {
         #expect((check.stdout + check.stderr).contains(reason), "\(name): \((check.stdout + check.stderr).prefix(300))")
     }
 }
+
+/// A database written before merge data moved to list memberships (schema v1) is carried
+/// forward: its campaigns stay sendable with the fields they would have sent.
+@Suite("Migration")
+struct MigrationTests {
+    @Test func aVersionOneDatabaseKeepsItsCampaignsSendable() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let server = try SMTPTestServer()
+        let csv = try dir.write("l.csv", "email,amount\nm1@example.com,100\nm2@example.com,200\n")
+        let template = try dir.write("t.txt", "From: Billing <billing@example.com>\nSubject: amount {{ amount }}\nAttachment: terms.txt\n\nHello.\n")
+        try dir.write("terms.txt", "terms\n")
+        #expect(try Command.broadside(["import", csv, "--list", "l", "--db", db]).status == 0)
+        #expect(try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url,
+                                       "--limit", "1", "--db", db]).status == 0)
+        // Back to the v1 schema: fields on the contact, nothing frozen, no identity.
+        let downgrade = """
+            UPDATE contacts SET fields = (SELECT m.fields FROM list_members m WHERE m.contact_id = contacts.id);
+            ALTER TABLE list_members DROP COLUMN fields;
+            ALTER TABLE messages DROP COLUMN fields;
+            ALTER TABLE campaigns DROP COLUMN dry_run;
+            ALTER TABLE campaigns DROP COLUMN files_frozen;
+            ALTER TABLE lists DROP COLUMN staging_for;
+            ALTER TABLE lists DROP COLUMN staging_pid;
+            DROP TABLE campaign_files; DROP TABLE files; DROP TABLE database_identity;
+            DELETE FROM grdb_migrations WHERE identifier NOT LIKE 'v1:%';
+            """
+        let script = "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.executescript(sys.argv[2])\nc.commit()"
+        let result = try Command.run(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", script, db, downgrade])
+        #expect(result.status == 0, "\(result.stderr)")
+
+        let resumed = try Command.broadside(["resume", "c", "--db", db])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let received = try server.received()
+        #expect(received.count == 2)
+        let m2 = try #require(received.first { $0.rcpt_tos == ["m2@example.com"] })
+        #expect(m2.data.contains("Subject: amount 200\r\n"))
+        #expect(try PythonEmail.parts(of: m2.data).map(\.filename) == ["terms.txt"])
+        #expect(try sqlite(db, "SELECT identifier FROM grdb_migrations ORDER BY identifier").count == 4)
+        #expect(try sqlite(db, "SELECT length(id) FROM database_identity") == ["0"], "a database that sent keeps its tokens' key")
+        let lists = try Command.broadside(["lists", "--db", db])
+        #expect(lists.stdout.contains("amount"), "\(lists.stdout)")
+    }
+}
+
+/// Managing lists and campaigns; nothing here ever deletes a suppression.
+@Suite("Managing lists and campaigns")
+struct ManagementTests {
+    @Test func removeSyncAndDeleteListMembersButNeverSuppressions() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let all = try dir.write("all.csv", "email,name\na@example.com,A\nb@example.com,B\nc@example.com,C\n")
+        let fewer = try dir.write("fewer.csv", "email,name\na@example.com,A\n")
+        #expect(try Command.broadside(["import", all, "--list", "l", "--db", db]).status == 0)
+        #expect(try Command.broadside(["suppress", "add", "c@example.com", "--db", db]).status == 0)
+
+        let removed = try Command.broadside(["lists", "remove", "l", "B@Example.com", "nobody@example.com", "--db", db])
+        #expect(removed.status == 0 && removed.stdout.contains("1 address(es) removed"), "\(removed.stdout) \(removed.stderr)")
+
+        let refused = try Command.broadside(["import", fewer, "--list", "l", "--sync", "--db", db])
+        #expect(refused.status == 2 && refused.stderr.contains("--yes"), "\(refused.stderr)")
+        let synced = try Command.broadside(["import", fewer, "--list", "l", "--sync", "--yes", "--db", db, "--json"])
+        #expect(synced.status == 0 && synced.stdout.contains("\"removed\":1"), "\(synced.stdout) \(synced.stderr)")
+        #expect(try sqlite(db, "SELECT c.address FROM list_members m JOIN contacts c ON c.id = m.contact_id") == ["a@example.com"])
+
+        let deleted = try Command.broadside(["lists", "delete", "l", "--db", db])
+        #expect(deleted.status == 0, "\(deleted.stderr)")
+        let shown = try Command.broadside(["lists", "--db", db])
+        #expect(shown.stdout.contains("No lists yet"), "\(shown.stdout)")
+        #expect(try sqlite(db, "SELECT address FROM suppressions") == ["c@example.com"], "suppressions stay")
+    }
+
+    @Test func campaignsAreRenamedAndDeletedButNotWhileSendingAndTheirListIsKept() throws {
+        let setup = try TestCampaign(count: 40)
+        let server = try SMTPTestServer()
+        let process = Process()
+        process.executableURL = Command.broadside
+        process.arguments = setup.sendArguments + ["--smtp", server.url, "--rate", "10/s"]
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        Thread.sleep(forTimeInterval: 1.0)
+        let busy = try Command.broadside(["campaigns", "delete", "c", "--db", setup.db])
+        #expect(busy.status == 2 && busy.stderr.contains("sending"), "\(busy.stderr)")
+        let busyRename = try Command.broadside(["campaigns", "rename", "c", "d", "--db", setup.db])
+        #expect(busyRename.status == 2, "\(busyRename.stderr)")
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+
+        let listInUse = try Command.broadside(["lists", "delete", "l", "--db", setup.db])
+        #expect(listInUse.status == 2 && listInUse.stderr.contains("'c'"), "\(listInUse.stderr)")
+        let renamed = try Command.broadside(["campaigns", "rename", "c", "march", "--db", setup.db])
+        #expect(renamed.status == 0, "\(renamed.stderr)")
+        #expect(try sqlite(setup.db, "SELECT name FROM campaigns") == ["march"])
+        let deleted = try Command.broadside(["campaigns", "delete", "march", "--db", setup.db])
+        #expect(deleted.status == 0, "\(deleted.stderr)")
+        #expect(try sqlite(setup.db, "SELECT (SELECT count(*) FROM campaigns), (SELECT count(*) FROM messages), (SELECT count(*) FROM events)") == ["0|0|0"])
+        #expect(try Command.broadside(["lists", "delete", "l", "--db", setup.db]).status == 0)
+    }
+}
