@@ -21,6 +21,14 @@ public enum CampaignSetup {
         public var changedFiles: [String]
         /// Set when the template file no longer matches a resumed campaign's snapshot.
         public var templateChanged: Bool
+
+        /// The list a new campaign is made from.
+        public var listName: String? { existing?.listName ?? draft?.listName }
+
+        /// Where the messages' files come from: a campaign's snapshot, or the disk for one not yet made.
+        public func files(in store: Store) throws -> any MessageFiles {
+            existing.map { CampaignSetup.files(of: $0, store: store) } ?? DiskFiles()
+        }
     }
 
     public struct Prepared: Sendable {

@@ -15,10 +15,22 @@ struct SendCommand: ParsableCommand {
     @Option(help: "The template file (to create the campaign).") var template: String?
     @Option(help: "The list (to create the campaign).") var list: String?
     @Option(help: "The campaign's name.") var campaign: String
+    @Option(name: .customLong("test"), help: "Send one row's message, exactly as the campaign would, to this address instead; nothing is recorded.")
+    var testAddress: String?
+    @Option(help: "With --test: which row (1 = the first recipient).") var row: Int?
     @OptionGroup var delivery: DeliveryOptions
 
+    func validate() throws {
+        if row != nil && testAddress == nil { throw ValidationError("--row goes with --test ADDRESS") }
+        if let row, row < 1 { throw ValidationError("--row must be at least 1") }
+    }
+
     func run() throws {
-        try SendRun(global: global, campaign: campaign, template: template, list: list, delivery: delivery).execute()
+        var run = SendRun(global: global, campaign: campaign, template: template, list: list, delivery: delivery)
+        if let testAddress {
+            run.test = (testAddress, row ?? 1)
+        }
+        try run.execute()
     }
 }
 
@@ -127,6 +139,8 @@ struct SendRun {
     var template: String?
     var list: String?
     var delivery: DeliveryOptions
+    /// `send --test ADDRESS --row N`: that row's message to ADDRESS, nothing recorded.
+    var test: (address: String, row: Int)?
 
     struct Summary: Encodable {
         var campaign: String
@@ -176,6 +190,10 @@ struct SendRun {
                                           extras: extras, settings: settings, dryRun: delivery.dryRun, store: store)
         // A wrong address or password stops here (exit 3), before anything changes state.
         try transport.verify()
+        if let test {
+            return try SendTest(address: test.address, row: test.row, plan: plan, extras: extras, transport: transport, store: store,
+                                json: delivery.json).run()
+        }
 
         let prepared = try CampaignSetup.start(plan, store: store, now: Output.now())
         if plan.templateChanged {

@@ -245,3 +245,13 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// The recipient and frozen fields of a campaign's `row`th message (1 = the first).
+    public func frozenRecipient(campaignID: Int64, row: Int) throws -> (recipient: String, fields: [String: String])? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT recipient, fields FROM messages WHERE campaign_id = ? ORDER BY id LIMIT 1 OFFSET ?",
+                             arguments: [campaignID, row - 1]).map { ($0["recipient"], FieldsJSON.decode($0["fields"]) ?? [:]) }
+        }
+    }
+}

@@ -377,3 +377,32 @@ struct ManagementTests {
         #expect(try Command.broadside(["lists", "delete", "l", "--db", setup.db]).status == 0)
     }
 }
+
+/// `send --test`: one row's message as the campaign would send it, to one address, recorded nowhere.
+@Suite("A test send")
+struct TestSendTests {
+    @Test func oneRowsMessageGoesToTheTestAddressAloneAndNothingIsRecorded() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let server = try SMTPTestServer()
+        let csv = try dir.write("l.csv", "email,name,manager\nada@example.com,Ada,boss@example.com\ngrace@example.org,Grace,\n")
+        let template = try dir.write("t.txt", "From: News <news@example.com>\nCc: {{ manager }}\nSubject: Hello {{ name }}\n\nDear {{ name }}.\n")
+        #expect(try Command.broadside(["import", csv, "--list", "l", "--db", db]).status == 0)
+        let test = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url,
+                                          "--test", "me@test.example", "--row", "2", "--db", db])
+        #expect(test.status == 0, "\(test.stderr)")
+        let received = try server.received()
+        #expect(received.count == 1)
+        #expect(received.first?.rcpt_tos == ["me@test.example"])
+        #expect(received.first?.data.contains("Subject: Hello Grace\r\n") == true)
+        #expect(try sqlite(db, "SELECT count(*) FROM campaigns") == ["0"], "nothing recorded")
+
+        // Of the first row, the Cc is shown but never mailed.
+        let first = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url,
+                                           "--test", "me@test.example", "--db", db])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try server.received().last?.rcpt_tos == ["me@test.example"])
+        #expect(try server.received().last?.data.contains("Subject: Hello Ada\r\n") == true)
+        #expect(try sqlite(db, "SELECT count(*) FROM campaigns") == ["0"])
+    }
+}
