@@ -55,8 +55,14 @@ struct SuppressCommand: ParsableCommand {
                 try Output.json(All(suppressions: entries))
                 return
             }
+            if entries.isEmpty {
+                Output.note("The suppression list is empty: 'broadside suppress add ADDRESS' or 'broadside bounces import FILE' fill it")
+                return
+            }
+            // A header on a terminal; tab-separated lines without one for scripts.
+            if Output.stdoutIsTerminal { Output.line("address\tsource\treason\tcampaign") }
             for entry in entries {
-                Output.line("\(entry.address)\t\(entry.source)\t\(entry.reason)\(entry.campaign.map { "\t\($0)" } ?? "")")
+                Output.line(([entry.address, entry.source, entry.reason] + [entry.campaign].compactMap { $0 }).map(TerminalText.inert).joined(separator: "\t"))
             }
         }
     }

@@ -331,6 +331,8 @@ struct ManagementTests {
         let all = try dir.write("all.csv", "email,name\na@example.com,A\nb@example.com,B\nc@example.com,C\n")
         let fewer = try dir.write("fewer.csv", "email,name\na@example.com,A\n")
         #expect(try Command.broadside(["import", all, "--list", "l", "--db", db]).status == 0)
+        let empty = try Command.broadside(["suppress", "list", "--db", db])
+        #expect(empty.status == 0 && empty.stdout.isEmpty && empty.stderr.contains("suppression list is empty"), "\(empty.stderr)")
         #expect(try Command.broadside(["suppress", "add", "c@example.com", "--db", db]).status == 0)
 
         let removed = try Command.broadside(["lists", "remove", "l", "B@Example.com", "nobody@example.com", "--db", db])
