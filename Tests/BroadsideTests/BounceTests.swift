@@ -262,17 +262,25 @@ struct BounceTests {
 
 @Suite("VERP")
 struct VERPMatchingTests {
-    @Test func aBounceToTheSignedReturnPathFindsItsMessageAndAForgedOneDoesNot() throws {
+    static let environment = ["BROADSIDE_SECRET": "test-secret-0123456789"]
+
+    /// Campaign "c" sent to `recipients` with a signed VERP return path per message.
+    static func sentWithVERP(_ recipients: [String]) throws -> (dir: TemporaryDirectory, db: String, server: SMTPTestServer) {
         let dir = try TemporaryDirectory()
         let db = dir.path("b.sqlite")
         let server = try SMTPTestServer()
-        let list = try dir.write("l.csv", "email\na@example.com\nb@example.com\n")
+        let list = try dir.write("l.csv", "email\n" + recipients.map { $0 + "\n" }.joined())
         let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hello\n\nHello.\n")
-        _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
-        let environment = ["BROADSIDE_SECRET": "test-secret-0123456789"]
+        guard try Command.broadside(["import", list, "--list", "l", "--db", db]).status == 0 else { throw TestSupportError("import failed") }
         let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url,
                                           "--verp-domain", "bounces.example.com", "--db", db], environment: environment)
-        #expect(sent.status == 0, "\(sent.stderr)")
+        guard sent.status == 0 else { throw TestSupportError(sent.stderr) }
+        return (dir, db, server)
+    }
+
+    @Test func aBounceToTheSignedReturnPathFindsItsMessageAndAForgedOneDoesNot() throws {
+        let (dir, db, server) = try Self.sentWithVERP(["a@example.com", "b@example.com"])
+        let environment = Self.environment
         let returnPaths = Dictionary(uniqueKeysWithValues: try server.received().map { ($0.rcpt_tos[0], $0.mail_from) })
         let returnPath = try #require(returnPaths["b@example.com"])
         #expect(returnPath.hasPrefix("bounce+") && returnPath.hasSuffix("@bounces.example.com"))
@@ -294,16 +302,9 @@ struct VERPMatchingTests {
     /// not matched and not suppressed. An unsigned bounce that names only a recipient is
     /// kept unmatched unless the operator allows matching by recipient.
     @Test func aForgedBounceNeverSuppressesTheRecipientsItNames() throws {
-        let dir = try TemporaryDirectory()
-        let db = dir.path("b.sqlite")
-        let server = try SMTPTestServer()
-        let list = try dir.write("l.csv", "email\na@example.com\nb@example.com\nc@example.com\n")
-        let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hello\n\nHello.\n")
-        _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
-        let environment = ["BROADSIDE_SECRET": "test-secret-0123456789"]
-        let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url,
-                                          "--verp-domain", "bounces.example.com", "--db", db], environment: environment)
-        #expect(sent.status == 0, "\(sent.stderr)")
+        let (dir, db, server) = try Self.sentWithVERP(["a@example.com", "b@example.com", "c@example.com"])
+        let environment = Self.environment
+        defer { withExtendedLifetime(server) {} }
         let forged = BounceTests.dsn(to: "a@example.com", status: "5.1.1", diagnostic: "550 5.1.1 user unknown", messageID: nil)
             .replacing("To: news@example.com", with: "To: bounce+1.1.000000000000@bounces.example.com")
         try dir.write("forged/1.eml", forged)
