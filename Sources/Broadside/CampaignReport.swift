@@ -149,7 +149,7 @@ public struct CampaignReport: Sendable, Codable {
             lines.append("")
             lines.append("  domain                          sent  accepted  deferred    failed   bounced  most common reply")
             for domain in domains {
-                lines.append("  \(t(String(domain.domain.prefix(28))).padding(toLength: 28, withPad: " ", startingAt: 0))\(String(domain.messages).leftPad(8))\(String(domain.accepted).leftPad(10))\(String(domain.deferred).leftPad(10))\(String(domain.failed).leftPad(10))\(String(domain.bounced).leftPad(10))  \(domain.commonReply.map { t(String($0.prefix(60))) } ?? "")")
+                lines.append("  \(TerminalText.padded(String(domain.domain.prefix(28)), to: 28))\(String(domain.messages).leftPad(8))\(String(domain.accepted).leftPad(10))\(String(domain.deferred).leftPad(10))\(String(domain.failed).leftPad(10))\(String(domain.bounced).leftPad(10))  \(domain.commonReply.map { t(String($0.prefix(60))) } ?? "")")
             }
         }
         if !reasons.isEmpty {

@@ -71,6 +71,9 @@ struct RecipientTable {
                     started = true
                     let detected = Self.detectEncoding(chunk)
                     bytes.removeFirst(detected.bomLength)
+                    if encoding == nil, detected.encoding == nil, let guess = Self.bomlessUTF16(chunk) {
+                        throw BroadsideError.input("\(path) looks like \(guess) without a byte-order mark (every other byte is zero); give --encoding \(guess.lowercased())")
+                    }
                     if let name = encoding.map(Self.iconvName) ?? detected.encoding {
                         if name != "UTF-8" { transcoder = try Transcoder(from: name) }
                     }
@@ -100,6 +103,19 @@ struct RecipientTable {
         if start.starts(with: [0xFF, 0xFE]) { return ("UTF-16LE", 2) }
         if start.starts(with: [0xFE, 0xFF]) { return ("UTF-16BE", 2) }
         return (nil, 0)
+    }
+
+    /// UTF-16 without a BOM (which some exports write): most ASCII text then has a zero at
+    /// every odd byte (little-endian) or every even one (big-endian).
+    static func bomlessUTF16(_ start: [UInt8]) -> String? {
+        let sample = start.prefix(256)
+        guard sample.count >= 8 else { return nil }
+        let even = stride(from: 0, to: sample.count, by: 2).filter { sample[sample.startIndex + $0] == 0 }.count
+        let odd = stride(from: 1, to: sample.count, by: 2).filter { sample[sample.startIndex + $0] == 0 }.count
+        let pairs = sample.count / 2
+        if odd * 10 >= pairs * 8 && even * 10 < pairs { return "UTF-16LE" }
+        if even * 10 >= pairs * 8 && odd * 10 < pairs { return "UTF-16BE" }
+        return nil
     }
 
     /// `--encoding` as users write it, as iconv names it.

@@ -80,13 +80,13 @@ struct CampaignsShow: ParsableCommand {
             return
         }
         if entries.isEmpty { Output.line("No campaigns yet: broadside send --template FILE --list NAME --campaign C --smtp URL"); return }
-        let width = max(8, entries.map(\.name.count).max() ?? 8)
+        let width = max(8, entries.map { TerminalText.width(TerminalText.inert($0.name)) }.max() ?? 8)
         // Every state a message can be in, so that the columns add up to the total.
         let shown = ["queued", "sending", "accepted", "deferred", "failed", "unknown", "bounced", "complained", "skipped"]
         Output.line("campaign".padding(toLength: width, withPad: " ", startingAt: 0) + "  status   " + shown.map { $0.leftPadded(11) }.joined() + "  total")
         for entry in entries {
             let total = shown.reduce(0) { $0 + (entry.counts[$1] ?? 0) }
-            Output.line(TerminalText.inert(entry.name).padding(toLength: width, withPad: " ", startingAt: 0) + "  " + entry.status.padding(toLength: 8, withPad: " ", startingAt: 0) + " "
+            Output.line(TerminalText.padded(entry.name, to: width) + "  " + entry.status.padding(toLength: 8, withPad: " ", startingAt: 0) + " "
                         + shown.map { String(entry.counts[$0] ?? 0).leftPadded(11) }.joined() + String(total).leftPadded(7)
                         + (entry.next_retry_at.map { "  next retry \($0)" } ?? ""))
         }

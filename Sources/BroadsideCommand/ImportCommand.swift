@@ -125,10 +125,11 @@ struct ListsShow: ParsableCommand {
             return
         }
         if lists.isEmpty { Output.line("No lists yet: broadside import FILE.csv --list NAME"); return }
-        let width = max(4, lists.map(\.name.count).max() ?? 4)
-        Output.line("\("list".padding(toLength: width, withPad: " ", startingAt: 0))   members  suppressed  columns")
+        // Aligned by the columns a name takes on the terminal: 十一月 is six, not three.
+        let width = max(4, lists.map { TerminalText.width(TerminalText.inert($0.name)) }.max() ?? 4)
+        Output.line("\(TerminalText.padded("list", to: width))   members  suppressed  columns")
         for list in lists {
-            Output.line("\(list.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(String(list.members).leftPadded(8))  \(String(list.suppressed).leftPadded(10))  \(list.columns.joined(separator: ", "))")
+            Output.line("\(TerminalText.padded(list.name, to: width))  \(String(list.members).leftPadded(8))  \(String(list.suppressed).leftPadded(10))  \(TerminalText.inert(list.columns.joined(separator: ", ")))")
         }
     }
 }

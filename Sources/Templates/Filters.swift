@@ -3,7 +3,7 @@ enum Filters {
     /// Name and allowed argument counts.
     static let arity: [String: ClosedRange<Int>] = [
         "default": 1...1, "upper": 0...0, "lower": 0...0, "title": 0...0, "capitalize": 0...0,
-        "trim": 0...0, "replace": 2...2, "number": 0...1, "date": 1...1,
+        "trim": 0...0, "replace": 2...2, "number": 0...1, "date": 1...2,
     ]
 
     /// Checks every filter in `expression` exists and gets the right number of arguments.
@@ -51,7 +51,7 @@ enum Filters {
         case "number":
             return try formatNumber(value, decimals: arguments.first, at: location)
         case "date":
-            return try formatDate(value, format: arguments[0], at: location)
+            return try formatDate(value, format: arguments[0], input: arguments.count > 1 ? arguments[1] : nil, at: location)
         default:
             throw TemplateError("unknown filter '\(name)'", at: location)
         }
@@ -85,16 +85,86 @@ enum Filters {
         return (number < 0 && scaled > 0 ? "-" : "") + grouped
     }
 
+    /// The date `value` stands for, or nil when it is none of the forms read.
+    static func readDate(_ value: String, input: String?, at location: SourceLocation) throws(TemplateError) -> (Int, Int, Int)? {
+        let text = String(value.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        func valid(_ y: Int, _ m: Int, _ d: Int) -> (Int, Int, Int)? {
+            guard (1...9999).contains(y), (1...12).contains(m), d >= 1, d <= daysIn(month: m, year: y) else { return nil }
+            return (y, m, d)
+        }
+        if let input {
+            // The codes %Y %y %m %d, other characters as they are; digits may be one or two wide.
+            var fields: [Character: Int] = [:]
+            var rest = Substring(text)
+            var codes = input.makeIterator()
+            while let c = codes.next() {
+                if c == "%", let code = codes.next() {
+                    let width = code == "Y" ? 4 : 2
+                    let digits = rest.prefix { $0.isASCII && $0.isNumber }.prefix(width)
+                    guard !digits.isEmpty, let number = Int(digits) else { return nil }
+                    fields[code] = number
+                    rest = rest.dropFirst(digits.count)
+                } else {
+                    guard rest.first == c else { return nil }
+                    rest = rest.dropFirst()
+                }
+            }
+            guard rest.isEmpty, let m = fields["m"], let d = fields["d"], let y = fields["Y"] ?? fields["y"].map({ 2000 + $0 }) else { return nil }
+            return valid(y, m, d)
+        }
+        let numbers = text.prefix { !$0.isWhitespace && $0 != "T" }.split(whereSeparator: { $0 == "-" || $0 == "/" || $0 == "." }).map(String.init)
+        let separator = text.first { $0 == "-" || $0 == "/" || $0 == "." }
+        if numbers.count == 3, numbers.allSatisfy({ Int($0) != nil }) {
+            let (a, b, c) = (Int(numbers[0]) ?? 0, Int(numbers[1]) ?? 0, Int(numbers[2]) ?? 0)
+            if numbers[0].count == 4 { return valid(a, b, c) }                        // 2026-11-30, 2026/11/30
+            if separator == ".", numbers[2].count == 4 { return valid(c, b, a) }      // 30.11.2026
+            if separator == "/", numbers[2].count == 4 {
+                throw TemplateError("'\(value)' could be day/month or month/day; give its format as a second argument, e.g. date: \"%d %B %Y\", \"%m/%d/%Y\"", at: location)
+            }
+            return nil
+        }
+        if text.count == 8, let number = Int(text) { return valid(number / 10_000, number / 100 % 100, number % 100) }   // 20261130
+        if let serial = Double(text), serial >= 1, serial < 2_958_466 {
+            // Excel counts days from 1899-12-30 (its 1900 is a leap year that was not).
+            let (y, m, d) = civil(daysSince1970: Int(serial.rounded(.down)) - 25_569)
+            return valid(y, m, d)
+        }
+        return nil
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Year, month and day of a count of days since 1970-01-01 (Howard Hinnant's algorithm).
+    static func civil(daysSince1970 days: Int) -> (Int, Int, Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+
     private static let months = ["January", "February", "March", "April", "May", "June", "July",
                                  "August", "September", "October", "November", "December"]
 
-    /// `2026-03-09 | date: "%d %B %Y"` is `09 March 2026`. Reads `YYYY-MM-DD` (a time after it is ignored).
-    private static func formatDate(_ value: String, format: String, at location: SourceLocation) throws(TemplateError) -> String {
+    /// `2026-03-09 | date: "%d %B %Y"` is `09 March 2026`. Reads the dates spreadsheets
+    /// write: `2026-03-09` and `2026/03/09` (a time after it is ignored), `09.03.2026`,
+    /// `20260309`, and Excel's serial numbers (`46356`); `03/09/2026` is day/month or
+    /// month/day by country, so it needs its input format as a second argument:
+    /// `date: "%d %B %Y", "%m/%d/%Y"`.
+    private static func formatDate(_ value: String, format: String, input: String?, at location: SourceLocation) throws(TemplateError) -> String {
         if value.isEmpty { return "" }
-        let parts = value.prefix(10).split(separator: "-")
-        guard parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-              parts[0].count == 4, (1...12).contains(month), (1...31).contains(day) else {
-            throw TemplateError("'\(value)' is not a date written YYYY-MM-DD (filter 'date')", at: location)
+        guard let (year, month, day) = try readDate(value, input: input, at: location) else {
+            throw TemplateError("'\(value)' is not a date this filter reads (2026-11-30, 2026/11/30, 30.11.2026, 20261130 or an Excel serial number); give its format as a second argument, e.g. date: \"%d %B %Y\", \"%m/%d/%Y\"", at: location)
         }
         func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
         var output = ""

@@ -175,4 +175,17 @@ struct InitTests {
         #expect(try sqlite(db, "SELECT count(*) FROM list_members m JOIN lists l ON l.id = m.list_id WHERE l.name = 'big'") == ["400000"])
         #expect(try sqlite(db, "SELECT count(*) FROM suppressions") == ["3"])
     }
+
+    /// UTF-16 without a byte-order mark gets the encoding hint, not columns named "e m a i l".
+    @Test func utf16WithoutAByteOrderMarkGetsTheEncodingHint() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let text = "email,name\r\nada@example.com,Ada\r\n"
+        let little = try dir.write("le.csv", bytes: text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        let result = try Command.broadside(["import", little, "--list", "l", "--db", db])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("UTF-16LE without a byte-order mark") && result.stderr.contains("--encoding utf-16le"), "\(result.stderr)")
+        let imported = try Command.broadside(["import", little, "--list", "l", "--encoding", "utf-16le", "--db", db, "--json"])
+        #expect(imported.stdout.contains("\"imported\":1"), "\(imported.stdout) \(imported.stderr)")
+    }
 }

@@ -408,3 +408,31 @@ struct TestSendTests {
         #expect(try sqlite(db, "SELECT count(*) FROM campaigns") == ["0"])
     }
 }
+
+/// Tables line up by the columns text takes on a terminal, so CJK names align.
+@Suite("Tables for people")
+struct TableAlignmentTests {
+    /// Terminal columns of a line: CJK characters take two.
+    static func columns(_ text: Substring) -> Int {
+        text.unicodeScalars.reduce(0) { $0 + ((0x4E00...0x9FFF).contains($1.value) ? 2 : 1) }
+    }
+
+    @Test func listsAndCampaignsAlignChineseNames() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let csv = try dir.write("l.csv", "email\na@example.com\n")
+        for name in ["十一月发票", "nov"] {
+            #expect(try Command.broadside(["import", csv, "--list", name, "--db", db]).status == 0)
+            #expect(try Command.broadside(["send", "--template", try dir.write("t.txt", "From: a@example.com\nSubject: x\n\nhi\n"), "--list", name,
+                                           "--campaign", name, "--dry-run", "--outbox", dir.path("out-\(name.count)"), "--db", db]).status == 0)
+        }
+        for command in ["lists", "campaigns"] {
+            let table = try Command.broadside([command, "--db", db])
+            let rows = table.stdout.split(separator: "\n").filter { $0.hasPrefix("十一月发票") || $0.hasPrefix("nov") }
+            #expect(rows.count == 2, "\(table.stdout)")
+            // Where the second column starts, in terminal columns.
+            let starts = rows.map { row in Self.columns(row.prefix { $0 != " " }) + row.drop { $0 != " " }.prefix { $0 == " " }.count }
+            #expect(Set(starts).count == 1, "\(command):\n\(table.stdout)")
+        }
+    }
+}

@@ -109,3 +109,33 @@ struct MessageTemplateTests {
         #expect(throws: TemplateError.self) { _ = try MessageTemplate(source: "Subject: x\n\nbody", file: "t") }
     }
 }
+
+@Suite("Dates as spreadsheets write them")
+struct DateFilterTests {
+    @Test(arguments: ["2026-11-30", "2026/11/30", "30.11.2026", "20261130", "46356", "46356.75", "2026-11-30T09:15:00", "2026/11/30 09:15"])
+    func readsTheDatesSpreadsheetsWrite(_ value: String) throws {
+        #expect(try render(#"{{ d | date: "%d %B %Y" }}"#, ["d": value]) == "30 November 2026")
+    }
+
+    /// `11/30/2026` is month/day in one country and nonsense in another: its format is given.
+    @Test func aSlashedDateNeedsItsInputFormat() throws {
+        #expect(try render(#"{{ d | date: "%d %B %Y", "%m/%d/%Y" }}"#, ["d": "11/30/2026"]) == "30 November 2026")
+        #expect(try render(#"{{ d | date("%e %b %y", "%d/%m/%Y") }}"#, ["d": "30/11/2026"]) == "30 Nov 26")
+        do {
+            _ = try render(#"{{ d | date: "%d %B %Y" }}"#, ["d": "11/30/2026"])
+            Issue.record("an ambiguous date must be refused")
+        } catch {
+            #expect("\(error)".contains("day/month or month/day") && "\(error)".contains("%m/%d/%Y"), "\(error)")
+        }
+    }
+
+    @Test(arguments: ["30 Nov", "2026-02-30", "31.04.2026", "tomorrow"])
+    func saysWhichValueItCouldNotRead(_ value: String) {
+        do {
+            _ = try render(#"{{ d | date: "%d %B %Y" }}"#, ["d": value])
+            Issue.record("'\(value)' must be refused")
+        } catch {
+            #expect("\(error)".contains("'\(value)'"), "\(error)")
+        }
+    }
+}
