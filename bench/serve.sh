@@ -11,7 +11,7 @@ pids=()
 trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 export BROADSIDE_SECRET=bench-secret-not-for-production
 db="$work/s.sqlite"
-"$broadside" lists --db "$db" > /dev/null          # creates the schema through the migrations
+"$broadside" suppress remove nobody@example.invalid --db "$db" > /dev/null   # a writing command creates the schema (lists only reads)
 /usr/bin/python3 - "$db" "$messages" "$work/paths.txt" <<'PY'
 import hashlib, hmac, os, sqlite3, sys
 db, n, paths = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -28,8 +28,10 @@ INSERT INTO messages (id, campaign_id, contact_id, recipient, message_id, return
 SELECT i, 1, i, 'user' || i || '@example.com', 'b.' || i || '@example.com', 'a@example.com', 'accepted', 1, 0 FROM n;
 """)
 c.commit()
-# The links the messages carried: C.M.TAG, TAG the first 8 bytes of HMAC-SHA256 (see Sources/Signing).
-secret = os.environ["BROADSIDE_SECRET"].encode()
+# The links the messages carried: C.M.TAG, TAG the first 8 bytes of HMAC-SHA256 keyed by the
+# secret bound to the database's identity (see Sources/Signing).
+identity = c.execute("SELECT id FROM database_identity").fetchone()[0]
+secret = os.environ["BROADSIDE_SECRET"].encode() + ((b"\0" + identity.encode()) if identity else b"")
 with open(paths, "w") as f:
     for m in range(1, n + 1):
         tag = hmac.new(secret, f"unsubscribe:1.{m}".encode(), hashlib.sha256).digest()[:8].hex()

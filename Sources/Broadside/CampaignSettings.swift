@@ -91,4 +91,12 @@ public enum DurationText {
         }
         return Double(trimmed).flatMap { $0 >= 0 ? $0 : nil }
     }
+
+    /// Seconds in words: `24 hours`, `1 hour`, `30 minutes`, `45 seconds`.
+    public static func describe(_ seconds: Double) -> String {
+        func plural(_ n: Int, _ unit: String) -> String { "\(n) \(unit)\(n == 1 ? "" : "s")" }
+        if seconds >= 3600, seconds.truncatingRemainder(dividingBy: 3600) == 0 { return plural(Int(seconds / 3600), "hour") }
+        if seconds >= 60, seconds.truncatingRemainder(dividingBy: 60) == 0 { return plural(Int(seconds / 60), "minute") }
+        return plural(Int(seconds), "second")
+    }
 }

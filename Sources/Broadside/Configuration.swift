@@ -1,6 +1,7 @@
 import Delivery
 import Foundation
 import Store
+import Templates
 import Yams
 
 /// `broadside.yaml`: sending profiles and limits per recipient domain. Secrets never
@@ -12,7 +13,7 @@ public struct Configuration: Sendable, Decodable {
     /// When bounces and complaints suppress an address.
     public var suppression = SuppressionPolicy()
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case profiles, suppression
         case domainLimits = "domain_limits"
     }
@@ -24,7 +25,7 @@ public struct Configuration: Sendable, Decodable {
         var softBounces: Int?
         var softWindow: String?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case complaints
             case hardBounces = "hard_bounces", softBounces = "soft_bounces", softWindow = "soft_window"
         }
@@ -55,7 +56,10 @@ public struct Configuration: Sendable, Decodable {
             throw BroadsideError.input("\(path): cannot read the configuration file")
         }
         do {
+            try checkKeys(text, path: path)
             return try YAMLDecoder().decode(Configuration.self, from: text)
+        } catch let error as YamlError {
+            throw BroadsideError.input("\(path): \(Self.describe(error))")
         } catch let error as BroadsideError {
             throw BroadsideError.input("\(path): \(error.message)")
         } catch let DecodingError.dataCorrupted(context), let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
@@ -63,6 +67,40 @@ public struct Configuration: Sendable, Decodable {
             throw BroadsideError.input("\(path): \(at.isEmpty ? "" : "\(at): ")\(context.debugDescription)")
         } catch {
             throw BroadsideError.input("\(path): \(error)")
+        }
+    }
+
+    /// Every key the file may hold, by where it stands: a misspelt key (`conections`) is an
+    /// error with its line and the key meant, not a setting silently ignored.
+    static func checkKeys(_ text: String, path: String) throws {
+        guard let root = try Yams.compose(yaml: text), case .mapping(let top) = root else { return }
+        func check(_ mapping: Node.Mapping, allowed: [String], in section: String) throws {
+            for (key, _) in mapping {
+                guard let name = key.string, !allowed.contains(name) else { continue }
+                let near = NearestName.nearest(name, among: allowed)
+                throw BroadsideError.input("\(path):\(key.mark.map { "\($0.line):\($0.column)" } ?? ""): '\(name)' is not a key of \(section)\(near.map { "; did you mean '\($0)'?" } ?? "") (the keys: \(allowed.joined(separator: ", ")))")
+            }
+        }
+        try check(top, allowed: CodingKeys.allCases.map(\.rawValue), in: "the configuration")
+        if case .mapping(let profiles)? = top["profiles"] {
+            for (name, profile) in profiles {
+                if case .mapping(let keys) = profile {
+                    try check(keys, allowed: SendingProfile.CodingKeys.allCases.map(\.rawValue), in: "profile '\(name.string ?? "")'")
+                }
+            }
+        }
+        if case .mapping(let keys)? = top["suppression"] {
+            try check(keys, allowed: SuppressionSection.CodingKeys.allCases.map(\.rawValue), in: "suppression")
+        }
+    }
+
+    /// A YAML syntax error as line:column and what is wrong.
+    static func describe(_ error: YamlError) -> String {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
+            return "\(mark.line):\(mark.column): \(problem)\(context.map { " \($0.text)" } ?? "")"
+        default:
+            return "\(error)"
         }
     }
 
@@ -144,7 +182,7 @@ public struct SendingProfile: Sendable, Decodable {
     /// Present only to be refused: a password never lives in a file.
     var password: String?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case preset, smtp, user, ehlo, connections, rate, password
         case passwordEnv = "password_env", passwordCommand = "password_command"
         case oauth2TokenEnv = "oauth2_token_env", oauth2TokenCommand = "oauth2_token_command"

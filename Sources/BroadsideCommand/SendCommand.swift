@@ -242,7 +242,12 @@ struct SendRun {
         } else {
             Output.line("Campaign \(campaign): \(summary.accepted) accepted, \(summary.deferred) deferred, \(summary.failed) failed, \(summary.unknown) unknown, \(summary.skipped) skipped, \(summary.queued) queued")
             Output.line(String(format: "This run: %d accepted in %.1f s (%.1f messages/s); %@", acceptedThisRun, elapsed, summary.rate_per_s, summary.stopped))
-            if summary.queued > 0 {
+            if case .capReached = reason {
+                // A cap over hours or days counts what the profile sent in its window, across campaigns.
+                let window = RateLimits.longestPeriod(settings.sendOptions.rates)
+                let sent = try store.sendTimes(profile: settings.profileKey, since: Date().timeIntervalSince1970 - window).count
+                Output.line("The cap is shared by every campaign sent with '\(settings.profileKey)': \(sent) message(s) went out in its last \(DurationText.describe(window))")
+            } else if summary.queued > 0 {
                 Output.line("\(summary.queued) message(s) are queued: 'broadside resume \(campaign)' sends them now")
             } else if let next = summary.next_attempt_at, summary.deferred > 0 {
                 Output.line("Waiting for retries: \(summary.deferred) deferred message(s) fall due from \(next); run 'broadside resume \(campaign)' then, or send with --follow")

@@ -436,3 +436,28 @@ struct TableAlignmentTests {
         }
     }
 }
+
+/// `broadside.yaml`: a misspelt key is an error with its line and the key meant; a YAML
+/// syntax error says where.
+@Suite("Configuration errors")
+struct ConfigurationErrorTests {
+    @Test func anUnknownKeyNamesItsLineAndTheKeyMeant() throws {
+        let setup = try TestCampaign(count: 1)
+        let config = try setup.dir.write("broadside.yaml", """
+            profiles:
+              relay:
+                smtp: smtp://127.0.0.1:2525
+                conections: 4
+            """)
+        let result = try setup.send(["--config", config, "--profile", "relay"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("broadside.yaml:4:") && result.stderr.contains("'conections'")
+                && result.stderr.contains("did you mean 'connections'?"), "\(result.stderr)")
+        #expect(try sqlite(setup.db, "SELECT count(*) FROM campaigns") == ["0"])
+
+        let broken = try setup.dir.write("broken.yaml", "profiles:\n  relay:\n    smtp: [unclosed\n")
+        let syntax = try setup.send(["--config", broken, "--profile", "relay"])
+        #expect(syntax.status == 2)
+        #expect(syntax.stderr.range(of: #"broken\.yaml: \d+:\d+: "#, options: .regularExpression) != nil, "\(syntax.stderr)")
+    }
+}

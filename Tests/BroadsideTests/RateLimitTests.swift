@@ -39,6 +39,10 @@ struct ProfileAndRateLimitTests {
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stdout.contains("\"accepted\":0"))
         #expect(try server.received().count == 5)
+        // Said in words on a terminal: the cap is the profile's, and how much of it went out.
+        let third = try Command.broadside(["send", "--config", config, "--profile", "relay", "--campaign", "two", "--db", db])
+        #expect(third.stdout.contains("The cap is shared by every campaign sent with 'relay': 5 message(s) went out in its last 24 hours"), "\(third.stdout)")
+        #expect(!third.stdout.contains("sends them now"), "\(third.stdout)")
         #expect(try sqlite(db, "SELECT count(*) FROM messages WHERE state = 'queued'") == ["6"])
     }
 
