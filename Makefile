@@ -43,6 +43,7 @@ bench: release
 	@bash bench/import.sh "$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)/broadside"
 	@bash bench/send.sh "$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)/broadside"
 	@bash bench/report.sh "$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)/broadside"
+	@bash bench/check.sh "$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)/broadside"
 	@bash bench/serve.sh "$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)/broadside"
 
 clean:

@@ -130,6 +130,9 @@ public enum ContactImport {
 
     /// Checks one row; a contact to store, or why the row is rejected.
     static func validate(_ record: CSVRecord, columns: [String], emailIndex: Int) -> Result<ContactRow, RejectionReason> {
+        guard !record.hasStrayQuote else {
+            return .failure(RejectionReason("a quote ends a quoted field before the field does (as in \"Bob \"the builder\"\"); inside quotes, write a quote twice: \"Bob \"\"the builder\"\"\""))
+        }
         guard record.fields.count == columns.count else {
             return .failure(RejectionReason("has \(record.fields.count) field\(record.fields.count == 1 ? "" : "s"); the header has \(columns.count)"))
         }

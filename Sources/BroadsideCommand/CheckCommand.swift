@@ -68,6 +68,7 @@ struct PreviewCommand: ParsableCommand {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         }
         var written = 0
+        var problems: [String] = []
         var domain = "preview.invalid"
         try store.forEachMember(of: list, limit: 1) { member in
             if let sender = try? renderer.sender(for: member.fields) { domain = sender.address.asciiDomain }
@@ -78,18 +79,25 @@ struct PreviewCommand: ParsableCommand {
                 content = try renderer.content(fields: member.fields, recipient: member.smtpAddress,
                                                messageID: "preview.\(member.line)@\(domain)", date: Int64(Output.now()))
             } catch {
-                throw BroadsideError.input("line \(member.line) (\(member.displayAddress)): \(error)")
+                // Every bad row is reported, not only the first.
+                problems.append("line \(member.line) (\(member.displayAddress)): \(error)")
+                return
             }
             let bytes = Data(MessageComposer.compose(content))
             if let out {
                 let file = URL(fileURLWithPath: out).appendingPathComponent(String(format: "%04d-line%d.eml", written + 1, member.line))
                 try bytes.write(to: file)
             } else {
+                // Several messages on standard output: a line between them says which is which.
+                if count > 1 { FileHandle.standardOutput.write(Data("\(written > 0 ? "\n" : "")===== message \(written + 1): line \(member.line), \(member.displayAddress) =====\n".utf8)) }
                 FileHandle.standardOutput.write(bytes)
             }
             written += 1
         }
         if let out { Output.note("\(written) message\(written == 1 ? "" : "s") written to \(out)") }
+        if !problems.isEmpty {
+            throw BroadsideError.input(problems.joined(separator: "\n"))
+        }
     }
 }
 

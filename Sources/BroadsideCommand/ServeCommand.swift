@@ -57,7 +57,15 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await server.run { [listen] in Output.note("serving on http://\(listen)/" + links) }
         } catch {
-            throw BroadsideError.environment("cannot serve on \(listen): \(error); is something else listening there? Choose another port with --listen")
+            // NIO's errors name the system call (`bind(descriptor:ptr:bytes:)`): say what it means.
+            let text = "\(error)"
+            if text.contains("Address already in use") {
+                throw BroadsideError.environment("cannot serve on \(listen): something else is listening there (another broadside serve?); stop it or choose another port with --listen")
+            }
+            if text.contains("Cannot assign requested address") || text.contains("Permission denied") {
+                throw BroadsideError.environment("cannot serve on \(listen): this machine cannot listen there (\(text.contains("Permission") ? "a port below 1024 needs root" : "no such local address")); choose another with --listen")
+            }
+            throw BroadsideError.environment("cannot serve on \(listen): \(text); choose another address with --listen")
         }
     }
 

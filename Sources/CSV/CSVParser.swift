@@ -23,6 +23,8 @@ public struct CSVParser: Sendable {
     private var quoteLine = 1
     private var lastWasCR = false
     private var recordHasContent = false
+    /// A quote closed a field before its end (`"Bob "the builder""`): the record is read, and says so.
+    private var recordHasStrayQuote = false
 
     public init(delimiter: UInt8 = UInt8(ascii: ",")) {
         self.delimiter = delimiter
@@ -102,6 +104,7 @@ public struct CSVParser: Sendable {
                     field.append(byte)
                     raw.append(byte)
                     state = .unquoted
+                    recordHasStrayQuote = true
                 }
             case .fieldStart, .unquoted:
                 if byte == 0x22 && state == .fieldStart {
@@ -154,10 +157,12 @@ public struct CSVParser: Sendable {
 
     private mutating func endRecord(_ onRecord: (CSVRecord) throws -> Void) throws {
         try endField()
-        let record = CSVRecord(fields: fields, line: recordLine, raw: raw)
+        var record = CSVRecord(fields: fields, line: recordLine, raw: raw)
+        record.hasStrayQuote = recordHasStrayQuote
         fields.removeAll(keepingCapacity: true)
         raw.removeAll(keepingCapacity: true)
         recordHasContent = false
+        recordHasStrayQuote = false
         recordLine = line + 1
         try onRecord(record)
     }

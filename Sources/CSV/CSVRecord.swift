@@ -6,6 +6,9 @@ public struct CSVRecord: Sendable, Equatable {
     public var line: Int
     /// The record as it stood in the file, without its line break, for a rejects file.
     public var raw: [UInt8]
+    /// A quote ended a quoted field before the field did (`"Bob "the builder""`): its
+    /// text was read as spreadsheets read it, which is rarely what the writer meant.
+    public var hasStrayQuote = false
 
     public init(fields: [String], line: Int, raw: [UInt8] = []) {
         self.fields = fields

@@ -188,4 +188,18 @@ struct InitTests {
         let imported = try Command.broadside(["import", little, "--list", "l", "--encoding", "utf-16le", "--db", db, "--json"])
         #expect(imported.stdout.contains("\"imported\":1"), "\(imported.stdout) \(imported.stderr)")
     }
+
+    /// A quote that ends a quoted field early is a rejected row with its line, not a silent rewrite.
+    @Test func aStrayQuoteIsARejectedRowNotASilentRewrite() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let csv = try dir.write("l.csv", "email,name\nbob@example.com,\"Bob \"the builder\"\"\nada@example.com,\"Ada \"\"Countess\"\" Lovelace\"\n")
+        let result = try Command.broadside(["import", csv, "--list", "l", "--db", db, "--json"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("\"rejected\":1") && result.stdout.contains("\"imported\":1"), "\(result.stdout)")
+        let shown = try Command.broadside(["import", csv, "--list", "m", "--db", db])
+        #expect(shown.stderr.contains("line 2: a quote ends a quoted field"), "\(shown.stderr)")
+        #expect(try sqlite(db, "SELECT m.fields FROM list_members m JOIN lists l ON l.id = m.list_id WHERE l.name = 'l'")
+                == [#"{"email":"ada@example.com","name":"Ada \"Countess\" Lovelace"}"#])
+    }
 }

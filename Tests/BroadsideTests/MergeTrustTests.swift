@@ -461,3 +461,29 @@ struct ConfigurationErrorTests {
         #expect(syntax.stderr.range(of: #"broken\.yaml: \d+:\d+: "#, options: .regularExpression) != nil, "\(syntax.stderr)")
     }
 }
+
+/// `preview`: several messages on standard output are told apart; with --out, every bad row is reported.
+@Suite("preview")
+struct PreviewTests {
+    @Test func messagesOnStandardOutputAreSeparatedAndEveryBadRowIsReported() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let csv = try dir.write("l.csv", "email,file\na@example.com,ok.txt\nb@example.com,missing1.txt\nc@example.com,missing2.txt\n")
+        try dir.write("ok.txt", "ok\n")
+        let plain = try dir.write("plain.txt", "From: News <news@example.com>\nSubject: Hi\n\nHello.\n")
+        let withFiles = try dir.write("files.txt", "From: News <news@example.com>\nSubject: Hi\nAttachment: {{ file }}\n\nHello.\n")
+        #expect(try Command.broadside(["import", csv, "--list", "l", "--db", db]).status == 0)
+        let shown = try Command.broadside(["preview", "--template", plain, "--list", "l", "--limit", "3", "--db", db])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout.contains("===== message 1: line 2, a@example.com =====\n"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("===== message 3: line 4, c@example.com =====\n"))
+        let one = try Command.broadside(["preview", "--template", plain, "--list", "l", "--db", db])
+        #expect(!one.stdout.contains("====="), "one message is a plain .eml")
+
+        let out = dir.path("out")
+        let bad = try Command.broadside(["preview", "--template", withFiles, "--list", "l", "--out", out, "--db", db])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("line 3 (b@example.com)") && bad.stderr.contains("line 4 (c@example.com)"), "\(bad.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).count == 1, "the good row is still written")
+    }
+}

@@ -316,6 +316,17 @@ struct ServeTests {
         withExtendedLifetime(server) {}
     }
 
+    /// Errors in one style: a taken port is one sentence, never `bind(descriptor:…)`.
+    @Test func aTakenPortIsOneClearLine() throws {
+        let mailing = try Mailing(csv: "email\nada@example.com\n")
+        let first = try ServeProcess(db: mailing.db, secret: Self.secret, log: mailing.dir.path("serve.log"))
+        let second = try Command.broadside(["serve", "--listen", "127.0.0.1:\(first.port)", "--db", mailing.db],
+                                           environment: ["BROADSIDE_SECRET": Self.secret])
+        #expect(second.status == 3)
+        #expect(second.stderr.contains("broadside: error: cannot serve on 127.0.0.1:\(first.port): something else is listening there"), "\(second.stderr)")
+        #expect(!second.stderr.contains("bind("), "\(second.stderr)")
+    }
+
     static func browser(_ arguments: [String]) throws -> CommandResult {
         try Command.run(URL(fileURLWithPath: "/usr/bin/python3"), [Repository.root.appendingPathComponent("scripts/browser.py").path] + arguments)
     }
