@@ -40,6 +40,9 @@ public struct CampaignReport: Sendable, Codable {
     /// How many messages needed 1, 2, or 3 and more attempts.
     public var retries: Retries
     public var unknown: [Unknown]
+    /// Addresses this campaign put on the suppression list, by source: `smtp` (refused at
+    /// SMTP time as dead), `bounce`, `complaint`, `one-click`, `mailto`.
+    public var suppressed: [String: Int]
 
     public struct Minute: Sendable, Codable, Equatable {
         public var minute: String
@@ -62,7 +65,7 @@ public struct CampaignReport: Sendable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case campaign, list, template, profile, status, total, totals, percentages, attempts, domains, reasons, throughput, retries, unknown
+        case campaign, list, template, profile, status, total, totals, percentages, attempts, domains, reasons, throughput, retries, unknown, suppressed
         case templateHash = "template_hash"
         case statusReason = "status_reason"
         case createdAt = "created_at"
@@ -116,6 +119,7 @@ public struct CampaignReport: Sendable, Codable {
         self.throughput = figures.acceptedPerMinute.map { Minute(minute: Timestamp.iso($0.minute), accepted: $0.count) }
         self.retries = Retries(one: figures.attemptsHistogram[1], two: figures.attemptsHistogram[2], threeOrMore: figures.attemptsHistogram[3])
         self.unknown = figures.unknown.map { Unknown(recipient: $0.recipient, detail: $0.detail) }
+        self.suppressed = try store.suppressionsBySource(campaignID: campaign.id)
     }
 
     static let stateOrder: [MessageState] = [.accepted, .bounced, .complained, .failed, .deferred, .unknown, .skipped, .queued, .claimed, .awaitingReply]
@@ -145,6 +149,9 @@ public struct CampaignReport: Sendable, Codable {
         lines.append(String(format: "%d attempts in %.1f s · %.1f messages/s · busiest minute %d accepted · retries: %d once, %d twice, %d three times or more",
                             attempts, elapsedSeconds, ratePerSecond, throughput.map(\.accepted).max() ?? 0,
                             retries.one, retries.two, retries.threeOrMore))
+        if !suppressed.isEmpty {
+            lines.append("Suppressed by this campaign: " + suppressed.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key == "smtp" ? "refused at SMTP time" : $0.key)" }.joined(separator: ", "))
+        }
         if !domains.isEmpty {
             lines.append("")
             lines.append("  domain                          sent  accepted  deferred    failed   bounced  most common reply")

@@ -111,3 +111,13 @@ extension Store {
         try read { db in try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM suppressions") ?? 0 }
     }
 }
+
+extension Store {
+    /// How many addresses a campaign put on the suppression list, by source.
+    public func suppressionsBySource(campaignID: Int64) throws -> [String: Int] {
+        try read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT source, count(*) AS n FROM suppressions WHERE campaign_id = ? GROUP BY source",
+                                                              arguments: [campaignID]).map { ($0["source"] as String, $0["n"] as Int) })
+        }
+    }
+}

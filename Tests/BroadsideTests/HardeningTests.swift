@@ -121,6 +121,8 @@ struct SMTPSuppressionTests {
         #expect(first.status == 1, "a failed message makes exit 1: \(first.stderr)")
         #expect(try sqlite(fixture.db, "SELECT address, source FROM suppressions") == ["reject-gone@example.com|smtp"])
         #expect(try sqlite(fixture.db, "SELECT state FROM messages WHERE recipient LIKE 'policy-%'") == ["deferred"])
+        let report = try Command.broadside(["report", "c", "--json", "--db", fixture.db])
+        #expect(report.stdout.contains("\"suppressed\":{\"smtp\":1}"), "the report counts them: \(report.stdout.prefix(400))")
 
         let again = try Command.broadside(["send", "--template", fixture.template, "--list", "l", "--campaign", "second",
                                            "--smtp", server.url, "--db", fixture.db, "--json"])
