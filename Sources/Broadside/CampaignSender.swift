@@ -121,17 +121,20 @@ public final class CampaignSender: @unchecked Sendable {
     }
 
     /// Asks the run to stop: no more claims, messages in flight finish, the rest go back to the queue.
-    public func stop(_ reason: StopReason) {
+    /// Returns whether this call stopped the run (the first reason given wins).
+    @discardableResult
+    public func stop(_ reason: StopReason) -> Bool {
         let first = state.withLock { state -> Bool in
             guard state.stop == nil else { return false }
             state.stop = reason
             return true
         }
-        guard first else { return }
+        guard first else { return false }
         feed.close()
         wake.lock()
         wake.broadcast()
         wake.unlock()
+        return true
     }
 
     public var progress: SendProgress { state.withLock { $0.progress } }
@@ -338,10 +341,9 @@ public final class CampaignSender: @unchecked Sendable {
             if let reply = outcome.reply, reply.asksForSignIn {
                 // Not the message's fault: it goes back to the queue unchanged, and the run stops.
                 release(job.message.id, ledger: ledger)
-                let first = state.withLock { $0.stop == nil }
                 let why = "the server requires sign-in (\(TerminalText.inert(reply.text))); give --user and --password-env or --password-command, then resume"
-                stop(.paused(why))
-                if first { logger.error("\(why)") }
+                // Every connection may hear the same refusal: one of them says it.
+                if stop(.paused(why)) { logger.error("\(why)") }
                 continue
             }
             let now = clock.now()
@@ -415,9 +417,9 @@ public final class CampaignSender: @unchecked Sendable {
             }
             return nil
         }
-        if let pauseReason {
+        // Several connections may reach the same verdict at once: the one that stops the run says it.
+        if let pauseReason, stop(.paused(pauseReason)) {
             logger.error("\(TerminalText.inert(pauseReason)); pausing the campaign")
-            stop(.paused(pauseReason))
         }
         return reconnectIn
     }

@@ -136,21 +136,23 @@ struct SMTPSuppressionTests {
     /// ahead of a slow rate) is not mailed: suppression is checked again at the last moment.
     @Test func anAddressSuppressedDuringASlowSendIsNotMailed() throws {
         let server = try SMTPTestServer()
-        let fixture = try TestCampaign(count: 30)
+        let fixture = try TestCampaign(count: 40)
         let process = Process()
         process.executableURL = Command.broadside
         process.arguments = fixture.sendArguments + ["--smtp", server.url, "--rate", "5/s", "--connections", "1"]
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
-        Thread.sleep(forTimeInterval: 1.5)
-        let added = try Command.broadside(["suppress", "add", "user25@example.com", "--db", fixture.db])
+        // Once sending has begun, every message is claimed and rendered; user35's turn is about 7 s away.
+        let deadline = Date().addingTimeInterval(30)
+        while try server.received().isEmpty, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let added = try Command.broadside(["suppress", "add", "user35@example.com", "--db", fixture.db])
         #expect(added.status == 0, "\(added.stderr)")
         process.waitUntilExit()
         let rcpts = try server.received().flatMap(\.rcpt_tos)
-        #expect(rcpts.count == 29)
-        #expect(!rcpts.contains("user25@example.com"), "the unsubscribed address received the campaign's message")
-        #expect(try fixture.states()["user25"] == "skipped")
+        #expect(rcpts.count == 39)
+        #expect(!rcpts.contains("user35@example.com"), "the unsubscribed address received the campaign's message")
+        #expect(try fixture.states()["user35"] == "skipped")
     }
 
     /// A suppressed address is never mailed as a Cc either: it leaves the envelope and

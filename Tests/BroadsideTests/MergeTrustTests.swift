@@ -360,7 +360,9 @@ struct ManagementTests {
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
-        Thread.sleep(forTimeInterval: 1.0)
+        // Sending for sure: the first message has arrived.
+        let deadline = Date().addingTimeInterval(30)
+        while try server.received().isEmpty, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         let busy = try Command.broadside(["campaigns", "delete", "c", "--db", setup.db])
         #expect(busy.status == 2 && busy.stderr.contains("sending"), "\(busy.stderr)")
         let busyRename = try Command.broadside(["campaigns", "rename", "c", "d", "--db", setup.db])
