@@ -332,13 +332,15 @@ public final class CampaignSender: @unchecked Sendable {
                 continue
             }
             let attempt = job.attempts + 1
+            var reachedEndOfData = false
             let outcome = current.deliver(job.message) {
                 // In the log before the final "." leaves: after a crash the message is `unknown`, never sent again.
                 guard !ledger.hasFailed else { return false }
                 log.awaitingReply(connection: connection, slot: slot, message: job.message.id, attempt: attempt)
+                reachedEndOfData = true
                 return true
             }
-            if let reply = outcome.reply, reply.asksForSignIn {
+            if !reachedEndOfData, let reply = outcome.reply, reply.asksForSignIn {
                 // Not the message's fault: it goes back to the queue unchanged, and the run stops.
                 release(job.message.id, ledger: ledger)
                 let why = "the server requires sign-in (\(TerminalText.inert(reply.text))); give --user and --password-env or --password-command, then resume"
