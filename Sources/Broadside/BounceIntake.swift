@@ -1,5 +1,6 @@
 import Bounces
 import Foundation
+import Messages
 import Signing
 import Store
 import Transport
@@ -218,8 +219,6 @@ public struct BounceIntake {
 /// A 64-bit FNV-1a of a message's bytes, in hex: enough to know the same message again.
 enum Fingerprint {
     static func of(_ bytes: [UInt8]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return String(hash, radix: 16) + ":\(bytes.count)"
+        String(FNV1a.hash(bytes), radix: 16) + ":\(bytes.count)"
     }
 }

@@ -248,9 +248,19 @@ public final class CampaignSender: @unchecked Sendable {
                 }
                 guard options.follow else { return }
                 ledger.waitForCommits()
-                guard let next = try? store.nextDeferral(campaignID: campaign.id) else {
+                // A database that fails here pauses the run: it must not read as "nothing deferred, finished".
+                let next: Double?, queued: Int
+                do {
+                    next = try store.nextDeferral(campaignID: campaign.id)
+                    queued = try store.counts(of: campaign.id)[.queued] ?? 0
+                } catch {
+                    logger.error("reading the campaign's deferred messages failed: \(error)")
+                    stop(.paused("the database failed: \(error)"))
+                    return
+                }
+                guard let next else {
                     // Nothing deferred: one more claim sees whatever the last commits queued.
-                    if (try? store.counts(of: campaign.id)[.queued]) ?? 0 > 0 { continue }
+                    if queued > 0 { continue }
                     return
                 }
                 waitUntil(next)

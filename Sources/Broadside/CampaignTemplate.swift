@@ -1,4 +1,5 @@
 import Foundation
+import Messages
 import Templates
 
 /// A message template as a campaign keeps it: the source (its snapshot), where it
@@ -89,9 +90,7 @@ public struct CampaignTemplate: Sendable {
     /// FNV-1a, 64 bits, in hex: enough to tell two snapshots apart.
     /// (Folders are snapshotted as sorted JSON so that the same files give the same hash.)
     static func fingerprint(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        let hex = String(hash, radix: 16)
+        let hex = String(FNV1a.hash(text.utf8), radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }

@@ -51,11 +51,7 @@ public enum MessageComposer {
         }
     }
 
-    private static func fnv1a(_ text: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
-    }
+    private static func fnv1a(_ text: String) -> UInt64 { FNV1a.hash(text.utf8) }
 
     indirect enum Part {
         case leaf(headers: [HeaderField], body: [UInt8])

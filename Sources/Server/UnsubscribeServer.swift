@@ -76,7 +76,7 @@ public struct UnsubscribeServer: Sendable {
         }
         router.get("campaigns/:name") { request, context -> Response in
             let started = Date()
-            let response = server.authorized(request) ? server.report(context.parameters.get("name") ?? "") : Self.page(status: .unauthorized, title: "Unauthorized", body: Self.unauthorizedHelp)
+            let response = server.authorized(request) ? server.report(context.parameters.get("name").map { $0.removingPercentEncoding ?? $0 } ?? "") : Self.page(status: .unauthorized, title: "Unauthorized", body: Self.unauthorizedHelp)
             server.log("GET", "/campaigns/…", response.status.code, started)
             return response
         }
@@ -192,7 +192,7 @@ public struct UnsubscribeServer: Sendable {
                 let cells = ["queued", "sending", "accepted", "deferred", "failed", "unknown", "bounced", "complained", "skipped"].map {
                     "<td class=\"n\" data-state=\"\($0)\">\($0 == "sending" ? sending : counts[MessageStateName.named($0)] ?? 0)</td>"
                 }.joined() + "<td class=\"n\">\(counts.values.reduce(0, +))</td>"
-                rows += "<tr><td><a href=\"/campaigns/\(HTML.escape(campaign.name).addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "")\">\(HTML.escape(campaign.name))</a></td><td>\(HTML.escape(campaign.status.rawValue))</td>\(cells)</tr>\n"
+                rows += "<tr><td><a href=\"/campaigns/\(HTML.escape(campaign.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))\">\(HTML.escape(campaign.name))</a></td><td>\(HTML.escape(campaign.status.rawValue))</td>\(cells)</tr>\n"
             }
             let body = """
                 <table><tr><th>campaign</th><th>status</th><th>queued</th><th>sending</th><th>accepted</th><th>deferred</th><th>failed</th><th>unknown</th><th>bounced</th><th>complained</th><th>skipped</th><th>total</th></tr>

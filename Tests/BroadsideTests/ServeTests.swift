@@ -327,6 +327,16 @@ struct ServeTests {
         #expect(!second.stderr.contains("bind("), "\(second.stderr)")
     }
 
+    /// A campaign whose name holds a quote is linked percent-encoded, not HTML-escaped first (`&%2339;`), and the link works.
+    @Test func aCampaignNameWithAQuoteIsLinkedRight() throws {
+        let mailing = try Mailing(csv: "email\nada@example.com\n")
+        _ = try mailing.send("bob's sale")
+        let server = try ServeProcess(db: mailing.db, secret: Self.secret, log: mailing.dir.path("serve.log"), arguments: ["--trust-loopback"])
+        let page = try server.get("/")
+        #expect(page.body.contains("href=\"/campaigns/bob%27s%20sale\""), "\(page.body)")
+        #expect(try server.get("/campaigns/bob%27s%20sale").status == 200)
+    }
+
     static func browser(_ arguments: [String]) throws -> CommandResult {
         try Command.run(URL(fileURLWithPath: "/usr/bin/python3"), [Repository.root.appendingPathComponent("scripts/browser.py").path] + arguments)
     }
