@@ -34,8 +34,9 @@ let package = Package(
         // Pure stages.
         .target(name: "CSV"),
         .target(name: "Addresses"),
-        .target(name: "Templates"),
-        .target(name: "Messages", dependencies: ["Addresses"]),
+        .target(name: "CivilDates"),
+        .target(name: "Templates", dependencies: ["CivilDates"]),
+        .target(name: "Messages", dependencies: ["Addresses", "CivilDates"]),
         .target(name: "Delivery"),
         .target(name: "Bounces", dependencies: ["Delivery"]),
         // HMAC tokens (VERP return paths, unsubscribe links) and DKIM, on swift-crypto.

@@ -1,3 +1,5 @@
+import CivilDates
+
 /// RFC 5322 dates (`Thu, 26 Nov 2026 23:20:53 +0000`), written without a formatter:
 /// composing runs once per message.
 public enum MessageDate {
@@ -22,15 +24,7 @@ public enum MessageDate {
     private static func civil(_ seconds: Int64) -> (year: Int, month: Int, day: Int, weekday: Int, second: Int) {
         let dayNumber = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
         let secondOfDay = Int(seconds - Int64(dayNumber) * 86_400)
-        let z = dayNumber + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day) = CivilDate.from(daysSince1970: dayNumber)
         return (year, month, day, ((dayNumber % 7) + 7) % 7, secondOfDay)
     }
 }

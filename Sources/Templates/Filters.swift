@@ -1,3 +1,5 @@
+import CivilDates
+
 /// The filters a template may apply to a value. Every value is text, as in a CSV.
 enum Filters {
     /// Name and allowed argument counts.
@@ -89,7 +91,7 @@ enum Filters {
     static func readDate(_ value: String, input: String?, at location: SourceLocation) throws(TemplateError) -> (Int, Int, Int)? {
         let text = String(value.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
         func valid(_ y: Int, _ m: Int, _ d: Int) -> (Int, Int, Int)? {
-            guard (1...9999).contains(y), (1...12).contains(m), d >= 1, d <= daysIn(month: m, year: y) else { return nil }
+            guard (1...9999).contains(y), (1...12).contains(m), d >= 1, d <= CivilDate.daysIn(month: m, year: y) else { return nil }
             return (y, m, d)
         }
         if let input {
@@ -126,31 +128,10 @@ enum Filters {
         if text.count == 8, let number = Int(text) { return valid(number / 10_000, number / 100 % 100, number % 100) }   // 20261130
         if let serial = Double(text), serial >= 1, serial < 2_958_466 {
             // Excel counts days from 1899-12-30 (its 1900 is a leap year that was not).
-            let (y, m, d) = civil(daysSince1970: Int(serial.rounded(.down)) - 25_569)
+            let (y, m, d) = CivilDate.from(daysSince1970: Int(serial.rounded(.down)) - 25_569)
             return valid(y, m, d)
         }
         return nil
-    }
-
-    static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    /// Year, month and day of a count of days since 1970-01-01 (Howard Hinnant's algorithm).
-    static func civil(daysSince1970 days: Int) -> (Int, Int, Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
     private static let months = ["January", "February", "March", "April", "May", "June", "July",

@@ -5,17 +5,6 @@ import TestSupport
 /// No mail lost, none sent twice: kills, interrupts and pauses against a real server.
 @Suite("Crash safety")
 struct CrashSafetyTests {
-    func start(_ arguments: [String]) throws -> (Process, Pipe) {
-        let process = Process()
-        process.executableURL = Command.broadside
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        return (process, output)
-    }
-
     func count(_ db: String, _ state: String) throws -> Int {
         Int(try sqlite(db, "SELECT count(*) FROM messages WHERE state = '\(state)'").first ?? "") ?? -1
     }
@@ -29,7 +18,7 @@ struct CrashSafetyTests {
         var unknownBefore = 0
         var kills = 0
         for delay in [0.45, 0.35, 0.3, 0.5] {
-            let (process, _) = try start(send)
+            let process = try Command.startBroadside(send).process
             Thread.sleep(forTimeInterval: delay)
             guard process.isRunning else { break }
             kill(process.processIdentifier, SIGKILL)
@@ -71,10 +60,11 @@ struct CrashSafetyTests {
         let fixture = try TestCampaign(count: 400)
         let db = fixture.db
         defer { withExtendedLifetime(fixture) {} }
-        let (process, output) = try start(fixture.sendArguments + ["--smtp", server.url, "--rate", "200/s"])
+        let run = try Command.startBroadside(fixture.sendArguments + ["--smtp", server.url, "--rate", "200/s"], capturingOutput: true)
+        let process = run.process
         Thread.sleep(forTimeInterval: 1.0)
         kill(process.processIdentifier, signal)
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let printed = run.readOutput()
         process.waitUntilExit()
         #expect(process.terminationStatus == 130)
         #expect(printed.contains("interrupted"))
@@ -98,7 +88,7 @@ struct CrashSafetyTests {
         let fixture = try TestCampaign(count: 2000)
         let db = fixture.db
         defer { withExtendedLifetime(fixture) {} }
-        let (process, _) = try start(fixture.sendArguments + ["--smtp", server.url, "--rate", "20/s"])
+        let process = try Command.startBroadside(fixture.sendArguments + ["--smtp", server.url, "--rate", "20/s"]).process
         Thread.sleep(forTimeInterval: 1.0)
         let paused = try Command.broadside(["pause", "c", "--db", db])
         #expect(paused.status == 0)

@@ -5,16 +5,6 @@ import TestSupport
 /// What a fault-injection run broke, each reproduced against real servers and files.
 @Suite("Hardening")
 struct HardeningTests {
-    func start(_ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = Command.broadside
-        process.arguments = arguments
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        return process
-    }
-
     /// The same database file through a symbolic link is the same campaign: one lock,
     /// one in-flight log. A second run through the link is refused while the first
     /// sends, and after a kill -9 the run through the link recovers what the first left.
@@ -24,7 +14,7 @@ struct HardeningTests {
         let link = fixture.dir.path("link.sqlite")
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: fixture.db)
 
-        let first = try start(fixture.sendArguments + ["--smtp", server.url, "--connections", "8"])
+        let first = try Command.startBroadside(fixture.sendArguments + ["--smtp", server.url, "--connections", "8"]).process
         let deadline = Date().addingTimeInterval(20)
         while try server.received().count < 300, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         let second = try Command.broadside(["resume", "c", "--db", link, "--smtp", server.url])
@@ -90,17 +80,8 @@ struct StallingServerTests {
         #expect(took < 30, "the stalled upload ended after \(took) s")
 
         // SIGTERM while the upload is stalled ends the run within the timeout.
-        let process = Process()
-        process.executableURL = Command.broadside
-        process.arguments = ["retry", "c", "--deferred", "--db", fixture.db]
-        try process.run()
-        process.waitUntilExit()
-        let resumed = Process()
-        resumed.executableURL = Command.broadside
-        resumed.arguments = ["resume", "c", "--db", fixture.db, "--reply-timeout", "3s"]
-        resumed.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        resumed.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try resumed.run()
+        #expect(try Command.broadside(["retry", "c", "--deferred", "--db", fixture.db]).status == 0)
+        let resumed = try Command.startBroadside(["resume", "c", "--db", fixture.db, "--reply-timeout", "3s"]).process
         Thread.sleep(forTimeInterval: 1.5)
         kill(resumed.processIdentifier, SIGTERM)
         let asked = Date()
@@ -137,12 +118,7 @@ struct SMTPSuppressionTests {
     @Test func anAddressSuppressedDuringASlowSendIsNotMailed() throws {
         let server = try SMTPTestServer()
         let fixture = try TestCampaign(count: 40)
-        let process = Process()
-        process.executableURL = Command.broadside
-        process.arguments = fixture.sendArguments + ["--smtp", server.url, "--rate", "5/s", "--connections", "1"]
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
+        let process = try Command.startBroadside(fixture.sendArguments + ["--smtp", server.url, "--rate", "5/s", "--connections", "1"]).process
         // Once sending has begun, every message is claimed and rendered; user35's turn is about 7 s away.
         let deadline = Date().addingTimeInterval(30)
         while try server.received().isEmpty, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }

@@ -100,12 +100,7 @@ struct ImportFixtureTests {
         #expect(generate.status == 0)
         var outcomes: Set<Int> = []
         for delay in [0.05, 0.15, 0.3, 0.5, 0.8] {
-            let process = Process()
-            process.executableURL = Command.broadside
-            process.arguments = ["import", big, "--list", "l", "--db", db]
-            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try process.run()
+            let process = try Command.startBroadside(["import", big, "--list", "l", "--db", db]).process
             Thread.sleep(forTimeInterval: delay)
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()

@@ -156,12 +156,7 @@ struct InitTests {
         let big = dir.path("big.csv")
         #expect(try Command.run(URL(fileURLWithPath: "/usr/bin/python3"),
                                 [Repository.root.appendingPathComponent("bench/generate-contacts.py").path, "400000", big]).status == 0)
-        let importing = Process()
-        importing.executableURL = Command.broadside
-        importing.arguments = ["import", big, "--list", "big", "--db", db]
-        importing.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        importing.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try importing.run()
+        let importing = try Command.startBroadside(["import", big, "--list", "big", "--db", db]).process
         Thread.sleep(forTimeInterval: 1.5)
         var landedDuringImport = false
         for i in 1...3 {

@@ -220,16 +220,12 @@ struct CampaignStateTests {
     @Test func afterAnInterruptTheHintSaysQueuedMessagesGoNow() throws {
         let setup = try TestCampaign(["defer-a"] + (1...300).map { "user\($0)" })
         let server = try SMTPTestServer()
-        let process = Process()
-        process.executableURL = Command.broadside
-        process.arguments = setup.sendArguments.filter { $0 != "--json" } + ["--smtp", server.url, "--rate", "20/s"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
+        let run = try Command.startBroadside(setup.sendArguments.filter { $0 != "--json" } + ["--smtp", server.url, "--rate", "20/s"],
+                                             capturingOutput: true)
+        let process = run.process
         Thread.sleep(forTimeInterval: 1.5)
         kill(process.processIdentifier, SIGINT)
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let printed = run.readOutput()
         process.waitUntilExit()
         #expect(process.terminationStatus == 130)
         #expect(printed.contains("are queued: 'broadside resume c' sends them now"), "\(printed)")
@@ -354,12 +350,7 @@ struct ManagementTests {
     @Test func campaignsAreRenamedAndDeletedButNotWhileSendingAndTheirListIsKept() throws {
         let setup = try TestCampaign(count: 40)
         let server = try SMTPTestServer()
-        let process = Process()
-        process.executableURL = Command.broadside
-        process.arguments = setup.sendArguments + ["--smtp", server.url, "--rate", "10/s"]
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
+        let process = try Command.startBroadside(setup.sendArguments + ["--smtp", server.url, "--rate", "10/s"]).process
         // Sending for sure: the first message has arrived.
         let deadline = Date().addingTimeInterval(30)
         while try server.received().isEmpty, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }

@@ -15,6 +15,20 @@ public enum Command {
         return Repository.root.appendingPathComponent(".build/debug/broadside")
     }
 
+    /// `broadside ARGS` started in the background, for a test to signal, kill or wait for.
+    /// Standard error is dropped; standard output is kept only when asked (a pipe nobody
+    /// reads would block a chatty process).
+    public static func startBroadside(_ arguments: [String], capturingOutput: Bool = false) throws -> Background {
+        let process = Process()
+        process.executableURL = broadside
+        process.arguments = arguments
+        let output = capturingOutput ? Pipe() : nil
+        process.standardOutput = output ?? FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        return Background(process: process, output: output)
+    }
+
     /// Runs `broadside ARGS` in `directory` with `environment` added.
     public static func broadside(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> CommandResult {
         try run(broadside, arguments, in: directory, environment: environment)
@@ -49,5 +63,30 @@ public enum Command {
         process.waitUntilExit()
         return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                              stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+/// A command running in the background (see `Command.startBroadside`).
+public struct Background {
+    public let process: Process
+    let output: Pipe?
+
+    public var isRunning: Bool { process.isRunning }
+
+    public func signal(_ number: Int32) {
+        kill(process.processIdentifier, number)
+    }
+
+    /// Waits for it to end; its exit status.
+    @discardableResult
+    public func wait() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// What it printed on standard output, read to its end (call before `wait`).
+    public func readOutput() -> String {
+        guard let output else { return "" }
+        return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     }
 }
