@@ -38,17 +38,18 @@ public enum BounceParser {
     // MARK: RFC 3464
 
     static func deliveryStatus(_ part: MailMessage, message: MailMessage) -> [BounceReport] {
-        let blocks = String(part.body.prefix(262_144)).replacing("\r\n", with: "\n").split(separator: "\n\n", omittingEmptySubsequences: true)
         let humanText = String((message.allParts.first { $0.contentType == "text/plain" && $0.parts.isEmpty }?.body ?? "").prefix(65_536))
         var reports: [BounceReport] = []
-        for block in blocks {
-            let fields = MailMessage.parseHeaders(Array(block.utf8))
+        for fields in recipientGroups(part) {
             func field(_ name: String) -> String? {
                 fields.first { $0.name.lowercased() == name }?.value
             }
-            guard let recipientField = field("final-recipient") ?? field("original-recipient") else { continue }
-            let recipient = Address.first(in: recipientField.split(separator: ";", maxSplits: 1).last.map(String.init) ?? recipientField)
-            let action = field("action")?.lowercased().trimmingCharacters(in: " \t")
+            let finalField = field("final-recipient"), originalField = field("original-recipient")
+            guard finalField != nil || originalField != nil else { continue }
+            let final = finalField.flatMap(dsnAddress), original = originalField.flatMap(dsnAddress)
+            let recipient = final ?? original
+            let rawAction = field("action")
+            let action = DSNAction.normalized(rawAction)
             var status = field("status").flatMap { StatusCode.find(in: $0) }
             var diagnostic = field("diagnostic-code").map { text -> String in
                 let parts = text.split(separator: ";", maxSplits: 1)
@@ -63,10 +64,42 @@ public enum BounceParser {
             }
             let code = diagnostic.flatMap(ReplyCode.find)
             if let found = diagnostic.flatMap(StatusCode.find), status == nil || status?.hasSuffix(".0.0") == true { status = found }
-            reports.append(report(recipient: recipient, action: action, status: status, code: code, diagnostic: diagnostic,
-                                  context: humanText))
+            var report = report(recipient: recipient, action: action, status: status, code: code, diagnostic: diagnostic,
+                                context: humanText, gaveUp: DSNAction.saysExpired(rawAction))
+            if let original, original != recipient { report.originalRecipient = original }
+            reports.append(report)
         }
         return reports
+    }
+
+    /// The per-recipient field groups of a delivery-status part. They are meant to be
+    /// separated by blank lines; some MTAs run them together, so a per-recipient field that
+    /// comes again also starts a new group.
+    static func recipientGroups(_ part: MailMessage) -> [[(name: String, value: String)]] {
+        let perRecipient: Set<String> = ["final-recipient", "original-recipient", "action", "status", "diagnostic-code", "remote-mta"]
+        var groups: [[(name: String, value: String)]] = []
+        let blocks = String(part.body.prefix(262_144)).replacing("\r\n", with: "\n").split(separator: "\n\n", omittingEmptySubsequences: true)
+        for block in blocks {
+            var current: [(name: String, value: String)] = []
+            var seen: Set<String> = []
+            for field in MailMessage.parseHeaders(Array(block.utf8)) {
+                let name = field.name.lowercased()
+                if perRecipient.contains(name), seen.contains(name) {
+                    groups.append(current)
+                    current = []
+                    seen = []
+                }
+                seen.insert(name)
+                current.append(field)
+            }
+            if !current.isEmpty { groups.append(current) }
+        }
+        return groups
+    }
+
+    /// The address of a `Final-Recipient`/`Original-Recipient` field (`rfc822; user@host`).
+    static func dsnAddress(_ field: String) -> String? {
+        Address.first(in: field.split(separator: ";", maxSplits: 1).last.map(String.init) ?? field)
     }
 
     // MARK: free text
@@ -74,27 +107,33 @@ public enum BounceParser {
     static func freeText(_ message: MailMessage, original: OriginalMessage) -> [BounceReport] {
         let text = TextScan.notification(message)
         guard TextScan.looksLikeBounce(message, text: text) else { return [] }
+        // Only the notice itself names recipients; the returned original that follows it
+        // (its headers, a list's addresses, a quoted body) never does.
+        let (notice, returned) = TextScan.splitReturnedOriginal(text)
+        let own = Set([message.header("From"), message.header("To"), message.header("Return-Path")].compactMap { $0 }.flatMap { Address.all(in: $0) })
+        let named = TextScan.reportedAddresses(in: notice).filter { !own.contains($0) && !Address.isRobot($0) }
         var recipients = message.headers("X-Failed-Recipients").flatMap { Address.all(in: $0) }
-        if recipients.isEmpty {
-            let own = Set([message.header("From"), message.header("To"), message.header("Return-Path")].compactMap { $0 }.flatMap { Address.all(in: $0) })
-            recipients = Address.all(in: text).filter { !own.contains($0) && !Address.isRobot($0) }
-        }
+        // The header is written after routing; when the notice lists other addresses and none
+        // of the header's, the notice's are the ones the sender wrote to.
+        if recipients.isEmpty || (!named.isEmpty && !recipients.contains(where: named.contains)) { recipients = named }
+        if recipients.isEmpty { recipients = TextScan.headerAddresses("to", in: returned) }
         if recipients.isEmpty, let recipient = original.recipient { recipients = [recipient] }
         if recipients.isEmpty { recipients = [""] }
         var seen: Set<String> = []
         return recipients.filter { seen.insert($0.lowercased()).inserted }.prefix(20).map { recipient in
-            let diagnostic = TextScan.diagnostic(in: text, near: recipient.isEmpty ? nil : recipient)
-            let status = diagnostic.flatMap(StatusCode.find) ?? StatusCode.find(in: text)
-            let code = diagnostic.flatMap(ReplyCode.find) ?? ReplyCode.find(in: text)
-            let action = TextScan.isDelay(text) ? "delayed" : "failed"
+            let diagnostic = TextScan.diagnostic(in: notice, near: recipient.isEmpty ? nil : recipient)
+            let status = diagnostic.flatMap(StatusCode.find) ?? StatusCode.find(in: notice)
+            let code = diagnostic.flatMap(ReplyCode.find) ?? ReplyCode.find(in: notice)
+            let action = TextScan.isDelay(notice) ? "delayed" : "failed"
             return report(recipient: recipient.isEmpty ? nil : recipient, action: action, status: status, code: code,
-                          diagnostic: diagnostic ?? TextScan.firstParagraph(text), context: text, actionIsReported: false)
+                          diagnostic: diagnostic ?? TextScan.firstParagraph(notice), context: notice, actionIsReported: false)
         }
     }
 
     /// `actionIsReported`: the Action came from a DSN field rather than being inferred from free text.
+    /// `gaveUp`: the DSN says delivery expired (`Action: expired`).
     static func report(recipient: String?, action: String?, status: String?, code: Int?, diagnostic: String?, context: String,
-                       actionIsReported: Bool = true) -> BounceReport {
+                       actionIsReported: Bool = true, gaveUp: Bool = false) -> BounceReport {
         let reportedAction = actionIsReported || action == "delayed" ? action : nil
         let kind: BounceReport.Kind
         var reason: FailureReason
@@ -108,7 +147,8 @@ public enum BounceParser {
             reason = ReasonRules.reason(status: status, code: code, diagnostic: diagnostic ?? "", context: context, action: reportedAction)
         default:
             kind = .failure
-            reason = ReasonRules.reason(status: status, code: code, diagnostic: diagnostic ?? "", context: context, action: reportedAction)
+            reason = ReasonRules.reason(status: status, code: code, diagnostic: diagnostic ?? "", context: context, action: reportedAction,
+                                        gaveUp: gaveUp)
         }
         let permanent = status?.hasPrefix("5") ?? (code.map { $0 >= 500 } ?? true)
         return BounceReport(kind: kind, recipient: recipient, action: action, status: status, replyCode: code, reason: reason,

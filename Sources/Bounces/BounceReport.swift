@@ -17,6 +17,9 @@ public struct BounceReport: Sendable, Equatable, Codable {
 
     public var kind: Kind
     public var recipient: String?
+    /// The address as first given (`Original-Recipient`), when the report names a rewritten
+    /// one (an alias, a forward) as its recipient: the address Broadside sent to.
+    public var originalRecipient: String?
     public var action: String?
     /// The enhanced status code (RFC 3463), when there is one.
     public var status: String?
@@ -36,6 +39,7 @@ public struct BounceReport: Sendable, Equatable, Codable {
         case kind, recipient, action, status, reason, hard, diagnostic, campaign
         case replyCode = "reply_code"
         case messageID = "message_id"
+        case originalRecipient = "original_recipient"
         case returnPath = "return_path"
     }
 }

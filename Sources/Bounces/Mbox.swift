@@ -53,7 +53,7 @@ public struct MboxSplitter {
     }
 
     private mutating func takeLine(_ emit: (Message) throws -> Void) rethrows {
-        if lastLineBlank, !current.isEmpty, line.starts(with: "From ".utf8) {
+        if !current.isEmpty, line.starts(with: "From ".utf8), lastLineBlank || Self.isSeparator(line) {
             try emit(Message(bytes: current, truncated: truncated))
             current.removeAll(keepingCapacity: true)
             truncated = false
@@ -67,5 +67,20 @@ public struct MboxSplitter {
             truncated = true
         }
         line.removeAll(keepingCapacity: true)
+    }
+
+    /// `From sender  Thu Jul  2 12:05:05 2020`: some tools write it with no blank line before
+    /// (right after a closing MIME boundary). Its time and year tell it from a body line that
+    /// only starts with "From " (which mbox writers escape as ">From " anyway).
+    static func isSeparator(_ line: [UInt8]) -> Bool {
+        let words = line.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D })
+        guard words.count >= 6 else { return false }
+        func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+        let hasTime = words.contains { word in
+            let w = Array(word)
+            return (w.count == 8 || w.count == 5) && w.enumerated().allSatisfy { i, b in i % 3 == 2 ? b == 0x3A : isDigit(b) }
+        }
+        let hasYear = words.contains { $0.count == 4 && $0.allSatisfy(isDigit) && ($0.first == 0x31 || $0.first == 0x32) }
+        return hasTime && hasYear
     }
 }

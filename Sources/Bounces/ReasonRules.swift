@@ -3,22 +3,29 @@ import Delivery
 /// The reason for a failure: the reply classifier on the diagnostic, refined by the SMTP
 /// step that failed and by how long delivery was tried.
 enum ReasonRules {
-    static func reason(status: String?, code: Int?, diagnostic: String, context: String, action: String? = nil) -> FailureReason {
+    /// `gaveUp`: the report itself says delivery expired (`Action: expired`).
+    static func reason(status: String?, code: Int?, diagnostic: String, context: String, action: String? = nil,
+                       gaveUp reportedExpiry: Bool = false) -> FailureReason {
         // Still being tried: the time is running out, unless the words name a cause.
         if action == "delayed" {
             let byText = FailureClassifier.classify(status: nil, code: nil, text: diagnostic)
             let words = diagnostic.lowercased()
-            let vague = [.undefined, .onHold, .systemError].contains(byText) || byText == .networkError && !words.contains("lookup") && !words.contains("dns")
+            let namesTheNetwork = ["lookup", "dns", "network error"].contains(where: { words.contains($0) })
+            let vague = [.undefined, .onHold, .systemError].contains(byText) || byText == .networkError && !namesTheNetwork
             return vague ? .expired : byText
         }
         let text = diagnostic.lowercased()
         let whole = context.lowercased()
+        if let provider = FailureClassifier.providerReason(text) { return provider }
         var reason = FailureClassifier.classify(status: status == "4.4.7" || status == "5.4.7" ? nil : status, code: code, text: diagnostic)
         // Gave up after retrying: unless the last reply says something more specific.
         let gaveUp = status == "4.4.7" || status == "5.4.7" || expiryPhrases.contains(where: { text.contains($0) || whole.contains($0) })
         if gaveUp && [.undefined, .onHold, .expired, .hostUnknown].contains(reason) && !hostPhrases.contains(where: { text.contains($0) }) {
             return .expired
         }
+        // Stopped retrying: the time ran out, unless the last try named a cause.
+        if reportedExpiry, [.undefined, .onHold, .networkError, .systemError].contains(reason) { return .expired }
+        if status?.hasSuffix(".4.7") == true, [.undefined, .onHold, .rejected].contains(reason), code == nil || code! >= 500 { return .expired }
         // A DSN that failed with a transient status gave up retrying (connect timeouts and the like).
         if action == "failed", status?.hasPrefix("4") == true, reason == .networkError,
            !text.contains("dns") && !text.contains("name serv") && !text.contains("lost connection") {
@@ -34,9 +41,14 @@ enum ReasonRules {
         }
         // A bare "user unknown" with no status that names the mailbox (x.1.x, x.2.x), and not
         // at RCPT, is a filter's answer after the message was seen.
-        let subject = status.map { String($0.dropFirst(2).prefix(1)) }
+        // (A detail past RFC 3463's numbers, like Exchange's 5.1.351, names nothing standard.)
+        let subject = status.flatMap { status -> String? in
+            let parts = status.split(separator: ".")
+            return parts.count == 3 && (Int(parts[2]) ?? 999) <= 30 ? String(parts[1]) : nil
+        }
         // (Not the local delivery agent's own "mail.local: unknown user": that is the mailbox itself.)
-        let bareUnknownUser = (text.contains("unknown user") || text.contains("user unknown")) && !text.contains("mail.local")
+        let bareUnknownUser = unknownUserPhrases.contains(where: { text.contains($0) }) && !text.contains("mail.local")
+            && !text.contains("delivery error: dd")   // Yahoo's own wording for a mailbox that does not exist
         if reason == .userUnknown, step != .rcpt, subject != "1", subject != "2", bareUnknownUser {
             reason = .filtered
         }
@@ -62,6 +74,10 @@ enum ReasonRules {
         }
         return reason
     }
+
+    /// "No such user" in its many wordings: at RCPT it is the mailbox; elsewhere a filter's answer.
+    static let unknownUserPhrases = ["unknown user", "user unknown", "no such user", "recipient not found", "user doesn't have",
+                                     "user does not have"]
 
     static let expiryPhrases = ["retry timeout exceeded", "delivery time expired", "could not be delivered within", "message expired",
                                 "too long in the queue", "was not delivered within", "envelope expired", "queue time expired",

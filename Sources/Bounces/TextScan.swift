@@ -20,7 +20,9 @@ enum Address {
             while end < characters.count, isDomain(characters[end]) { end += 1 }
             var local = String(characters[start..<index])
             var domain = String(characters[(index + 1)..<end])
-            while local.hasPrefix(".") { local.removeFirst() }
+            while local.hasPrefix(".") || local.hasPrefix("'") || local.hasPrefix("`") { local.removeFirst() }
+            // Gateways write `smtp=user@host` (and `SMTP:`, which stops the scan by itself).
+            for prefix in ["smtp=", "rfc822="] where local.lowercased().hasPrefix(prefix) { local.removeFirst(prefix.count) }
             while domain.hasSuffix(".") || domain.hasSuffix("-") { domain.removeLast() }
             if !local.isEmpty, domain.contains("."), domain.first != ".", !domain.contains(".."),
                let tld = domain.split(separator: ".").last, tld.count >= 2, tld.allSatisfy(\.isLetter) {
@@ -111,7 +113,9 @@ enum TextScan {
         if textPart?.contentType == "text/html" { text = stripTags(text) }
         // The returned original starts at the earliest of these markers; what follows is not about the failure.
         let markers = ["------ This is a copy of the message", "--- Below this line is a copy of the message", "----- Original message",
-                       "------ Original message", "Original message follows", "-----Original Message-----", "--- The header of the original message"]
+                       "------ Original message", "Original message follows", "-----Original Message-----", "--- The header of the original message",
+                       "--- Enclosed are the original headers", "Original message headers:", "------- Returned Message", "----- Unsent message follows",
+                       "Below is a copy of the original message"]
         if let cut = markers.compactMap({ text.range(of: $0, options: .caseInsensitive)?.lowerBound }).min() {
             text = String(text[..<cut])
         }
@@ -133,9 +137,70 @@ enum TextScan {
     static func isDelay(_ text: String) -> Bool {
         let lower = text.lowercased()
         return (lower.contains("will continue trying") || lower.contains("still trying") || lower.contains("has not yet been delivered")
+                || lower.contains("will keep trying") || lower.contains("delivery delayed") || lower.contains("delivery has been delayed")
+                || lower.contains("only a temporary failure")
                 || lower.contains("delivery is delayed") || lower.contains("will retry") || lower.contains("not yet been delivered")
                 || lower.contains("will be retried"))
             && !lower.contains("giving up") && !lower.contains("permanent")
+    }
+
+    /// The notice and the returned original that follows it inline: the original starts at
+    /// its first block of header lines (two or more in a row, one of them `From:`,
+    /// `Received:`, `Return-Path:` or `Message-ID:`, which a notice's own summary lines such
+    /// as `Subject:`/`Date:` lack).
+    static func splitReturnedOriginal(_ text: String) -> (notice: String, returned: String) {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for index in lines.indices where startsOriginal(lines[index]) {
+            var names: [String] = []
+            var next = index
+            while next < lines.count {
+                if let name = headerName(of: lines[next]) { names.append(name) }
+                else if !(lines[next].first == " " || lines[next].first == "\t") || names.isEmpty { break }   // folded lines continue
+                next += 1
+            }
+            if names.count >= 2, names.contains(where: { ["from", "received", "return-path", "message-id"].contains($0) }) {
+                return (lines[..<index].joined(separator: "\n"), lines[index...].joined(separator: "\n"))
+            }
+        }
+        return (text, "")
+    }
+
+    /// The addresses a notice gives as recipients: not those on header lines of a returned
+    /// original (`Reply-To:`, `Sender:`, `List-Post:`, `Message-ID:` …) nor on quoted lines.
+    static func reportedAddresses(in notice: String) -> [String] {
+        notice.split(separator: "\n").flatMap { line -> [String] in
+            let trimmed = line.drop { $0 == " " || $0 == "\t" }
+            if trimmed.hasPrefix(">") && !trimmed.hasPrefix(">>>") { return [] }      // quoted, not a transcript's ">>> RCPT TO"
+            if let name = headerName(of: line), name != "to" && !name.hasPrefix("x-") && !name.hasPrefix("original-") && !name.hasPrefix("final-") {
+                if originalHeaders.contains(name) || name.hasPrefix("list-") || name.hasPrefix("resent-") { return [] }
+            }
+            return Address.all(in: String(line))
+        }
+    }
+
+    /// The addresses on `name:` header lines of a returned original.
+    static func headerAddresses(_ name: String, in returned: String) -> [String] {
+        returned.split(separator: "\n").filter { headerName(of: $0) == name }.flatMap { Address.all(in: String($0)) }
+    }
+
+    static let originalHeaders: Set<String> = ["from", "sender", "reply-to", "errors-to", "return-path", "cc", "bcc", "message-id", "in-reply-to",
+                                               "references", "received", "delivered-to", "envelope-to", "disposition-notification-to",
+                                               "mail-followup-to", "mail-reply-to", "return-receipt-to", "dkim-signature", "authentication-results"]
+
+    private static let originalStarts: Set<String> = ["received", "return-path", "from", "to", "subject", "date", "message-id", "mime-version",
+                                                      "reply-to", "sender", "dkim-signature", "delivered-to", "authentication-results", "errors-to"]
+
+    private static func startsOriginal(_ line: Substring) -> Bool {
+        guard let name = headerName(of: line) else { return false }
+        return originalStarts.contains(name) || name.hasPrefix("list-")
+    }
+
+    /// `Name` of a `Name: value` line, lowercased (no spaces in the name, at the line's start).
+    static func headerName(of line: Substring) -> String? {
+        guard let colon = line.firstIndex(of: ":"), colon > line.startIndex else { return nil }
+        let name = line[..<colon]
+        guard name.count < 40, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }), name.first?.isLetter == true else { return nil }
+        return name.lowercased()
     }
 
     /// The lines about `recipient` (the line naming it and those after it up to a blank

@@ -29,6 +29,7 @@ struct BouncesCommand: ParsableCommand {
         struct Result: Encodable {
             var file: String
             var recipient: String?
+            var original_recipient: String?
             var action: String?
             var status: String?
             var reply_code: Int?
@@ -39,7 +40,7 @@ struct BouncesCommand: ParsableCommand {
             var diagnostic: String?
 
             enum CodingKeys: String, CodingKey {
-                case file, recipient, action, status, reply_code, reason, hard, message_id, campaign, diagnostic
+                case file, recipient, original_recipient, action, status, reply_code, reason, hard, message_id, campaign, diagnostic
             }
 
             /// Every key of the contract, null when unknown.
@@ -47,6 +48,7 @@ struct BouncesCommand: ParsableCommand {
                 var container = encoder.container(keyedBy: CodingKeys.self)
                 try container.encode(file, forKey: .file)
                 try container.encode(recipient, forKey: .recipient)
+                try container.encode(original_recipient, forKey: .original_recipient)
                 try container.encode(action, forKey: .action)
                 try container.encode(status, forKey: .status)
                 try container.encode(reply_code, forKey: .reply_code)
@@ -63,7 +65,7 @@ struct BouncesCommand: ParsableCommand {
             try BounceIntake.forEachMessage(in: files) { message in
                 if message.truncated { Output.note("note: \(message.source) is larger than 20 MiB; only its first 20 MiB were read") }
                 for report in BounceParser.parse(message.bytes) {
-                    results.append(Result(file: message.source, recipient: report.recipient, action: report.action ?? report.kind.rawValue,
+                    results.append(Result(file: message.source, recipient: report.recipient, original_recipient: report.originalRecipient, action: report.action ?? report.kind.rawValue,
                                           status: report.status, reply_code: report.replyCode, reason: report.reason.rawValue, hard: report.hard,
                                           message_id: report.messageID, campaign: report.campaign, diagnostic: report.diagnostic))
                 }

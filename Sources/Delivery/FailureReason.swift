@@ -54,7 +54,7 @@ public enum FailureClassifier {
         let lower = text.lowercased()
         // A specific status code first (RFC 3463), then the words (with the providers' own
         // codes), then a generic status (5.0.0, 5.7.1), then vague words.
-        for (reason, phrases) in providerPhrases where phrases.contains(where: { lower.contains($0) }) { return reason }
+        if let reason = providerReason(lower) { return reason }
         if let status, strongStatuses.contains(String(status.dropFirst(2))), let reason = byStatus(status) { return reason }
         if let reason = byText(lower, allowGeneric: false) { return reason }
         if let status, let reason = byStatus(status) { return reason }
@@ -72,6 +72,12 @@ public enum FailureClassifier {
             }
         }
         return .undefined
+    }
+
+    /// A provider's own code or unmistakable phrase in `text` (lowercased): it says the
+    /// cause whatever the status code or the SMTP step.
+    public static func providerReason(_ lower: String) -> FailureReason? {
+        providerPhrases.first { $0.1.contains(where: { lower.contains($0) }) }?.0
     }
 
     /// Subject.detail pairs that name one cause; the others (0.0, 7.1, 5.0, …) say little.
@@ -130,6 +136,8 @@ public enum FailureClassifier {
     private static let providerPhrases: [(FailureReason, [String])] = [
         (.badReputation, ["rp-001", "rp-002", "rp-003", "poor reputation", "bad reputation", "low reputation", "sender reputation",
                           "ip reputation", "ds:rbl", "hl:ip", "hl:iha", "tss04", "unexpected volume or user complaints"]),
+        // Cox's AUP#CDRBL: the sending IP is on Cox's own blocklist (whatever the reply says of the sender).
+        (.blocked, ["aup#cdrbl"]),
         (.tooManyConnections, ["connection rate limit", "too many connections", "too many concurrent", "connection limit", "hl:icc",
                                "ip frequency limited", "connection frequency limited"]),
         (.speeding, ["4.7.28", "rate limited", "rate limit", "too many messages", "too many recipients", "sending rate", "slow down",
@@ -153,7 +161,7 @@ public enum FailureClassifier {
         (.tooManyConnections, ["connection rate limit", "too many connections", "too many concurrent", "connection limit", "hl:icc"], false),
         (.virusDetected, ["virus", "malware", "infected"], false),
         (.notAccept, ["does not accept mail", "null mx", "not accepting mail", "accepts no mail", "indicated no smtp service",
-                      "does not receive mail", "no mx record", "couldn't find a mail exchanger"], false),
+                      "does not receive mail", "no mx record", "no mx found", "couldn't find a mail exchanger"], false),
         (.speeding, ["4.7.28", "rate limited", "rate limit", "too many messages", "sending rate", "slow down", "mi:sfq",
                      "frequency limited", "frequency limit", "recipient rate", "throttl", "receiving mail at a rate",
                      "mailbox receiving too many", "exceeded the sending limit", "daily sending quota", "ratelimit"], false),
@@ -178,7 +186,7 @@ public enum FailureClassifier {
                     "client host blocked", "ip source", "invalid ip for sending", "spamhaus", "blocked using", "listed at", "blacklist",
                     "blocklist", "dnsbl", "spamcop", "barracudacentral"], false),
         (.spamDetected, ["dt:spm", "spam", "junk mail", "content rejected", "message content", "uce"], false),
-        (.noRelaying, ["relay access denied", "relaying denied", "not permitted to relay", "relay not permitted", "unable to relay",
+        (.noRelaying, ["no relaying", "relay access denied", "relaying denied", "not permitted to relay", "relay not permitted", "unable to relay",
                        "relay denied", "we do not relay", "not allowed to relay", "this system is not configured to relay"], false),
         (.failedStartTLS, ["must issue a starttls", "starttls required", "tls required", "encryption required"], false),
         (.blocked, ["blocked", "denylist", "rbl", "refused by", "access denied", "banned", "your ip", "client host rejected",
@@ -195,7 +203,7 @@ public enum FailureClassifier {
         (.userUnknown, ["user unknown", "unknown user", "no such user", "does not exist", "user not found", "recipient not found",
                         "invalid recipient", "unknown recipient", "no mailbox", "mailbox not found",
                         "recipient rejected", "invalid mailbox", "not a valid", "no such recipient", "mailbox unavailable",
-                        "account does not exist", "unknown or illegal alias", "is not a known user", "user doesn't have",
+                        "account does not exist", "unknown or illegal alias", "is not a known user", "user doesn't have", "no valid recipients",
                         "mailbox does not exist", "bad destination mailbox", "undeliverable address",
                         "unknown local part", "the email account that you tried to reach does not exist", "recipient name is not recognized",
                         "address wasn't found", "wasn’t found at the destination", "no such mailbox", "invalid address"], false),

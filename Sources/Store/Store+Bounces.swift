@@ -58,7 +58,8 @@ extension Store {
                     WHERE m.message_id = ?
                     """, arguments: [messageID])
             }
-            if match == nil, byRecipient, let recipient = bounce.recipient {
+            // The address as sent (a forward's Original-Recipient), else the one that failed.
+            for recipient in [bounce.originalRecipient, bounce.recipient].compactMap({ $0 }) where match == nil && byRecipient {
                 match = try Row.fetchOne(db, sql: """
                     SELECT m.id, m.state, m.campaign_id, c.name, m.recipient FROM messages m JOIN campaigns c ON c.id = m.campaign_id
                     WHERE lower(m.recipient) = lower(?) AND m.state IN ('accepted', 'unknown', 'bounced', 'deferred')

@@ -325,4 +325,21 @@ struct VERPMatchingTests {
         #expect(allowed.stdout.contains("\"matched\":1"), "\(allowed.stdout) \(allowed.stderr)")
         #expect(try sqlite(db, "SELECT address FROM suppressions") == ["c@example.com"])
     }
+
+    /// A forward rewrote the address: the DSN's Final-Recipient is the new mailbox and its
+    /// Original-Recipient the address that was sent to, which is the one matched and suppressed.
+    @Test func aBounceOfAForwardedAddressMatchesByItsOriginalRecipient() throws {
+        let (dir, db, server) = try Self.sentWithVERP(["a@example.com", "b@example.com"])
+        defer { withExtendedLifetime(server) {} }
+        let bounce = BounceTests.dsn(to: "b.smith@mail.forward.example", status: "5.1.1", diagnostic: "550 5.1.1 user unknown", messageID: nil)
+            .replacing("Final-Recipient:", with: "Original-Recipient: rfc822;b@example.com\r\nFinal-Recipient:")
+        try dir.write("in/1.eml", bounce)
+        let parsed = try Command.broadside(["bounces", "parse", dir.path("in/1.eml"), "--json"])
+        #expect(parsed.stdout.contains("\"original_recipient\":\"b@example.com\""), "\(parsed.stdout)")
+        let result = try Command.broadside(["bounces", "import", dir.path("in"), "--match-by-recipient", "--db", db, "--json"],
+                                           environment: Self.environment)
+        #expect(result.stdout.contains("\"matched\":1"), "\(result.stdout) \(result.stderr)")
+        #expect(try sqlite(db, "SELECT recipient, state FROM messages ORDER BY recipient") == ["a@example.com|accepted", "b@example.com|bounced"])
+        #expect(try sqlite(db, "SELECT address FROM suppressions") == ["b@example.com"])
+    }
 }
