@@ -129,7 +129,8 @@ public enum ContactImport {
     }
 
     /// Checks one row; a contact to store, or why the row is rejected.
-    static func validate(_ record: CSVRecord, columns: [String], emailIndex: Int) -> Result<ContactRow, RejectionReason> {
+    static func validate(_ record: CSVRecord, columns: [String], emailIndex: Int,
+                         fields: FieldsJSON.ObjectWriter? = nil) -> Result<ContactRow, RejectionReason> {
         guard !record.hasStrayQuote else {
             return .failure(RejectionReason("a quote ends a quoted field before the field does (as in \"Bob \"the builder\"\"); inside quotes, write a quote twice: \"Bob \"\"the builder\"\"\""))
         }
@@ -155,7 +156,8 @@ public enum ContactImport {
             return .failure(RejectionReason(error.description))
         }
         return .success(ContactRow(address: address.normalized, displayAddress: address.description, smtpAddress: address.smtpForm,
-                                   needsSMTPUTF8: address.needsSMTPUTF8, columns: columns, values: values, line: record.line))
+                                   needsSMTPUTF8: address.needsSMTPUTF8, fields: fields ?? FieldsJSON.ObjectWriter(keys: columns),
+                                   values: values, line: record.line))
     }
 
     private static func trimmed(_ value: String) -> String {
@@ -200,9 +202,10 @@ final class ValidatedRows: @unchecked Sendable {
             }
             var batch: [Row] = []
             batch.reserveCapacity(512)
+            let fields = FieldsJSON.ObjectWriter(keys: columns)
             do {
                 try table.forEachRow { record in
-                    switch ContactImport.validate(record, columns: columns, emailIndex: emailIndex) {
+                    switch ContactImport.validate(record, columns: columns, emailIndex: emailIndex, fields: fields) {
                     case .success(let contact): batch.append(.contact(contact))
                     case .failure(let reason): batch.append(.rejected(record, reason.text))
                     }

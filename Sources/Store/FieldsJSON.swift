@@ -1,7 +1,7 @@
 /// A contact's merge fields as a flat JSON object of strings. Written by hand: the
 /// import writes one per row and the sender reads one per message, and Foundation's
 /// coders cost more than the database work around them.
-enum FieldsJSON {
+public enum FieldsJSON {
     static func encode(_ fields: [String: String], order: [String]) -> String {
         var keys = order.filter { fields[$0] != nil }
         if keys.count != fields.count {
@@ -13,32 +13,59 @@ enum FieldsJSON {
 
     /// `keys[i]: values[i]` in order, written into one byte buffer.
     static func encode(keys: [String], values: [String]) -> String {
-        var output: [UInt8] = []
-        output.reserveCapacity(keys.reduce(2) { $0 + $1.utf8.count + 6 } + values.reduce(0) { $0 + $1.utf8.count })
-        output.append(UInt8(ascii: "{"))
-        for index in keys.indices {
-            if index > 0 { output.append(UInt8(ascii: ",")) }
-            quote(keys[index], into: &output)
-            output.append(UInt8(ascii: ":"))
-            quote(index < values.count ? values[index] : "", into: &output)
+        ObjectWriter(keys: keys).encode(values)
+    }
+
+    /// Writes objects with the same keys (an import's columns), each key quoted once.
+    public struct ObjectWriter: Sendable {
+        /// `"key":` for each key, the first with its `{`, the others with their `,`.
+        private let prefixes: [[UInt8]]
+        private let keyBytes: Int
+
+        public init(keys: [String]) {
+            prefixes = keys.enumerated().map { index, key in
+                var bytes: [UInt8] = [index == 0 ? UInt8(ascii: "{") : UInt8(ascii: ",")]
+                FieldsJSON.quote(key, into: &bytes)
+                bytes.append(UInt8(ascii: ":"))
+                return bytes
+            }
+            keyBytes = prefixes.reduce(2) { $0 + $1.count }
         }
-        output.append(UInt8(ascii: "}"))
-        return String(decoding: output, as: UTF8.self)
+
+        public func encode(_ values: [String]) -> String {
+            guard !prefixes.isEmpty else { return "{}" }
+            var output: [UInt8] = []
+            output.reserveCapacity(keyBytes + values.reduce(2 * prefixes.count) { $0 + $1.utf8.count })
+            for index in prefixes.indices {
+                output.append(contentsOf: prefixes[index])
+                FieldsJSON.quote(index < values.count ? values[index] : "", into: &output)
+            }
+            output.append(UInt8(ascii: "}"))
+            return String(decoding: output, as: UTF8.self)
+        }
     }
 
     private static let hex = Array("0123456789abcdef".utf8)
 
-    private static func quote(_ text: String, into output: inout [UInt8]) {
+    fileprivate static func quote(_ text: String, into output: inout [UInt8]) {
         output.append(0x22)
-        for byte in text.utf8 {
-            switch byte {
-            case 0x22: output += [0x5C, 0x22]
-            case 0x5C: output += [0x5C, 0x5C]
-            case 0x0A: output += [0x5C, UInt8(ascii: "n")]
-            case 0x0D: output += [0x5C, UInt8(ascii: "r")]
-            case 0x09: output += [0x5C, UInt8(ascii: "t")]
-            case ..<0x20: output += [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
-            default: output.append(byte)
+        // Most values need no escape: copied whole.
+        let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+            output.append(contentsOf: bytes)
+            return true
+        }
+        if copied != true {
+            for byte in text.utf8 {
+                switch byte {
+                case 0x22: output.append(0x5C); output.append(0x22)
+                case 0x5C: output.append(0x5C); output.append(0x5C)
+                case 0x0A: output.append(0x5C); output.append(UInt8(ascii: "n"))
+                case 0x0D: output.append(0x5C); output.append(UInt8(ascii: "r"))
+                case 0x09: output.append(0x5C); output.append(UInt8(ascii: "t"))
+                case ..<0x20: output += [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+                default: output.append(byte)
+                }
             }
         }
         output.append(0x22)

@@ -17,11 +17,18 @@ public struct ContactRow: Sendable {
     /// `columns` and `values`: the file's columns and this row's values, in the same order.
     public init(address: String, displayAddress: String, smtpAddress: String, needsSMTPUTF8: Bool, columns: [String],
                 values: [String], line: Int) {
+        self.init(address: address, displayAddress: displayAddress, smtpAddress: smtpAddress, needsSMTPUTF8: needsSMTPUTF8,
+                  fields: FieldsJSON.ObjectWriter(keys: columns), values: values, line: line)
+    }
+
+    /// `fields`: the writer of the file's columns, made once for the whole import.
+    public init(address: String, displayAddress: String, smtpAddress: String, needsSMTPUTF8: Bool, fields: FieldsJSON.ObjectWriter,
+                values: [String], line: Int) {
         self.address = address
         storedSMTPAddress = smtpAddress == address ? nil : smtpAddress
         storedDisplayAddress = displayAddress == smtpAddress ? nil : displayAddress
         self.needsSMTPUTF8 = needsSMTPUTF8
-        fieldsJSON = FieldsJSON.encode(keys: columns, values: values)
+        fieldsJSON = fields.encode(values)
         self.line = line
     }
 
@@ -92,6 +99,9 @@ public final class ListImport {
     /// unsubscribe) wait a fraction of a second, long enough that commits cost little.
     static let rowsPerTransaction = 20_000
     private var rowsInTransaction = 0
+    /// Members this import added: counted here, so that publishing need not count a
+    /// million rows again.
+    private(set) var members = 0
 
     /// Adds or merges one row. Its fields belong to this list's membership: another
     /// list holding the same address keeps its own.
@@ -107,6 +117,7 @@ public final class ListImport {
                                   row.storedDisplayAddress.map(FastStatement.Value.text) ?? .null,
                                   .integer(row.needsSMTPUTF8 ? 1 : 0), .real(now), .real(now))
         if insertContact.changes == 1 {
+            members += 1
             try insertMember.execute(.integer(listID), .integer(insertContact.lastInsertedRowID), .integer(Int64(row.line)), .integer(importID),
                                      .real(now), .text(row.fieldsJSON))
             return .imported
@@ -120,6 +131,7 @@ public final class ListImport {
             return .duplicate     // repeated within this file: the first row wins
         }
         guard memberImport != nil else {
+            members += 1
             try insertMember.execute(.integer(listID), .integer(contactID), .integer(Int64(row.line)), .integer(importID), .real(now),
                                      .text(row.fieldsJSON))
             return .imported
@@ -136,10 +148,12 @@ public final class ListImport {
     }
 
     /// How many of the rows this import kept are on the suppression list: one query at the end, not one a row.
+    /// (From the suppression list, which is short, to the members: never a scan of the list.)
     func suppressedCount() throws -> Int {
         try Int.fetchOne(db, sql: """
-            SELECT count(*) FROM list_members m JOIN contacts c ON c.id = m.contact_id JOIN suppressions s ON s.address = c.address
-            WHERE m.list_id = ? AND m.import_id = ?
+            SELECT count(*) FROM suppressions s CROSS JOIN contacts c ON c.address = s.address
+              CROSS JOIN list_members m ON m.list_id = ? AND m.contact_id = c.id
+            WHERE m.import_id = ?
             """, arguments: [listID, importID]) ?? 0
     }
 }
@@ -203,7 +217,8 @@ extension Store {
             }
             var counts = (imported: 0, updated: 0, unchanged: 0, removed: 0)
             try db.inTransaction(.immediate) {
-                counts = try Self.publish(staging: stagingID, as: name, columns: columns, emailColumn: emailColumn, now: now, sync: sync, db)
+                counts = try Self.publish(staging: stagingID, members: list.members, as: name, columns: columns, emailColumn: emailColumn, now: now,
+                                          sync: sync, db)
                 return .commit
             }
             return ListImportResult(value: value, suppressed: suppressed, imported: counts.imported, updated: counts.updated, unchanged: counts.unchanged,
@@ -214,9 +229,8 @@ extension Store {
     /// Makes a complete staging list the list `name`: renamed into place when there is no
     /// such list yet; merged into it otherwise (a member's fields merged with the file's,
     /// the file's values winning).
-    private static func publish(staging: Int64, as name: String, columns: [String], emailColumn: String, now: Double, sync: Bool,
-                                _ db: Database) throws -> (imported: Int, updated: Int, unchanged: Int, removed: Int) {
-        let staged = try Int.fetchOne(db, sql: "SELECT count(*) FROM list_members WHERE list_id = ?", arguments: [staging]) ?? 0
+    private static func publish(staging: Int64, members staged: Int, as name: String, columns: [String], emailColumn: String, now: Double,
+                                sync: Bool, _ db: Database) throws -> (imported: Int, updated: Int, unchanged: Int, removed: Int) {
         guard let target = try Row.fetchOne(db, sql: "SELECT id, columns, last_import_id FROM lists WHERE name = ? AND staging_for IS NULL",
                                             arguments: [name]) else {
             try db.execute(sql: "UPDATE lists SET name = ?, staging_for = NULL, staging_pid = NULL WHERE id = ?", arguments: [name, staging])

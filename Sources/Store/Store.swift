@@ -88,28 +88,19 @@ public final class Store: Sendable {
     /// The writer for a bulk insert (an import), which runs its own short transactions
     /// (see `importContacts`). Foreign keys go unchecked: its references are right by
     /// construction (it links rows it has just inserted), and the checks were a sixth of
-    /// its work. And when no other connection has the database open, it runs with a
-    /// rollback journal instead of the WAL: new pages are written once, where in WAL mode
-    /// they go to the WAL and then again into the database when it is checkpointed.
-    /// SQLite changes both only outside a transaction; the WAL is back before this returns.
+    /// its work. It stays in WAL mode: with a rollback journal (pages written once instead
+    /// of twice) a send, an unsubscribe or `suppress add` of another process could not get
+    /// the database between the import's transactions, nor open it in WAL mode at all.
     func bulkWrite<T>(_ work: (Database) throws -> T) throws -> T {
         do {
             return try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA foreign_keys = OFF")
                 defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
-                let leftWAL = Self.leaveWAL(db)
-                defer { if leftWAL { try? db.execute(sql: "PRAGMA journal_mode = WAL") } }
                 return try work(db)
             }
         } catch let error as DatabaseError {
             throw StoreError(error, path: path)
         }
-    }
-
-    /// Switches to a rollback journal unless another connection (of any process) has
-    /// the database open: SQLite then keeps the WAL and says so, without waiting.
-    private static func leaveWAL(_ db: Database) -> Bool {
-        (try? String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE")) == "delete"
     }
 
     func read<T>(_ work: (Database) throws -> T) throws -> T {
