@@ -50,8 +50,8 @@ public enum StopReason: Sendable, Equatable {
     case interrupted
     /// `broadside pause` from another terminal: paused cleanly.
     case pausedByCommand
-    /// `broadside pause`, or the engine paused it (server lost), with why.
-    case paused(String)
+    /// The engine paused it by itself (server lost, database failed …), with why.
+    case paused(PauseCause)
 }
 
 /// Where a running campaign stands, for the progress display.
@@ -210,7 +210,7 @@ public final class CampaignSender: @unchecked Sendable {
         case .pausedByCommand:
             break   // `broadside pause` set the status already
         case .paused(let why):
-            try store.setStatus(.paused, reason: why, of: campaign.id, now: now)
+            try store.setStatus(.paused, reason: why.description, of: campaign.id, now: now)
         case .finished, .limitReached, .capReached:
             let open = (remaining[.queued] ?? 0) + (remaining[.deferred] ?? 0) + (remaining[.claimed] ?? 0)
             if open == 0 { try store.setStatus(.finished, of: campaign.id, now: now) }
@@ -237,7 +237,7 @@ public final class CampaignSender: @unchecked Sendable {
                 claimed = try store.claim(campaignID: campaign.id, limit: batch, now: now)
             } catch {
                 logger.error("claiming messages failed: \(error)")
-                stop(.paused("the database failed: \(error)"))
+                stop(.paused(.databaseFailed("\(error)")))
                 return
             }
             if claimed.isEmpty {
@@ -255,7 +255,7 @@ public final class CampaignSender: @unchecked Sendable {
                     queued = try store.counts(of: campaign.id)[.queued] ?? 0
                 } catch {
                     logger.error("reading the campaign's deferred messages failed: \(error)")
-                    stop(.paused("the database failed: \(error)"))
+                    stop(.paused(.databaseFailed("\(error)")))
                     return
                 }
                 guard let next else {
@@ -315,7 +315,7 @@ public final class CampaignSender: @unchecked Sendable {
                     session = try transport.makeSession(number: connection)
                 } catch {
                     release(job.message.id, ledger: ledger)
-                    stop(.paused("cannot open a connection: \(error)"))
+                    stop(.paused(.cannotConnect("\(error)")))
                     continue
                 }
             }
@@ -353,9 +353,9 @@ public final class CampaignSender: @unchecked Sendable {
             if !reachedEndOfData, let reply = outcome.reply, reply.asksForSignIn {
                 // Not the message's fault: it goes back to the queue unchanged, and the run stops.
                 release(job.message.id, ledger: ledger)
-                let why = "the server requires sign-in (\(TerminalText.inert(reply.text))); give --user and --password-env or --password-command, then resume"
+                let why = PauseCause.signInRequired(reply: TerminalText.inert(reply.text))
                 // Every connection may hear the same refusal: one of them says it.
-                if stop(.paused(why)) { logger.error("\(why)") }
+                if stop(.paused(why)) { logger.error("\(why.description)") }
                 continue
             }
             let now = clock.now()
@@ -383,7 +383,7 @@ public final class CampaignSender: @unchecked Sendable {
     /// refusals of the sender in a row pause; throttling cools the whole profile down.
     private func note(_ outcome: DeliveryOutcome, decision: AttemptDecision, now: Double) -> Double? {
         var reconnectIn: Double?
-        let pauseReason: String? = state.withLock { state in
+        let pauseReason: PauseCause? = state.withLock { state in
             state.inFlight -= 1
             switch decision.state {
             case .accepted: state.progress.accepted += 1
@@ -398,7 +398,7 @@ public final class CampaignSender: @unchecked Sendable {
                 state.connectionFailuresInARow += 1
                 reconnectIn = min(60, options.reconnectDelay * pow(2, Double(min(state.connectionFailuresInARow - 1, 6))))
                 if now - since >= options.serverLostTimeout {
-                    return "the server has been unreachable for \(Int(now - since)) s: \(detail)"
+                    return .serverUnreachable(seconds: Int(now - since), detail: detail)
                 }
                 return nil
             }
@@ -414,7 +414,7 @@ public final class CampaignSender: @unchecked Sendable {
             if decision.isSenderSide {
                 state.senderSideInARow += 1
                 if state.senderSideInARow >= options.senderSideFailuresBeforePause {
-                    return "the server refused the sender \(state.senderSideInARow) times in a row, last: \(outcome.reply?.text ?? outcome.detail)"
+                    return .senderRefused(times: state.senderSideInARow, last: outcome.reply?.text ?? outcome.detail)
                 }
             } else if decision.state == .accepted || decision.state == .failed {
                 state.senderSideInARow = 0
@@ -422,7 +422,7 @@ public final class CampaignSender: @unchecked Sendable {
             if decision.state == .unknown {
                 state.unknownInARow += 1
                 if state.unknownInARow >= options.unknownsBeforePause {
-                    return "the server gave no verdict on \(state.unknownInARow) messages in a row after their end of DATA, last: \(outcome.detail)"
+                    return .noVerdicts(count: state.unknownInARow, last: outcome.detail)
                 }
             } else {
                 state.unknownInARow = 0
@@ -431,7 +431,7 @@ public final class CampaignSender: @unchecked Sendable {
         }
         // Several connections may reach the same verdict at once: the one that stops the run says it.
         if let pauseReason, stop(.paused(pauseReason)) {
-            logger.error("\(TerminalText.inert(pauseReason)); pausing the campaign")
+            logger.error("\(TerminalText.inert(pauseReason.description)); pausing the campaign")
         }
         return reconnectIn
     }

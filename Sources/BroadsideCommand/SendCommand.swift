@@ -258,8 +258,8 @@ struct SendRun {
         }
         switch reason {
         case .interrupted, .pausedByCommand: throw ExitCode(ExitStatus.interrupted)
-        case .paused(let why) where why.hasPrefix("the server") || why.hasPrefix("cannot open"): throw ExitCode(ExitStatus.badEnvironment)
-        default: break
+        case .paused: throw ExitCode(ExitStatus.badEnvironment)   // every cause the engine pauses for lies in the environment
+        case .finished, .limitReached, .capReached: break
         }
         if summary.failed > 0 { throw ExitCode(ExitStatus.workFailed) }
     }
@@ -272,7 +272,7 @@ struct SendRun {
         case .pausedByCommand: return "paused by 'broadside pause'"
         case .capReached(let until):
             return "a sending cap is reached; sending goes on at \(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: until))) (resume then, or send with --follow to wait)"
-        case .paused(let why): return "paused: \(why)"
+        case .paused(let why): return "paused: \(why.description)"
         }
     }
 }

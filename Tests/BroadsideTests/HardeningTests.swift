@@ -35,6 +35,27 @@ struct HardeningTests {
     }
 }
 
+@Suite("Hardening: a database that fails during a send")
+struct DatabaseFailureTests {
+    /// A database failure while claiming messages pauses the campaign with exit 3, as the
+    /// README promises, whatever the words of the error (it used to exit 0: the exit code
+    /// was chosen by matching the pause's wording).
+    @Test func aDatabaseFailureDuringASendExitsThree() throws {
+        let server = try SMTPTestServer()
+        let fixture = try TestCampaign(count: 5)
+        // Creating the campaign inserts its messages; claiming one updates it: only the claim fails.
+        _ = try sqlite(fixture.db, """
+            CREATE TRIGGER fail_claims BEFORE UPDATE OF state ON messages WHEN NEW.state = 'claimed'
+            BEGIN SELECT RAISE(ABORT, 'simulated I/O error'); END
+            """)
+        let sent = try fixture.send(["--smtp", server.url])
+        #expect(sent.status == 3, "\(sent.stdout) \(sent.stderr)")
+        #expect(sent.stdout.contains("database failed") || sent.stderr.contains("database failed"), "\(sent.stdout) \(sent.stderr)")
+        #expect(try sqlite(fixture.db, "SELECT status FROM campaigns") == ["paused"])
+        #expect(try server.received().isEmpty)
+    }
+}
+
 @Suite("Hardening: servers that stall or answer nonsense")
 struct StallingServerTests {
     /// A reply code outside 2xx–5xx after the final dot is no verdict: the message may
