@@ -290,9 +290,11 @@ public final class CampaignSender: @unchecked Sendable {
                     }
                 }
             }
-            if !feed.put(jobs) {
-                // The run stopped while these waited: they go back to the queue.
-                for job in jobs { release(job.message.id, ledger: ledger) }
+            let notFed = feed.put(jobs)
+            if !notFed.isEmpty {
+                // The run stopped while these waited: they go back to the queue (those already
+                // in the feed go back through the connections that take them).
+                for job in notFed { release(job.message.id, ledger: ledger) }
                 return
             }
         }

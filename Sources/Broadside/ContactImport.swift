@@ -210,7 +210,7 @@ final class ValidatedRows: @unchecked Sendable {
                     case .failure(let reason): batch.append(.rejected(record, reason.text))
                     }
                     if batch.count == 512 {
-                        guard feed.put([batch]) else { throw Cancelled() }
+                        guard feed.put([batch]).isEmpty else { throw Cancelled() }
                         batch.removeAll(keepingCapacity: true)
                     }
                 }

@@ -20,22 +20,24 @@ final class MessageFeed<Item: Sendable>: @unchecked Sendable {
         self.capacity = max(1, capacity)
     }
 
-    /// Adds items, waiting while the feed is full; false if it was closed meanwhile.
+    /// Adds items, waiting while the feed is full. Returns those it did not add because the
+    /// feed was closed meanwhile (empty when all went in): each item is then either in the
+    /// feed or back with the caller, never both, so nothing is released twice.
     @discardableResult
-    func put(_ newItems: [Item]) -> Bool {
+    func put(_ newItems: [Item]) -> [Item] {
         condition.lock()
         defer { condition.unlock() }
-        for item in newItems {
+        for (index, item) in newItems.enumerated() {
             while items.count - head >= capacity && !closed {
                 putterWaiting = true
                 condition.wait()
                 putterWaiting = false
             }
-            if closed { return false }
+            if closed { return Array(newItems[index...]) }
             items.append(item)
             if takersWaiting > 0 { condition.signal() }
         }
-        return true
+        return []
     }
 
     /// The next item, waiting while the feed is empty; nil once it is closed and empty.
