@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// The dependency direction mirrors the pipeline of the design brief: pure stages
+// The dependency direction follows the pipeline (README, "Layout"): pure stages
 // (CSV, Addresses, Templates, Messages, Delivery) import no SQLite, no curl and no
 // file system; IO lives at the edges (Store, Transport) and in the Broadside
 // library that wires a campaign together for the thin `broadside` command.

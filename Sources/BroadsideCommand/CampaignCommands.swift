@@ -71,7 +71,7 @@ struct CampaignsShow: ParsableCommand {
                 next = try store.nextDeferral(campaignID: campaign.id).map { MessageDate.iso8601(secondsSince1970: $0) }
             }
             var all = Dictionary(uniqueKeysWithValues: MessageState.allCases.map { ($0.rawValue, counts[$0] ?? 0) })
-            all["sending"] = (counts[.claimed] ?? 0) + (counts[.awaitingReply] ?? 0)
+            all["sending"] = MessageState.beingSent.reduce(0) { $0 + (counts[$1] ?? 0) }
             return Entry(name: campaign.name, list: campaign.listName, status: status, counts: all, next_retry_at: next)
         }
         if json {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 
-// Exit codes (CLI.md): 0 success; 1 the work ran but something in it failed; 2 the
+// Exit codes (README, "A short tour"): 0 success; 1 the work ran but something in it failed; 2 the
 // input or the command line is wrong; 3 the environment is wrong; 130 interrupted.
 // A parent that spawned us from a thread may have left SIGINT and SIGTERM blocked;
 // `send` relies on them to pause cleanly.

@@ -1,7 +1,10 @@
-/// Where one (campaign, recipient) message stands. The heart of reliability:
-/// `awaitingReply` is made durable before the final `.` of DATA leaves (a running
-/// send keeps it in the campaign's in-flight log, see `InFlightLog`), so after a
-/// crash only messages in that state may have been delivered without our knowing.
+/// Where one (campaign, recipient) message stands in the database. A message being sent
+/// is `claimed`, and its attempt's result moves it on: accepted, deferred, failed or
+/// unknown. While the attempt waits for the server's reply it is awaiting that reply in
+/// the campaign's in-flight log (see `InFlightLog`), written before the final `.` of
+/// DATA leaves, so that after a crash only such attempts may have been delivered without
+/// our knowing (they become `unknown`). `awaitingReply` in the database is what versions
+/// before the in-flight log wrote there: still read (and recovered), never written.
 public enum MessageState: String, Sendable, CaseIterable, Codable {
     case queued
     case claimed
@@ -14,16 +17,19 @@ public enum MessageState: String, Sendable, CaseIterable, Codable {
     case complained
     case skipped
 
+    /// The states of a message on its way to a server: an attempt's result lands only on these.
+    public static let beingSent: Set<MessageState> = [.claimed, .awaitingReply]
+
     /// The states a message may move to this one from.
     public var sources: Set<MessageState> {
         switch self {
         case .queued: return [.claimed, .deferred, .failed, .unknown]   // release, due, retry
         case .claimed: return [.queued, .deferred]
-        case .awaitingReply: return [.claimed]
-        case .accepted: return [.awaitingReply]
-        case .deferred: return [.claimed, .awaitingReply]
-        case .failed: return [.claimed, .awaitingReply, .deferred]      // rejected, or expired
-        case .unknown: return [.awaitingReply]
+        case .awaitingReply: return []                                  // written by earlier versions only
+        case .accepted: return Self.beingSent
+        case .deferred: return Self.beingSent
+        case .failed: return Self.beingSent.union([.deferred])          // rejected, or expired
+        case .unknown: return Self.beingSent                            // no verdict, or a crash before the reply
         case .bounced: return [.accepted, .unknown, .deferred]
         case .complained: return [.accepted, .bounced, .unknown]
         case .skipped: return [.queued, .claimed]

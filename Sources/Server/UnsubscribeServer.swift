@@ -178,8 +178,7 @@ public struct UnsubscribeServer: Sendable {
     /// Compared in constant time, so response times say nothing about the token.
     static func same(_ given: String?, _ token: String) -> Bool {
         guard let given else { return false }
-        let a = Array(given.utf8), b = Array(token.utf8)
-        return a.count == b.count && zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+        return ConstantTime.equal(given.utf8, token.utf8)
     }
 
     func dashboard() -> Response {
@@ -188,7 +187,7 @@ public struct UnsubscribeServer: Sendable {
             for campaign in try store.campaigns() {
                 let counts = try store.counts(of: campaign.id)
                 // In flight ("sending") has its column, so that the counts add up to the total.
-                let sending = (counts[.claimed] ?? 0) + (counts[.awaitingReply] ?? 0)
+                let sending = MessageState.beingSent.reduce(0) { $0 + (counts[$1] ?? 0) }
                 let cells = ["queued", "sending", "accepted", "deferred", "failed", "unknown", "bounced", "complained", "skipped"].map {
                     "<td class=\"n\" data-state=\"\($0)\">\($0 == "sending" ? sending : counts[MessageStateName.named($0)] ?? 0)</td>"
                 }.joined() + "<td class=\"n\">\(counts.values.reduce(0, +))</td>"

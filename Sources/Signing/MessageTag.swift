@@ -24,8 +24,6 @@ struct MessageTag: Sendable {
     func decode(_ text: Substring) -> (campaign: Int64, message: Int64)? {
         let parts = text.split(separator: ".")
         guard parts.count == 3, let campaign = Int64(parts[0]), let message = Int64(parts[1]) else { return nil }
-        let expected = Array(tag(campaign, message).utf8), given = Array(parts[2].lowercased().utf8)
-        guard expected.count == given.count else { return nil }
-        return zip(expected, given).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0 ? (campaign, message) : nil
+        return ConstantTime.equal(tag(campaign, message).utf8, parts[2].lowercased().utf8) ? (campaign, message) : nil
     }
 }

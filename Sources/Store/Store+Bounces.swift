@@ -117,12 +117,12 @@ extension Store {
             }
             var suppressed = false
             if let suppress {
-                let normalized = address.split(separator: "@").count == 2
-                    ? address.split(separator: "@")[0].lowercased() + "@" + address.split(separator: "@")[1].lowercased() : address.lowercased()
+                // The contact's normalised address, as every other suppression takes it.
                 try db.execute(sql: """
-                    INSERT INTO suppressions (address, reason, source, campaign_id, created_at) VALUES (?, ?, ?, ?, ?)
+                    INSERT INTO suppressions (address, reason, source, campaign_id, created_at)
+                    SELECT c.address, ?, ?, ?, ? FROM messages m JOIN contacts c ON c.id = m.contact_id WHERE m.id = ?
                     ON CONFLICT(address) DO NOTHING
-                    """, arguments: [normalized, suppress.reason, suppress.source, campaignID, now])
+                    """, arguments: [suppress.reason, suppress.source, campaignID, now, messageRowID])
                 suppressed = db.changesCount > 0
             }
             return .matched(message: messageRowID, campaign: match["name"], suppressed: suppressed)

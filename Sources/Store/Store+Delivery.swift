@@ -87,7 +87,7 @@ extension Store {
             for attempt in inFlight {
                 // Only the attempt the database has not recorded yet: the message is still claimed, one attempt behind.
                 guard let row = try Row.fetchOne(current, arguments: [attempt.message, campaignID]),
-                      let state = MessageState(rawValue: row["state"]), state == .claimed || state == .awaitingReply,
+                      let state = MessageState(rawValue: row["state"]), MessageState.beingSent.contains(state),
                       row["attempts"] as Int + 1 == attempt.attempt else { continue }
                 if let result = attempt.result {
                     try Self.write(result, campaignID: campaignID, now: now, db)
@@ -179,12 +179,15 @@ extension Store {
 
     /// An attempt's result on its message and as an event. Bound through SQLite's C API:
     /// this runs once per message sent.
+    /// The states an attempt's result may land on, as SQL: a stale result never moves a message that is not being sent.
+    private static let beingSent = MessageState.beingSent.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+
     static func write(_ result: AttemptResult, campaignID: Int64, now: Double, _ db: Database) throws {
         let message = try FastStatement(db, cached: true, sql: """
             UPDATE messages SET state = ?, attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, ?),
                 last_attempt_at = ?, next_attempt_at = ?, smtp_code = ?, enhanced_status = ?, reply = ?, reason = ?,
                 connection = ?, updated_at = ?
-            WHERE id = ? AND state IN ('claimed', 'awaiting_reply')
+            WHERE id = ? AND state IN (\(beingSent))
             """)
         let event = try FastStatement(db, cached: true, sql: """
             INSERT INTO events (message_id, campaign_id, at, state, smtp_code, enhanced_status, reply, reason, connection)

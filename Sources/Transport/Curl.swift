@@ -34,8 +34,18 @@ final class CurlHandle {
         set(CURLOPT_NOSIGNAL, 1)
     }
 
-    deinit {
+    private var closed = false
+
+    /// Ends the connection now (libcurl says QUIT on a live SMTP connection); the handle is
+    /// not used again. Released without it, the handle closes the same way.
+    func close() {
+        guard !closed else { return }
+        closed = true
         curl_easy_cleanup(raw)
+    }
+
+    deinit {
+        close()
         for list in lists { curl_slist_free_all(list) }
         errorBuffer.deallocate()
     }

@@ -169,7 +169,7 @@ final class SMTPSession: TransportSession {
     }
 
     func close() {
-        // curl_easy_cleanup (in the handle's deinit) sends QUIT on a live connection.
+        handle.close()
     }
 
     /// Feeds the message to curl and runs the caller's commit just before the end of DATA.

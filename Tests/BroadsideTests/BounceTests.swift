@@ -18,7 +18,7 @@ struct BounceTests {
             let server = try SMTPTestServer()
             let list = try dir.write("l.csv", "email\na@example.com\nb@example.com\nc@example.com\nd@example.com\n")
             let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hello\n\nHello.\n")
-            _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
+            try Command.broadsideSucceeding(["import", list, "--list", "l", "--db", db])
             let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "spring", "--smtp", server.url, "--db", db])
             guard sent.status == 0 else { throw TestSupportError(sent.stderr) }
             messageIDs = Dictionary(uniqueKeysWithValues: try sqlite(db, "SELECT recipient, message_id FROM messages").map {

@@ -68,8 +68,12 @@ struct CrashSafetyTests {
         process.waitUntilExit()
         #expect(process.terminationStatus == 130)
         #expect(printed.contains("interrupted"))
+        // A clean pause waits for the replies of what is on the wire: nothing is left claimed,
+        // nothing unknown, and the in-flight log is gone (nothing for a next run to recover).
         #expect(try count(db, "claimed") == 0)
-        #expect(try count(db, "awaiting_reply") == 0)
+        #expect(try count(db, "unknown") == 0)
+        let logs = try FileManager.default.contentsOfDirectory(atPath: fixture.dir.url.path).filter { $0.contains("-inflight-") }
+        #expect(logs.isEmpty, "\(logs)")
         #expect(try sqlite(db, "SELECT status FROM campaigns") == ["paused"])
         let sentBefore = try count(db, "accepted")
         #expect(sentBefore > 0 && sentBefore < 400)

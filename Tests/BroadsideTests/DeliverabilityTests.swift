@@ -16,7 +16,7 @@ struct DeliverabilityTests {
 
         let list = try dir.write("l.csv", "email,name\nada@example.com,Ada\ngrace@example.org,Grace\n")
         let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hello {{ name }}\n\nDear {{ name }},\nunsubscribe: {{ unsubscribe_url }}\n")
-        _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
+        try Command.broadsideSucceeding(["import", list, "--list", "l", "--db", db])
         let secret = "a-long-random-test-secret"
         let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url, "--db", db,
                                           "--dkim-key", key, "--dkim-selector", "s1", "--unsubscribe-url", "https://news.example.com/u/",
@@ -65,7 +65,7 @@ struct CcTests {
 
             """)
         let template = try dir.write("t.txt", "From: News <news@example.com>\nTo: {{ name }} <{{ email }}>\nCc: {{ manager }}\nBcc-Note: none\nSubject: Hello {{ name }}\n\nHello.\n")
-        _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
+        try Command.broadsideSucceeding(["import", list, "--list", "l", "--db", db])
         let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--smtp", server.url, "--db", db])
         #expect(sent.status == 1, "the refused recipient fails: \(sent.stderr)")
         let received = Dictionary(uniqueKeysWithValues: try server.received().map { ($0.rcpt_tos[0], $0) })
@@ -86,7 +86,7 @@ struct CcTests {
         let dir = try TemporaryDirectory()
         let template = try dir.write("t.txt", "From: a@example.com\nBcc: {{ email }}\nSubject: x\n\nhi\n")
         let csv = try dir.write("l.csv", "email\na@example.com\n")
-        _ = try Command.broadside(["import", csv, "--list", "l", "--db", dir.path("b.sqlite")])
+        try Command.broadsideSucceeding(["import", csv, "--list", "l", "--db", dir.path("b.sqlite")])
         let check = try Command.broadside(["check", "--template", template, "--list", "l", "--db", dir.path("b.sqlite")])
         #expect(check.status == 2)
         #expect(check.stderr.contains("Bcc"))

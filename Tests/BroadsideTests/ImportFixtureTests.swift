@@ -47,7 +47,7 @@ struct ImportFixtureTests {
     @Test func keepsChineseNamesFromGB18030Intact() throws {
         let dir = try TemporaryDirectory()
         let db = dir.path("b.sqlite")
-        _ = try Command.broadside(["import", Self.fixtures.appendingPathComponent("gb18030-chinese.csv").path, "--list", "l", "--encoding", "gb18030", "--db", db])
+        try Command.broadsideSucceeding(["import", Self.fixtures.appendingPathComponent("gb18030-chinese.csv").path, "--list", "l", "--encoding", "gb18030", "--db", db])
         let fields = try sqlite(db, "SELECT m.fields FROM list_members m JOIN contacts c ON c.id = m.contact_id ORDER BY c.id")
         #expect(fields.count == 3)
         #expect(fields[0].contains("\"姓名\":\"王磊\""))
@@ -65,7 +65,7 @@ struct ImportFixtureTests {
     @Test func sendsInternationalDomainsAsALabelsAndMarksSMTPUTF8() throws {
         let dir = try TemporaryDirectory()
         let db = dir.path("b.sqlite")
-        _ = try Command.broadside(["import", Self.fixtures.appendingPathComponent("idn.csv").path, "--list", "l", "--db", db])
+        try Command.broadsideSucceeding(["import", Self.fixtures.appendingPathComponent("idn.csv").path, "--list", "l", "--db", db])
         let rows = try sqlite(db, "SELECT address, coalesce(smtp_address, address), coalesce(display_address, smtp_address, address), needs_smtputf8 FROM contacts ORDER BY id")
         #expect(rows == [
             "info@xn--bcher-kva.example|info@xn--bcher-kva.example|info@bücher.example|0",
@@ -79,7 +79,7 @@ struct ImportFixtureTests {
         let db = dir.path("b.sqlite")
         let first = try dir.write("a.csv", "email,plan\nada@example.com,free\ngrace@example.org,pro\n")
         let second = try dir.write("b.csv", "email,plan\nada@example.com,pro\ngrace@example.org,pro\nalan@example.net,team\n")
-        _ = try Command.broadside(["import", first, "--list", "l", "--db", db])
+        try Command.broadsideSucceeding(["import", first, "--list", "l", "--db", db])
         let result = try Command.broadside(["import", second, "--list", "l", "--db", db, "--json"])
         #expect(result.stdout.contains("\"imported\":1"))
         #expect(result.stdout.contains("\"updated\":1"))
@@ -93,7 +93,7 @@ struct ImportFixtureTests {
         let dir = try TemporaryDirectory()
         let db = dir.path("b.sqlite")
         let small = try dir.write("small.csv", "email\nfirst@example.com\nsecond@example.com\n")
-        _ = try Command.broadside(["import", small, "--list", "l", "--db", db])
+        try Command.broadsideSucceeding(["import", small, "--list", "l", "--db", db])
         let big = dir.path("big.csv")
         let generate = try Command.run(URL(fileURLWithPath: "/usr/bin/python3"),
                                        [Repository.root.appendingPathComponent("bench/generate-contacts.py").path, "60000", big])
@@ -122,7 +122,7 @@ struct ImportFixtureTests {
         let dir = try TemporaryDirectory()
         let db = dir.path("b.sqlite")
         let first = try dir.write("first.csv", "email\nfirst@example.com\n")
-        _ = try Command.broadside(["import", first, "--list", "l", "--db", db])
+        try Command.broadsideSucceeding(["import", first, "--list", "l", "--db", db])
         let reader = Process()
         reader.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         reader.arguments = ["-c", "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1])\nc.execute('SELECT count(*) FROM lists').fetchone()\nprint('open', flush=True)\ntime.sleep(60)", db]

@@ -21,7 +21,7 @@ struct ReportTests {
             csv += "reject-1@example.net,R\nreject-2@example.net,R\ndefer-1@example.org,D\nfull-1@gmail.com,F\n"
             let list = try dir.write("l.csv", csv)
             let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hi {{ name }}\n\nHello.\n")
-            _ = try Command.broadside(["import", list, "--list", "l", "--db", db])
+            try Command.broadsideSucceeding(["import", list, "--list", "l", "--db", db])
             _ = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "autumn", "--smtp", server.url, "--db", db])
             let messageID = try sqlite(db, "SELECT message_id FROM messages WHERE recipient = 'ok1@example.com'").first ?? ""
             let bounce = BounceTests.dsn(to: "ok1@example.com", status: "5.1.1",

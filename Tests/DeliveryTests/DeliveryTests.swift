@@ -5,18 +5,23 @@ import Testing
 struct MessageStateTests {
     @Test func followsTheBriefsTransitions() {
         #expect(MessageState.queued.canMove(to: .claimed))
-        #expect(MessageState.claimed.canMove(to: .awaitingReply))
-        #expect(MessageState.awaitingReply.canMove(to: .accepted))
-        #expect(MessageState.awaitingReply.canMove(to: .unknown))
+        #expect(MessageState.claimed.canMove(to: .accepted))
+        #expect(MessageState.claimed.canMove(to: .unknown))
         #expect(MessageState.claimed.canMove(to: .queued))
         #expect(MessageState.deferred.canMove(to: .queued))
         #expect(MessageState.accepted.canMove(to: .bounced))
+        // What earlier versions left in the database is still recovered.
+        #expect(MessageState.awaitingReply.canMove(to: .accepted))
+        #expect(MessageState.awaitingReply.canMove(to: .unknown))
     }
 
-    @Test func neverAcceptsWithoutAwaitingAReply() {
-        #expect(!MessageState.claimed.canMove(to: .accepted))
-        #expect(!MessageState.queued.canMove(to: .accepted))
-        #expect(!MessageState.claimed.canMove(to: .unknown))
+    @Test func aResultLandsOnlyOnAMessageBeingSent() {
+        for result in [MessageState.accepted, .deferred, .unknown] {
+            for state in MessageState.allCases {
+                #expect(state.canMove(to: result) == MessageState.beingSent.contains(state), "\(state) → \(result)")
+            }
+        }
+        #expect(!MessageState.claimed.canMove(to: .awaitingReply), "awaiting a reply is a state of the in-flight log, never written to the database")
     }
 
     @Test func neverSendsAnAcceptedMessageAgain() {

@@ -8,11 +8,26 @@ public struct CommandResult: Sendable {
 }
 
 public enum Command {
-    /// The `broadside` executable next to the test bundle.
-    public static var broadside: URL {
+    /// The `broadside` executable built beside the test bundle (`swift build --build-tests`
+    /// and `swift test` build it with the tests). There is no fallback to another build,
+    /// which could be older than the code under test: a missing one stops the run with what to do.
+    public static let broadside: URL = {
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("broadside")
-        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
-        return Repository.root.appendingPathComponent(".build/debug/broadside")
+        guard FileManager.default.isExecutableFile(atPath: beside.path) else {
+            fatalError("\(beside.path) is missing: build it with the tests (swift build --build-tests, or make test)")
+        }
+        return beside
+    }()
+
+    /// `broadside ARGS` as a test's set-up step: anything but exit 0 throws with what it
+    /// printed, so that a set-up that failed never passes for the behaviour under test.
+    @discardableResult
+    public static func broadsideSucceeding(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+        let result = try broadside(arguments, environment: environment)
+        guard result.status == 0 else {
+            throw TestSupportError("broadside \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)\(result.stdout)")
+        }
+        return result
     }
 
     /// `broadside ARGS` started in the background, for a test to signal, kill or wait for.
