@@ -81,7 +81,7 @@ printf '  %-44s %8.0f POSTs/s (target at least 5,000)\n' "broadside serve" "$our
 got=$(suppressed)
 echo "  suppressed afterwards: $got of the $covered addresses whose links were POSTed"
 [ "$got" -eq "$covered" ] || { echo "  LOST UNSUBSCRIBES" >&2; exit 1; }
-grep -q "POST /u/… 200" "$work/serve.log" && ! grep -q "@example.com" "$work/serve.log" && echo "  serve.log: $(wc -l < "$work/serve.log") lines, one a request, no address or token"
+grep -q "method=POST.*route=/u/{token}.*status=200" "$work/serve.log" && ! grep -q "@example.com" "$work/serve.log" && echo "  serve.log: $(wc -l < "$work/serve.log") lines, one a request, no address or token"
 
 /usr/bin/python3 -c "import sqlite3,sys;c=sqlite3.connect(sys.argv[1]);c.execute('delete from suppressions');c.commit()" "$db"
 port=$(free_port)

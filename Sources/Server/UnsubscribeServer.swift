@@ -54,31 +54,22 @@ public struct UnsubscribeServer: Sendable {
     public func run(onRunning: @escaping @Sendable () -> Void = {}) async throws {
         let router = Router()
         let server = self
+        router.add(middleware: RequestLog(logger: logger))
         router.post("u/:token") { request, context -> Response in
-            let started = Date()
             var request = request
             let body = String(buffer: try await request.collectBody(upTo: 16_384))
-            let response = await server.unsubscribe(token: context.parameters.get("token") ?? "", body: body)
-            server.log("POST", "/u/…", response.status.code, started)
-            return response
+            return await server.unsubscribe(token: context.parameters.get("token") ?? "", body: body)
         }
         router.get("u/:token") { _, context -> Response in
-            let started = Date()
-            let response = server.confirmationPage(token: context.parameters.get("token") ?? "")
-            server.log("GET", "/u/…", response.status.code, started)
-            return response
+            server.confirmationPage(token: context.parameters.get("token") ?? "")
         }
-        router.get("/") { request, _ -> Response in
-            let started = Date()
-            let response = server.authorized(request) ? server.dashboard() : Self.page(status: .unauthorized, title: "Unauthorized", body: Self.unauthorizedHelp)
-            server.log("GET", "/", response.status.code, started)
-            return response
+        let dashboard = router.group().add(middleware: DashboardAccess(server: server))
+        dashboard.get("/") { _, _ -> Response in
+            await ReportQueue.run { server.dashboard() }
         }
-        router.get("campaigns/:name") { request, context -> Response in
-            let started = Date()
-            let response = server.authorized(request) ? server.report(context.parameters.get("name").map { $0.removingPercentEncoding ?? $0 } ?? "") : Self.page(status: .unauthorized, title: "Unauthorized", body: Self.unauthorizedHelp)
-            server.log("GET", "/campaigns/…", response.status.code, started)
-            return response
+        dashboard.get("campaigns/:name") { _, context -> Response in
+            let name = context.parameters.get("name").map { $0.removingPercentEncoding ?? $0 } ?? ""
+            return await ReportQueue.run { server.report(name) }
         }
         // A connection that sends nothing for this long (half a request line, say) is closed:
         // slow clients must not hold the connections that unsubscribes need.
@@ -184,8 +175,9 @@ public struct UnsubscribeServer: Sendable {
     func dashboard() -> Response {
         do {
             var rows = ""
+            let allCounts = try store.countsByCampaign()
             for campaign in try store.campaigns() {
-                let counts = try store.counts(of: campaign.id)
+                let counts = allCounts[campaign.id] ?? [:]
                 // In flight ("sending") has its column, so that the counts add up to the total.
                 let sending = MessageState.beingSent.reduce(0) { $0 + (counts[$1] ?? 0) }
                 let cells = ["queued", "sending", "accepted", "deferred", "failed", "unknown", "bounced", "complained", "skipped"].map {
@@ -225,11 +217,6 @@ public struct UnsubscribeServer: Sendable {
             </head><body><h1>\(HTML.escape(title))</h1>\(body)</body></html>
             """
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
-    }
-
-    /// One line a request; never a token or an address.
-    func log(_ method: String, _ path: String, _ status: Int, _ started: Date) {
-        logger.info("\(method) \(path) \(status) \(Int(Date().timeIntervalSince(started) * 1_000_000))µs")
     }
 }
 

@@ -178,6 +178,17 @@ extension Store {
         try read { db in try Self.counts(db, campaignID: campaignID) }
     }
 
+    /// Every campaign's counts by state, in one query (the dashboard's table).
+    public func countsByCampaign() throws -> [Int64: [MessageState: Int]] {
+        try read { db in
+            var counts: [Int64: [MessageState: Int]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT campaign_id, state, count(*) AS n FROM messages GROUP BY campaign_id, state") {
+                if let state = MessageState(rawValue: row["state"]) { counts[row["campaign_id"], default: [:]][state] = row["n"] }
+            }
+            return counts
+        }
+    }
+
     static func counts(_ db: Database, campaignID: Int64) throws -> [MessageState: Int] {
         var counts: [MessageState: Int] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM messages WHERE campaign_id = ? GROUP BY state", arguments: [campaignID]) {
