@@ -30,6 +30,8 @@ let package = Package(
         ),
         // Typed, non-variadic wrappers: curl_easy_setopt cannot be called from Swift.
         .target(name: "CurlShim", dependencies: ["CCurl"]),
+        // zlib, as Debian's zlib1g-dev installs it: deflate for the document parts a merge rewrites.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Pure stages.
         .target(name: "CSV"),
@@ -46,6 +48,8 @@ let package = Package(
         ]),
 
         // IO at the edges.
+        // Word and OpenDocument templates filled per recipient (ZIP and XML read here, zlib for deflate).
+        .target(name: "Documents", dependencies: ["Templates", "CZlib"]),
         .target(name: "Store", dependencies: [
             "Delivery", "Bounces",
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -55,7 +59,7 @@ let package = Package(
 
         // A campaign, wired together: import, send, report.
         .target(name: "Broadside", dependencies: [
-            "CSV", "Addresses", "Templates", "Messages", "Delivery", "Bounces", "Signing", "Store", "Transport",
+            "CSV", "Addresses", "Templates", "Messages", "Delivery", "Bounces", "Signing", "Store", "Transport", "Documents",
             .product(name: "Ink", package: "Ink"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
@@ -67,7 +71,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "BroadsideCommand", dependencies: [
-            "Broadside", "Bounces", "Signing", "Store", "Delivery", "Transport", "Server",
+            "Broadside", "Documents", "Bounces", "Signing", "Store", "Delivery", "Transport", "Server",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -20,6 +20,7 @@ struct Renderer {
                 switch escaping {
                 case .none: output += value
                 case .html: HTML.escape(value, into: &output)
+                case .xml(let lineBreak, let tab): HTML.escapeXML(value, lineBreak: lineBreak, tab: tab, into: &output)
                 }
                 if output.utf8.count > TemplateLimits.outputCharacters {
                     throw TemplateError("the message renders to more than \(TemplateLimits.outputCharacters / 1_000_000) MB here; that is no message to send",
@@ -108,6 +109,30 @@ public enum HTML {
             case "\"": output += "&quot;"
             case "'": output += "&#39;"
             default: output.append(character)
+            }
+        }
+    }
+
+    /// For XML text: line breaks and tabs become `lineBreak` and `tab` (markup), and the
+    /// control characters XML 1.0 forbids are left out.
+    public static func escapeXML(_ value: String, lineBreak: String, tab: String, into output: inout String) {
+        var previousWasReturn = false
+        for character in value {
+            defer { previousWasReturn = character == "\r" }
+            switch character {
+            case "<": output += "&lt;"
+            case ">": output += "&gt;"
+            case "&": output += "&amp;"
+            case "\"": output += "&quot;"
+            case "'": output += "&apos;"
+            case "\r\n", "\r": output += lineBreak
+            case "\n": if !previousWasReturn { output += lineBreak }
+            case "\t": output += tab
+            default:
+                if let scalar = character.unicodeScalars.first, character.unicodeScalars.count == 1, scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF {
+                    continue
+                }
+                output.append(character)
             }
         }
     }

@@ -44,6 +44,9 @@ public enum Escaping: Sendable {
     case none
     /// HTML parts: `<`, `>`, `&`, `"` and `'` become entities.
     case html
+    /// A document's XML text: entities as in HTML, characters XML forbids dropped, and a
+    /// line break (or a tab) in a value written as the document's own markup for one.
+    case xml(lineBreak: String, tab: String)
 }
 
 /// A field read by a template.

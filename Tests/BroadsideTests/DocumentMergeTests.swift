@@ -1,0 +1,178 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Mail merge of documents (`broadside merge`): Word and OpenDocument templates as their
+/// programs write them, read back with independent readers (python3-docx, Python's zipfile,
+/// pdftotext), never with Broadside's own.
+@Suite("Documents: merge")
+struct DocumentMergeTests {
+    static let python = URL(fileURLWithPath: "/usr/bin/python3")
+    static let list = """
+        email,first_name,last_name,customer_id,city,plan,vip,items,address
+        ada@example.com,Ada,Lovelace,C-1,London,pro,yes,pen;ink;paper,"12 Main St
+        London"
+        bob@example.com,Bob & Co,<Smith>,C-2,Paris,free,,one,1 Rue
+        wang@example.cn,王,芳,C-3,北京,free,,,Beijing
+        sara@example.il,שרה,سارة,C-4,Haifa,pro,,two;three,Haifa
+
+        """
+
+    /// A folder with the list imported and the two example documents made by the project's scripts.
+    static func setUp() throws -> (dir: TemporaryDirectory, db: String) {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        try Command.broadsideSucceeding(["import", try dir.write("l.csv", list), "--list", "l", "--db", db])
+        for (script, file) in [("make-word-letter.py", "letter.docx"), ("make-odt-certificate.py", "certificate.odt")] {
+            let made = try Command.run(python, [Repository.root.appendingPathComponent("scripts/\(script)").path, dir.path(file)])
+            guard made.status == 0 else { throw TestSupportError(made.stderr) }
+        }
+        return (dir, db)
+    }
+
+    /// What python3-docx reads: paragraphs, table cells and the header, one line each.
+    static func wordText(_ path: String) throws -> String {
+        let script = """
+            import docx, sys
+            d = docx.Document(sys.argv[1])
+            for p in d.paragraphs: print(p.text)
+            for t in d.tables:
+                for r in t.rows: print(" | ".join(c.text for c in r.cells))
+            for p in d.sections[0].header.paragraphs: print("header:", p.text)
+            """
+        let result = try Command.run(python, ["-c", script, path])
+        guard result.status == 0 else { throw TestSupportError("python3-docx cannot read \(path): \(result.stderr)") }
+        return result.stdout
+    }
+
+    @Test func aWordMailMergeDocumentIsFilledForEachRecipient() throws {
+        let (dir, db) = try Self.setUp()
+        let merged = try Command.broadside(["merge", "--template", dir.path("letter.docx"), "--list", "l", "--out", dir.path("out"),
+                                            "--name", "{{ customer_id }} {{ last_name }}", "--db", db, "--json"])
+        #expect(merged.status == 0, "\(merged.stderr)")
+        #expect(merged.stdout.contains("\"documents\":4"), "\(merged.stdout)")
+
+        let ada = try Self.wordText(dir.path("out/C-1 Lovelace.docx"))
+        // The placeholder Word split over three runs, the complex field split over two
+        // instrText runs, the simple field with \* Upper, the IF field, the table row loop, the header.
+        for line in ["Dear Ada,", "Your customer number is C-1.", "We will write to you at LONDON.", "Thank you for choosing Pro.",
+                     "As a valued member you get early access.", "pen", "ink", "paper", "Address: 12 Main St\nLondon", "header: Letter for Lovelace"] {
+            #expect(ada.contains(line), "missing \(line) in:\n\(ada)")
+        }
+        let bob = try Self.wordText(dir.path("out/C-2 <Smith>.docx"))
+        #expect(bob.contains("Dear Bob & Co,") && bob.contains("Have a look at Pro.") && bob.contains("header: Letter for <Smith>"), "\(bob)")
+        #expect(!bob.contains("early access") && !bob.contains("pen"), "\(bob)")
+        let wang = try Self.wordText(dir.path("out/C-3 芳.docx"))
+        #expect(wang.contains("Dear 王,") && wang.contains("We will write to you at 北京."), "\(wang)")
+        let sara = try Self.wordText(dir.path("out/C-4 سارة.docx"))
+        #expect(sara.contains("Dear שרה,") && sara.contains("header: Letter for سارة"), "\(sara)")
+        for text in [ada, bob, wang, sara] {
+            #expect(!text.contains("{{") && !text.contains("{%") && !text.contains("MERGEFIELD") && !text.contains("«"), "\(text)")
+        }
+        // No empty paragraph is left where the {% if %} and {% endif %} stood.
+        #expect(!bob.contains("\n\n"), "\(bob)")
+    }
+
+    /// Only the parts with fields change: every other entry is the template's, compressed
+    /// bytes and all; and Word's link to its data source is gone from settings.xml.
+    @Test func untouchedPartsAreCopiedByteForByteAndTheDataSourceLinkIsRemoved() throws {
+        let (dir, db) = try Self.setUp()
+        try Command.broadsideSucceeding(["merge", "--template", dir.path("letter.docx"), "--list", "l", "--out", dir.path("out"), "--limit", "1", "--db", db])
+        let script = """
+            import sys, zipfile, struct
+            def raw(path):
+                out = {}
+                with open(path, "rb") as f, zipfile.ZipFile(path) as z:
+                    data = f.read()
+                    for i in z.infolist():
+                        n, x = struct.unpack("<HH", data[i.header_offset + 26:i.header_offset + 30])
+                        start = i.header_offset + 30 + n + x
+                        out[i.filename] = data[start:start + i.compress_size]
+                    return out, z.read("word/settings.xml").decode()
+            a, _ = raw(sys.argv[1]); b, settings = raw(sys.argv[2])
+            print("same:", ",".join(sorted(k for k in a if a[k] == b.get(k))))
+            print("changed:", ",".join(sorted(k for k in a if a[k] != b.get(k))))
+            print("mailMerge" in settings)
+            """
+        let result = try Command.run(Self.python, ["-c", script, dir.path("letter.docx"), dir.path("out/letter-2.docx")])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "same: [Content_Types].xml,_rels/.rels,word/_rels/document.xml.rels,word/_rels/settings.xml.rels,word/styles.xml", "\(result.stdout)")
+        #expect(lines.dropFirst().first == "changed: word/document.xml,word/header1.xml,word/settings.xml", "\(result.stdout)")
+        #expect(lines.last == "False", "settings.xml still names the data source")
+    }
+
+    @Test func anOpenDocumentTemplateWithDatabaseAndUserFields() throws {
+        let (dir, db) = try Self.setUp()
+        // The certificate reads columns this list lacks: all of them are named at once, and nothing is written.
+        let refused = try Command.broadside(["merge", "--template", dir.path("certificate.odt"), "--list", "l", "--out", dir.path("out"), "--db", db])
+        #expect(refused.status == 2)
+        for field in ["course", "honours", "modules"] { #expect(refused.stderr.contains("'\(field)'"), "\(refused.stderr)") }
+        #expect(refused.stderr.contains("content.xml, paragraph"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path("out")))
+
+        try Command.broadsideSucceeding(["import", try dir.write("c.csv", "email,first_name,last_name,course,honours,modules\nada@example.com,Ada,Lovelace,Engines,yes,Notes;Bernoulli\n"),
+                                         "--list", "c", "--db", db])
+        try Command.broadsideSucceeding(["merge", "--template", dir.path("certificate.odt"), "--list", "c", "--out", dir.path("out"), "--db", db])
+        let script = """
+            import sys, zipfile, re
+            x = zipfile.ZipFile(sys.argv[1]).read("content.xml").decode()
+            print(re.sub(r"<[^>]+>", " ", x))
+            """
+        let text = try Command.run(Self.python, ["-c", script, dir.path("out/certificate-2.odt")]).stdout
+        let words = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(words.contains("This certifies that Ada Lovelace"), "\(words)")
+        #expect(words.contains("completed the course Engines.") && words.contains("With honours.") && words.contains("Module Notes Bernoulli"), "\(words)")
+        #expect(!words.contains("{") && !words.contains("&lt;last_name"), "\(words)")
+    }
+
+    /// LibreOffice makes the PDFs (a pool of processes, each fed a batch), and pdftotext finds
+    /// each recipient's own values in their own PDF.
+    @Test func pdfsThroughLibreOffice() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/soffice"), FileManager.default.isExecutableFile(atPath: "/usr/bin/pdftotext") else {
+            print("PDF merge test: skipped, LibreOffice (libreoffice-writer-nogui) or pdftotext (poppler-utils) is not installed; make test installs them")
+            return
+        }
+        let (dir, db) = try Self.setUp()
+        let merged = try Command.broadside(["merge", "--template", dir.path("letter.docx"), "--list", "l", "--out", dir.path("pdf"), "--pdf",
+                                            "--name", "{{ first_name }}", "--db", db])
+        #expect(merged.status == 0, "\(merged.stdout)\(merged.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path("pdf")).sorted()
+        #expect(files == ["Ada.pdf", "Bob & Co.pdf", "שרה.pdf", "王.pdf"].sorted(), "\(files)")
+        for (file, expected) in [("Ada.pdf", ["Dear Ada,", "LONDON", "Letter for Lovelace", "paper"]), ("王.pdf", ["Dear 王,", "北京", "Letter for 芳"]),
+                                 ("Bob & Co.pdf", ["Dear Bob & Co,", "Have a look at Pro."])] {
+            let text = try Command.run(URL(fileURLWithPath: "/usr/bin/pdftotext"), [dir.path("pdf/\(file)"), "-"]).stdout
+            for value in expected { #expect(text.contains(value), "\(file) lacks \(value):\n\(text)") }
+            #expect(!text.contains("{{") && !text.contains("«"), "\(text)")
+        }
+    }
+
+    @Test func badDocumentsAreClearErrorsAndWriteNothing() throws {
+        let (dir, db) = try Self.setUp()
+        let cases: [(String, Data, String)] = [
+            ("corrupt.docx", Data("PK\u{3}\u{4}this is not really a zip".utf8), "damaged"),
+            ("protected.docx", Data([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + [UInt8](repeating: 0, count: 512)), "encrypted"),
+            ("notes.docx", Data("just text".utf8), "not a .docx or .odt"),
+            ("letter.pdf", Data("%PDF-1.4".utf8), "must be a Word .docx or an OpenDocument .odt"),
+        ]
+        for (name, bytes, words) in cases {
+            try bytes.write(to: dir.url.appendingPathComponent(name))
+            let result = try Command.broadside(["merge", "--template", dir.path(name), "--list", "l", "--out", dir.path("out-\(name)"), "--db", db])
+            #expect(result.status == 2, "\(name): \(result.stderr)")
+            #expect(result.stderr.contains(name) && result.stderr.contains(words), "\(name): \(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir.path("out-\(name)")))
+        }
+    }
+
+    /// A file name made from list values stays one name inside the folder.
+    @Test func fileNamesFromTheListCannotLeaveTheFolder() throws {
+        let (dir, db) = try Self.setUp()
+        try Command.broadsideSucceeding(["import", try dir.write("evil.csv", "email,first_name,last_name,customer_id,city,plan,vip,items,address\nx@example.com,../../escaped,a/b,C,c,p,,,a\ny@example.com,../../escaped,a/b,C,c,p,,,a\n"),
+                                         "--list", "evil", "--db", db])
+        try Command.broadsideSucceeding(["merge", "--template", dir.path("letter.docx"), "--list", "evil", "--out", dir.path("out"),
+                                         "--name", "{{ first_name }}/{{ last_name }}", "--db", db])
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path("out")).sorted()
+        #expect(files == ["-..-escaped-a-b (2).docx", "-..-escaped-a-b.docx"], "\(files)")
+        #expect(!FileManager.default.fileExists(atPath: dir.url.deletingLastPathComponent().appendingPathComponent("escaped").path))
+    }
+}
