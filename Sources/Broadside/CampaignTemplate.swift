@@ -1,3 +1,4 @@
+import Documents
 import Foundation
 import Messages
 import Templates
@@ -81,10 +82,21 @@ public struct CampaignTemplate: Sendable {
 
     /// Checks every field the template reads against the list's columns: every unknown
     /// field in one error, a line each, with its place and the nearest column's name.
+    /// Document templates attached per recipient are read too, every field placed by part and paragraph.
     public func checkFields(against columns: [String]) throws {
-        let unknown = message.unknownFields(against: columns, alsoKnown: MessageExtras.fields)
-        guard !unknown.isEmpty else { return }
-        throw BroadsideError.input(unknown.map(\.description).joined(separator: "\n"))
+        var problems = message.unknownFields(against: columns, alsoKnown: MessageExtras.fields).map(\.description)
+        for attachment in message.attachments {
+            guard let path = DocumentAttachment.documentPath(of: attachment) else { continue }
+            let file: FileReference
+            do { file = try AttachmentPath.resolve(path, inside: directory, as: .template) } catch { problems.append(error.message); continue }
+            do {
+                problems += try DocumentTemplate(path: file.path, displayName: path).problems(against: columns, alsoKnown: MessageExtras.fields)
+            } catch {
+                problems.append(error.message)
+            }
+        }
+        guard !problems.isEmpty else { return }
+        throw BroadsideError.input(problems.joined(separator: "\n"))
     }
 
     /// FNV-1a, 64 bits, in hex: enough to tell two snapshots apart.

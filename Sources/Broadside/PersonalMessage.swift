@@ -76,6 +76,8 @@ public struct PersonalMessage: Sendable {
     public let files: any MessageFiles
     /// The From mailbox when it reads no field: parsed once, not once a message.
     private let constantFrom: Mailbox?
+    /// Document templates attached per recipient, prepared once.
+    private let documents = DocumentTemplates()
 
     public init(template: CampaignTemplate, extras: MessageExtras = MessageExtras(), files: any MessageFiles = DiskFiles()) {
         self.template = template
@@ -306,12 +308,20 @@ public struct PersonalMessage: Sendable {
         }
     }
 
-    /// Reads each `Attachment:` file, which must stay inside the template's folder.
+    /// Reads each `Attachment:` file, which must stay inside the template's folder; a
+    /// document template (`letter.docx as "Letter {{ last_name }}.docx"`) is filled for the
+    /// recipient from the same (frozen) file, so a retry attaches the same content.
     private func attachments(record: MergeRecord) throws(RenderProblem) -> [Messages.Attachment] {
         var result: [Messages.Attachment] = []
         for part in template.message.attachments {
-            let name = try render(part, record: record, header: "Attachment").trimmingCharacters(in: .whitespaces)
-            if name.isEmpty { continue }
+            let rendered = try render(part, record: record, header: "Attachment").trimmingCharacters(in: .whitespaces)
+            if rendered.isEmpty { continue }
+            var documentName: String?
+            var name = rendered
+            if let document = DocumentAttachment.parse(rendered) {
+                name = document.path
+                documentName = document.name
+            }
             // The template's folder first, then the configured attachments root.
             var file = try AttachmentPath.resolve(name, inside: template.directory, as: .template)
             var data = files.contents(of: file)
@@ -322,6 +332,20 @@ public struct PersonalMessage: Sendable {
             guard let data else {
                 let places = [template.directory, extras.attachmentsRoot].compactMap { $0 }.joined(separator: " or ")
                 throw RenderProblem("the attachment '\(name)' does not exist in \(places)")
+            }
+            if let documentName {
+                let document = try documents.template(file, data: data, name: name)
+                let wanted = (documentName as NSString).pathExtension.lowercased()
+                guard wanted.isEmpty || wanted == document.fileExtension else {
+                    throw RenderProblem("the attachment '\(documentName)' asks for .\(wanted) from \(name): a document is attached in its own format (.\(document.fileExtension)); for PDFs, make them with 'broadside merge --pdf' and attach those files")
+                }
+                let filename = DocumentFileName.safe(documentName, extension: document.fileExtension)
+                do {
+                    result.append(Messages.Attachment(filename: filename, contentType: AttachmentPath.contentType(of: filename), data: try document.render(record)))
+                } catch {
+                    throw RenderProblem(error.message)
+                }
+                continue
             }
             result.append(Messages.Attachment(filename: (file.path as NSString).lastPathComponent, contentType: AttachmentPath.contentType(of: file.path),
                                               data: data))

@@ -176,3 +176,73 @@ struct DocumentMergeTests {
         #expect(!FileManager.default.fileExists(atPath: dir.url.deletingLastPathComponent().appendingPathComponent("escaped").path))
     }
 }
+
+/// A document attached per recipient (`Attachment: letter.docx as "Letter {{ last_name }}.docx"`):
+/// sent through a real SMTP server, each message carries its recipient's own letter, made
+/// from the campaign's frozen copy of the template.
+@Suite("Documents: attached per recipient")
+struct DocumentAttachmentTests {
+    /// The attachments of a message as files in `folder`, by name.
+    static func saveAttachments(_ message: String, into folder: String) throws -> [String] {
+        let script = """
+            import email, sys, os
+            from email import policy
+            msg = email.message_from_bytes(sys.stdin.buffer.read(), policy=policy.default)
+            for part in msg.iter_attachments():
+                name = part.get_filename()
+                open(os.path.join(sys.argv[1], name), "wb").write(part.get_content())
+                print(name)
+            """
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let result = try Command.run(DocumentMergeTests.python, ["-c", script, folder], input: Data(message.utf8))
+        guard result.status == 0 else { throw TestSupportError(result.stderr) }
+        return result.stdout.split(separator: "\n").map(String.init)
+    }
+
+    @Test func eachRecipientGetsTheirOwnLetterFromTheFrozenTemplate() throws {
+        let (dir, db) = try DocumentMergeTests.setUp()
+        let server = try SMTPTestServer()
+        let template = try dir.write("t.txt", """
+            From: Office <office@example.com>
+            Subject: Your letter, {{ first_name }}
+            Attachment: letter.docx as "Letter {{ last_name }}.docx"
+
+            Please find your letter attached.
+
+            """)
+        let checked = try Command.broadside(["check", "--template", template, "--list", "l", "--db", db])
+        #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
+        let first = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "letters", "--smtp", server.url,
+                                           "--limit", "2", "--db", db])
+        #expect(first.status == 0, "\(first.stderr)")
+        // The template on disk changes after the campaign started: the rest still get the letter as checked.
+        try Data("not a document any more".utf8).write(to: dir.url.appendingPathComponent("letter.docx"))
+        let resumed = try Command.broadside(["resume", "letters", "--db", db])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+
+        let received = try server.received()
+        #expect(received.count == 4)
+        for (recipient, last, first) in [("ada@example.com", "Lovelace", "Ada"), ("bob@example.com", "<Smith>", "Bob & Co"),
+                                         ("wang@example.cn", "芳", "王"), ("sara@example.il", "سارة", "שרה")] {
+            let message = try #require(received.first { $0.rcpt_tos == [recipient] })
+            let folder = dir.path("got-\(recipient)")
+            let names = try Self.saveAttachments(message.data, into: folder)
+            #expect(names == ["Letter \(last).docx"], "\(names)")
+            let text = try DocumentMergeTests.wordText((folder as NSString).appendingPathComponent("Letter \(last).docx"))
+            #expect(text.contains("Dear \(first),") && text.contains("header: Letter for \(last)"), "\(recipient):\n\(text)")
+            #expect(!text.contains("{{") && !text.contains("«"))
+        }
+    }
+
+    @Test func checkReadsTheDocumentAndNamesEveryUnknownFieldWithItsPlace() throws {
+        let (dir, db) = try DocumentMergeTests.setUp()
+        try Command.broadsideSucceeding(["import", try dir.write("short.csv", "email,first_name\nada@example.com,Ada\n"), "--list", "short", "--db", db])
+        let template = try dir.write("t.txt", "From: o@example.com\nSubject: Hi\nAttachment: letter.docx as \"Letter.docx\"\n\nHi.\n")
+        let checked = try Command.broadside(["check", "--template", template, "--list", "short", "--db", db])
+        #expect(checked.status == 2, "\(checked.stdout)\(checked.stderr)")
+        for field in ["customer_id", "city", "plan", "vip", "items", "address", "last_name"] {
+            #expect(checked.stderr.contains("'\(field)'"), "\(field) is not named: \(checked.stderr)")
+        }
+        #expect(checked.stderr.contains("letter.docx, word/document.xml, paragraph") && checked.stderr.contains("word/header1.xml"), "\(checked.stderr)")
+    }
+}
