@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Writes a .docx letter the way Word writes its XML, for tests and the example template.
 
-usage: make-word-letter.py OUT.docx [--pages N]
+usage: make-word-letter.py OUT.docx [--pages N] [--plain]
+
+--plain writes a letter with ten {{ placeholders }} only (for the benchmark beside
+python-docx-template, which reads no Word merge fields).
 
 What Word does and this reproduces:
 - a {{ placeholder }} typed once but stored over three runs with different formatting,
@@ -129,13 +132,34 @@ SETTINGS_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                  'Target="file:///C:/contacts.csv" TargetMode="External"/></Relationships>')
 
 
+def plain_document(pages):
+    """Ten {{ placeholders }} and nothing Word-specific: what python-docx-template reads too."""
+    body = [
+        para(run("{{ company }}")), para(run("{{ street }}")), para(run("{{ zip }} {{ city }}")), para(run("{{ country }}")),
+        para(run("{{ date }}")),
+        para(run("Dear "), run("{{ first_name }}", "<w:b/>"), run(" "), run("{{ last_name }}"), run(",")),
+        para(run("Your customer number is {{ customer_id }} and your plan is {{ plan }}.")),
+    ]
+    filler = "This letter is long enough to run over more than one page, as a real letter does. " * 6
+    for page in range(pages):
+        if page:
+            body.append('<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
+        for _ in range(10):
+            body.append(para(run(filler)))
+    body.append(para(run("Kind regards,")))
+    sect = ('<w:sectPr><w:headerReference w:type="default" r:id="rIdHeader"/><w:pgSz w:w="11906" w:h="16838"/>'
+            '<w:pgMar w:top="1440" w:right="1440" w:bottom="1440" w:left="1440" w:header="708" w:footer="708" w:gutter="0"/></w:sectPr>')
+    return f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document {W}><w:body>{"".join(body)}{sect}</w:body></w:document>'
+
+
 def main():
     out = sys.argv[1]
     pages = int(sys.argv[sys.argv.index("--pages") + 1]) if "--pages" in sys.argv else 1
+    plain = "--plain" in sys.argv
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", CONTENT_TYPES)
         z.writestr("_rels/.rels", RELS)
-        z.writestr("word/document.xml", document(pages))
+        z.writestr("word/document.xml", plain_document(pages) if plain else document(pages))
         z.writestr("word/_rels/document.xml.rels", DOC_RELS)
         z.writestr("word/styles.xml", STYLES)
         z.writestr("word/settings.xml", SETTINGS)

@@ -49,7 +49,11 @@ public struct DocumentMerge {
             let base = Self.unique(DocumentFileName.safe(try name.render(record), extension: document.fileExtension), in: &used)
             let bytes = try document.render(record)
             let path = (work as NSString).appendingPathComponent(base)
-            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+            // Written in place (a temporary file and a rename cost a second inode each);
+            // a document cut short by a crash is simply made again by the next merge.
+            guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+                throw BroadsideError.environment("cannot write \(path)")
+            }
             let final = pdf ? (folder as NSString).appendingPathComponent((base as NSString).deletingPathExtension + ".pdf") : path
             made.append((path, final))
             summary.documents += 1
