@@ -41,4 +41,20 @@ struct TemplateExamplesTests {
         #expect(messages[0].subject == "Invoice INV-1001 — 1,250.00 EUR due 31 December 2026")
         #expect(messages.allSatisfy { $0.defects.isEmpty && $0.content_type == "multipart/mixed" })
     }
+
+    /// The letter example: a Word mail-merge letter (the project's script makes it) attached
+    /// to each message, filled for its recipient; the ODT certificate merged to files.
+    @Test func theLetterAttachesEachRecipientsOwnWordLetter() throws {
+        let messages = try preview("templates/letter", list: "samples/letters.csv")
+        #expect(messages.map(\.attachments) == [["Letter Lovelace.docx"], ["Letter Hopper.docx"], ["Letter 王.docx"]])
+        #expect(messages.allSatisfy { $0.defects.isEmpty && $0.content_type == "multipart/mixed" })
+
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        try Command.broadsideSucceeding(["import", Self.root.appendingPathComponent("samples/letters.csv").path, "--list", "l", "--db", db])
+        try Command.broadsideSucceeding(["merge", "--template", Self.root.appendingPathComponent("templates/letter/certificate.odt").path,
+                                         "--list", "l", "--out", dir.path("out"), "--name", "{{ last_name }} certificate", "--db", db])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path("out")).sorted()
+                    == ["Hopper certificate.odt", "Lovelace certificate.odt", "王 certificate.odt"])
+    }
 }

@@ -56,7 +56,11 @@ print(json.dumps({
     public static func parse(_ message: [UInt8]) throws -> Parsed {
         let result = try Command.run(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", script], input: Data(message))
         guard result.status == 0 else { throw TestSupportError("python email failed: \(result.stderr)") }
-        return try JSONDecoder().decode(Parsed.self, from: Data(result.stdout.utf8))
+        do {
+            return try JSONDecoder().decode(Parsed.self, from: Data(result.stdout.utf8))
+        } catch {
+            throw TestSupportError("python email printed what is not JSON (\(error)): \(result.stdout.prefix(300)) \(result.stderr.prefix(300))")
+        }
     }
 
     /// One attachment as Python's `email` decodes it.
