@@ -201,6 +201,7 @@ public final class CampaignSender: @unchecked Sendable {
             throw BroadsideError.environment("recording outcomes in \(store.path) failed: \(error)")
         }
         log.remove()
+        removeFinishedPDFs()
         let reason = state.withLock { $0.stop ?? ($0.limitReached ? .limitReached : .finished) }
         let now = clock.now()
         let remaining = try store.counts(of: campaign.id)
@@ -270,10 +271,21 @@ public final class CampaignSender: @unchecked Sendable {
                 $0.sentThisRun += claimed.count
                 $0.inFlight += claimed.count
             }
+            // PDF attachments are made for the whole batch first, in LibreOffice's processes:
+            // a message whose PDF could not be made waits (deferred), never leaves without it.
+            let postponed = makePDFs(for: claimed)
             var jobs: [Job] = []
             jobs.reserveCapacity(claimed.count)
             let date = Int64(now)
             for message in claimed {
+                if let why = postponed[message.id] {
+                    ledger.append(.postponed(message: message.id, reason: why, at: now, until: now + options.retry.firstDelay))
+                    state.withLock {
+                        $0.progress.deferred += 1
+                        $0.inFlight -= 1
+                    }
+                    continue
+                }
                 do {
                     let returnPath = options.verp?.address(campaign: campaign.id, message: message.id) ?? message.returnPath
                     let outgoing = try renderer.outgoing(id: message.id, campaign: campaign.id, fields: message.fields, recipient: message.recipient,
@@ -298,6 +310,28 @@ public final class CampaignSender: @unchecked Sendable {
                 return
             }
         }
+    }
+
+    /// Makes the batch's PDF attachments (none unless the template asks for PDFs); the
+    /// messages whose PDF could not be made, with why.
+    private func makePDFs(for claimed: [ClaimedMessage]) -> [Int64: String] {
+        guard case .prepared(let prepared) = renderer.pdfs, renderer.attachesPDFs else { return [:] }
+        var documents: [(message: Int64, attachment: Int, docx: [UInt8])] = []
+        for message in claimed {
+            // A message that cannot be rendered fails when it is rendered, with its reason.
+            guard let made = try? renderer.documentsForPDF(fields: message.fields) else { continue }
+            documents += made.map { (message.id, $0.attachment, $0.docx) }
+        }
+        return prepared.make(documents)
+    }
+
+    /// Removes the PDFs of messages that are done with them (accepted, failed, skipped …);
+    /// those of unknown messages stay for `retry --unknown`, which then attaches the same file.
+    private func removeFinishedPDFs() {
+        guard case .prepared(let prepared) = renderer.pdfs else { return }
+        let states = (try? store.states(of: Array(prepared.messages()))) ?? [:]
+        for (message, state) in states where state.isFinal && state != .unknown { prepared.remove(message: message) }
+        prepared.removeIfEmpty()
     }
 
     /// One connection: takes messages from the feed and sends them, one at a time.

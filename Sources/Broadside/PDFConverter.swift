@@ -12,12 +12,20 @@ public struct PDFConverter: Sendable {
     public let office: String
 
     public init(processes: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
-        guard let office = ["/usr/bin/soffice", "/usr/bin/libreoffice", "/usr/lib/libreoffice/program/soffice"]
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        // BROADSIDE_SOFFICE names LibreOffice where it is installed elsewhere (/opt/libreoffice…).
+        let candidates = [ProcessInfo.processInfo.environment["BROADSIDE_SOFFICE"]].compactMap { $0 }
+            + ["/usr/bin/soffice", "/usr/bin/libreoffice", "/usr/lib/libreoffice/program/soffice"]
+        guard let office = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw BroadsideError.environment("PDF needs LibreOffice: install it (Debian: apt-get install libreoffice-writer-nogui), or attach the document as it is")
         }
         self.office = office
         self.processes = max(1, processes)
+    }
+
+    /// The converter a template needs (it attaches a document as PDF), found now so that a
+    /// machine without LibreOffice is refused before anything changes; nil when none is needed.
+    public static func ifNeeded(for template: CampaignTemplate) throws -> PDFConverter? {
+        PersonalMessage(template: template).attachesPDFs ? try PDFConverter() : nil
     }
 
     /// Converts `documents` into PDFs in `folder` (same base names); returns the documents

@@ -1,3 +1,4 @@
+import Documents
 import Addresses
 import Delivery
 import Foundation
@@ -68,6 +69,15 @@ public struct MessageExtras: Sendable {
     }
 }
 
+/// How a document attached as PDF (`letter.docx as "Letter.pdf"`) is had.
+public enum PDFAttachments: Sendable {
+    /// `check` and a campaign's creation: the document is filled (its fields checked) and
+    /// nothing is attached.
+    case fillOnly
+    /// `send`, `preview`: the PDFs made beforehand, one per message and attachment.
+    case prepared(PreparedPDFs)
+}
+
 /// Renders a campaign's template for one recipient into a message ready to leave.
 public struct PersonalMessage: Sendable {
     public let template: CampaignTemplate
@@ -79,10 +89,14 @@ public struct PersonalMessage: Sendable {
     /// Document templates attached per recipient, prepared once.
     private let documents = DocumentTemplates()
 
-    public init(template: CampaignTemplate, extras: MessageExtras = MessageExtras(), files: any MessageFiles = DiskFiles()) {
+    public let pdfs: PDFAttachments
+
+    public init(template: CampaignTemplate, extras: MessageExtras = MessageExtras(), files: any MessageFiles = DiskFiles(),
+                pdfs: PDFAttachments = .fillOnly) {
         self.template = template
         self.extras = extras
         self.files = files
+        self.pdfs = pdfs
         let from = template.message.headers.first { $0.name.lowercased() == "from" }
         if let from, from.value.fieldReferences.isEmpty, let text = try? from.value.render(MergeRecord([:])) {
             constantFrom = try? Mailbox(parsing: text)
@@ -154,7 +168,7 @@ public struct PersonalMessage: Sendable {
         var images: [InlineImage] = []
         if let shown = html { (html, images) = try inlineImages(in: shown) }
         var content = MessageContent(from: from, to: to ?? Mailbox(address: recipientAddress), subject: subject, headers: headers,
-                                     text: text, html: html, attachments: try attachments(record: record), messageID: messageID, date: date)
+                                     text: text, html: html, attachments: try attachments(record: record, message: message), messageID: messageID, date: date)
         content.inlineImages = images
         content.cc = copies
         return content
@@ -249,6 +263,42 @@ public struct PersonalMessage: Sendable {
                                data: data, note: note)
     }
 
+    /// Whether any attachment may be a document made into a PDF (then `send` makes PDFs first).
+    /// (A `PATH as "NAME"` line whose name does not end in .docx or .odt in the template may
+    /// come out as a .pdf; `documentsForPDF` tells for each message.)
+    public var attachesPDFs: Bool {
+        template.message.attachments.contains { attachment in
+            let texts = attachment.nodes.compactMap { node -> String? in
+                if case .text(let text) = node { return text }
+                return nil
+            }
+            guard texts.contains(where: { $0.contains(" as \"") }) else { return false }
+            let tail = (texts.last ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+            return !(tail.hasSuffix(".docx\"") || tail.hasSuffix(".odt\""))
+        }
+    }
+
+    /// The filled documents this recipient's message attaches as PDF, each with its
+    /// attachment's index: what to convert before the message can be made.
+    public func documentsForPDF(fields: [String: String]) throws(RenderProblem) -> [(attachment: Int, docx: [UInt8])] {
+        let record = MergeRecord(fields)
+        var documents: [(attachment: Int, docx: [UInt8])] = []
+        for (index, part) in template.message.attachments.enumerated() {
+            let rendered = try render(part, record: record, header: "Attachment").trimmingCharacters(in: .whitespaces)
+            guard let document = DocumentAttachment.parse(rendered), (document.name as NSString).pathExtension.lowercased() == "pdf" else { continue }
+            let file = try AttachmentPath.resolve(document.path, inside: template.directory, as: .template)
+            guard let data = files.contents(of: file) else { throw RenderProblem("the attachment '\(document.path)' does not exist in \(template.directory)") }
+            do {
+                documents.append((index, try self.documents.template(file, data: data, name: document.path).render(record)))
+            } catch let error as DocumentError {
+                throw RenderProblem(error.message)
+            } catch {
+                throw RenderProblem("\(error)")
+            }
+        }
+        return documents
+    }
+
     /// RFC 5322 §2.1.1: a line is at most 998 characters, and servers refuse longer ones
     /// (`500 Line too long`). The composer folds headers at spaces and encodes bodies in
     /// short lines; a header value with no space to fold at can still be too long.
@@ -311,9 +361,9 @@ public struct PersonalMessage: Sendable {
     /// Reads each `Attachment:` file, which must stay inside the template's folder; a
     /// document template (`letter.docx as "Letter {{ last_name }}.docx"`) is filled for the
     /// recipient from the same (frozen) file, so a retry attaches the same content.
-    private func attachments(record: MergeRecord) throws(RenderProblem) -> [Messages.Attachment] {
+    private func attachments(record: MergeRecord, message: Int64) throws(RenderProblem) -> [Messages.Attachment] {
         var result: [Messages.Attachment] = []
-        for part in template.message.attachments {
+        for (index, part) in template.message.attachments.enumerated() {
             let rendered = try render(part, record: record, header: "Attachment").trimmingCharacters(in: .whitespaces)
             if rendered.isEmpty { continue }
             var documentName: String?
@@ -336,14 +386,28 @@ public struct PersonalMessage: Sendable {
             if let documentName {
                 let document = try documents.template(file, data: data, name: name)
                 let wanted = (documentName as NSString).pathExtension.lowercased()
-                guard wanted.isEmpty || wanted == document.fileExtension else {
-                    throw RenderProblem("the attachment '\(documentName)' asks for .\(wanted) from \(name): a document is attached in its own format (.\(document.fileExtension)); for PDFs, make them with 'broadside merge --pdf' and attach those files")
+                guard wanted.isEmpty || wanted == document.fileExtension || wanted == "pdf" else {
+                    throw RenderProblem("the attachment '\(documentName)' asks for .\(wanted) from \(name): a document is attached as .\(document.fileExtension) or .pdf")
                 }
-                let filename = DocumentFileName.safe(documentName, extension: document.fileExtension)
-                do {
-                    result.append(Messages.Attachment(filename: filename, contentType: AttachmentPath.contentType(of: filename), data: try document.render(record)))
-                } catch {
-                    throw RenderProblem(error.message)
+                guard wanted == "pdf" else {
+                    let filled: [UInt8]
+                    do { filled = try document.render(record) } catch { throw RenderProblem(error.message) }
+                    let filename = DocumentFileName.safe(documentName, extension: document.fileExtension)
+                    result.append(Messages.Attachment(filename: filename, contentType: AttachmentPath.contentType(of: filename), data: filled,
+                                                      isMergedDocument: true))
+                    continue
+                }
+                switch pdfs {
+                case .fillOnly:
+                    do { _ = try document.render(record) } catch { throw RenderProblem(error.message) }
+                    continue
+                case .prepared(let prepared):
+                    // Never sent without its PDF: a message whose PDF is missing is not made.
+                    guard let pdf = prepared.pdf(message: message, attachment: index) else {
+                        throw RenderProblem("the PDF of \(name) for this recipient has not been made")
+                    }
+                    result.append(Messages.Attachment(filename: DocumentFileName.safe(documentName, extension: "pdf"), contentType: "application/pdf", data: pdf,
+                                                      isMergedDocument: true))
                 }
                 continue
             }

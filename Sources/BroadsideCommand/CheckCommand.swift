@@ -1,6 +1,7 @@
 import ArgumentParser
 import Broadside
 import Foundation
+import Store
 import Messages
 import Signing
 
@@ -73,20 +74,29 @@ struct PreviewCommand: ParsableCommand {
         try store.forEachMember(of: list, limit: 1) { member in
             if let sender = try? renderer.sender(for: member.fields) { domain = sender.address.asciiDomain }
         }
-        try store.forEachMember(of: list, limit: count) { member in
+        // The members first (a preview is a few messages): their PDF attachments are made before they are rendered.
+        var members: [ListMember] = []
+        try store.forEachMember(of: list, limit: count) { members.append($0) }
+        let (withPDFs, pdfs) = try renderer.makingPDFs(for: members.map { (Int64($0.line), $0.fields) })
+        defer { pdfs?.discard() }
+        for member in members {
             let content: MessageContent
             do {
-                content = try renderer.content(fields: member.fields, recipient: member.smtpAddress,
-                                               messageID: "preview.\(member.line)@\(domain)", date: Int64(Output.now()))
+                content = try withPDFs.content(fields: member.fields, recipient: member.smtpAddress,
+                                               messageID: "preview.\(member.line)@\(domain)", date: Int64(Output.now()), message: Int64(member.line))
             } catch {
                 // Every bad row is reported, not only the first.
                 problems.append("line \(member.line) (\(member.displayAddress)): \(error)")
-                return
+                continue
             }
             let bytes = Data(MessageComposer.compose(content))
             if let out {
-                let file = URL(fileURLWithPath: out).appendingPathComponent(String(format: "%04d-line%d.eml", written + 1, member.line))
-                try bytes.write(to: file)
+                let base = String(format: "%04d-line%d", written + 1, member.line)
+                try bytes.write(to: URL(fileURLWithPath: out).appendingPathComponent(base + ".eml"))
+                // The documents merged for this recipient beside the message, to open as they are.
+                for attachment in content.attachments where attachment.isMergedDocument {
+                    try Data(attachment.data).write(to: URL(fileURLWithPath: out).appendingPathComponent("\(base) \(attachment.filename)"))
+                }
             } else {
                 // Several messages on standard output: a line between them says which is which.
                 if count > 1 { FileHandle.standardOutput.write(Data("\(written > 0 ? "\n" : "")===== message \(written + 1): line \(member.line), \(member.displayAddress) =====\n".utf8)) }

@@ -188,6 +188,8 @@ struct SendRun {
         options.follow = delivery.follow
         let plan = try CampaignSetup.plan(name: campaign, templatePath: template, listName: list, existing: existing, template: loaded,
                                           extras: extras, settings: settings, dryRun: delivery.dryRun, store: store)
+        // PDF attachments need LibreOffice: known before anything changes state.
+        let converter = PersonalMessage(template: loaded).attachesPDFs && !delivery.dryRun ? try PDFConverter.ifNeeded(for: loaded) : nil
         // A wrong address or password stops here (exit 3), before anything changes state.
         try transport.verify()
         if let test {
@@ -203,8 +205,11 @@ struct SendRun {
             Output.note("note: \(file) has changed since campaign '\(campaign)' started; the campaign sends the file as it was then")
         }
         let logger = makeLogger("broadside.send", quiet: delivery.json)
+        let pdfs: PDFAttachments = try converter.map {
+            .prepared(try PreparedPDFs(folder: PreparedPDFs.folder(database: store.path, campaign: prepared.campaign.id), converter: $0))
+        } ?? .fillOnly
         let sender = CampaignSender(store: store, campaign: prepared.campaign,
-                                    renderer: PersonalMessage(template: prepared.template, extras: extras, files: prepared.files),
+                                    renderer: PersonalMessage(template: prepared.template, extras: extras, files: prepared.files, pdfs: pdfs),
                                     transport: transport, options: options, logger: logger)
 
         let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in

@@ -25,7 +25,9 @@ struct SendTest {
             throw BroadsideError.input("--test \(address): \(error)")
         }
         let (recipient, fields) = try recipientOfRow()
-        let renderer = PersonalMessage(template: plan.template, extras: extras, files: try plan.files(in: store))
+        let (renderer, pdfs) = try PersonalMessage(template: plan.template, extras: extras, files: try plan.files(in: store))
+            .makingPDFs(for: [(0, fields)])
+        defer { pdfs?.discard() }
         var message: OutgoingMessage
         do {
             let sender = try renderer.sender(for: fields)

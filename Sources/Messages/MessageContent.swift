@@ -64,10 +64,13 @@ public struct Attachment: Sendable {
     public var filename: String
     public var contentType: String
     public var data: [UInt8]
+    /// Filled for this recipient from a document template (as opposed to a file as it is).
+    public var isMergedDocument = false
 
-    public init(filename: String, contentType: String, data: [UInt8]) {
+    public init(filename: String, contentType: String, data: [UInt8], isMergedDocument: Bool = false) {
         self.filename = filename
         self.contentType = contentType
         self.data = data
+        self.isMergedDocument = isMergedDocument
     }
 }

@@ -70,6 +70,8 @@ public enum DeliveryRecord: Sendable {
     case notSent(message: Int64, reason: String, at: Double)
     /// Its address was suppressed after it was claimed: skipped, never sent.
     case skipped(message: Int64, reason: String, at: Double)
+    /// It could not be made yet (its PDF attachment failed): deferred to `until`, no attempt counted.
+    case postponed(message: Int64, reason: String, at: Double, until: Double)
 }
 
 extension Store {
@@ -132,6 +134,10 @@ extension Store {
             let claim = try FastStatement(db, cached: true, sql: "UPDATE messages SET state = 'claimed', updated_at = ? WHERE id = ?")
             let skip = try db.cachedStatement(sql: "UPDATE messages SET state = 'skipped', reason = ?, updated_at = ? WHERE id = ?")
             let skipEvent = try db.cachedStatement(sql: "INSERT INTO events (message_id, campaign_id, at, state, reason) VALUES (?, ?, ?, 'skipped', ?)")
+            let postpone = try db.cachedStatement(sql: """
+                UPDATE messages SET state = 'deferred', reason = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'claimed'
+                """)
+            let postponeEvent = try db.cachedStatement(sql: "INSERT INTO events (message_id, campaign_id, at, state, reason) VALUES (?, ?, ?, 'deferred', ?)")
             for row in rows {
                 // By position, in the order of `select`: looking columns up by name costs more than the query.
                 let id: Int64 = row[0]
@@ -149,6 +155,20 @@ extension Store {
         }
     }
 
+    /// The states of these messages (those that exist).
+    public func states(of messages: [Int64]) throws -> [Int64: MessageState] {
+        guard !messages.isEmpty else { return [:] }
+        return try read { db in
+            var states: [Int64: MessageState] = [:]
+            for chunk in stride(from: 0, to: messages.count, by: 500).map({ Array(messages[$0..<min($0 + 500, messages.count)]) }) {
+                let rows = try Row.fetchAll(db, sql: "SELECT id, state FROM messages WHERE id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
+                                            arguments: StatementArguments(chunk))
+                for row in rows { if let state = MessageState(rawValue: row["state"]) { states[row["id"]] = state } }
+            }
+            return states
+        }
+    }
+
     /// Writes a batch of delivery records in one transaction (group commit).
     public func record(_ records: [DeliveryRecord], campaignID: Int64, now: Double) throws {
         guard !records.isEmpty else { return }
@@ -160,6 +180,10 @@ extension Store {
             let event = try db.cachedStatement(sql: "INSERT INTO events (message_id, campaign_id, at, state, reply, reason) VALUES (?, ?, ?, 'failed', ?, ?)")
             let skip = try db.cachedStatement(sql: "UPDATE messages SET state = 'skipped', reason = ?, updated_at = ? WHERE id = ? AND state = 'claimed'")
             let skipEvent = try db.cachedStatement(sql: "INSERT INTO events (message_id, campaign_id, at, state, reason) VALUES (?, ?, ?, 'skipped', ?)")
+            let postpone = try db.cachedStatement(sql: """
+                UPDATE messages SET state = 'deferred', reason = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'claimed'
+                """)
+            let postponeEvent = try db.cachedStatement(sql: "INSERT INTO events (message_id, campaign_id, at, state, reason) VALUES (?, ?, ?, 'deferred', ?)")
             for record in records {
                 switch record {
                 case .outcome(let result):
@@ -172,6 +196,9 @@ extension Store {
                 case .skipped(let message, let reason, let at):
                     try skip.execute(arguments: [reason, at, message])
                     try skipEvent.execute(arguments: [message, campaignID, at, reason])
+                case .postponed(let message, let reason, let at, let until):
+                    try postpone.execute(arguments: [reason, until, at, message])
+                    try postponeEvent.execute(arguments: [message, campaignID, at, reason])
                 }
             }
         }

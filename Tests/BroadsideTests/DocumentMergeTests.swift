@@ -246,3 +246,118 @@ struct DocumentAttachmentTests {
         #expect(checked.stderr.contains("letter.docx, word/document.xml, paragraph") && checked.stderr.contains("word/header1.xml"), "\(checked.stderr)")
     }
 }
+
+/// `Attachment: letter.docx as "Letter {{ last_name }}.pdf"`: each recipient's letter made
+/// into a PDF by LibreOffice before their message is made; never sent without it.
+@Suite("Documents: PDF attachments in a send")
+struct PDFAttachmentTests {
+    static var libreOfficeIsThere: Bool {
+        let there = FileManager.default.isExecutableFile(atPath: "/usr/bin/soffice") && FileManager.default.isExecutableFile(atPath: "/usr/bin/pdftotext")
+        if !there { print("PDF attachment tests: skipped, LibreOffice or pdftotext is not installed (make test installs them)") }
+        return there
+    }
+
+    static let template = """
+        From: Office <office@example.com>
+        Subject: Your letter, {{ first_name }}
+        Attachment: letter.docx as "Letter {{ last_name }}.pdf"
+
+        Please find your letter attached.
+
+        """
+
+    static func pdfText(_ message: String, in folder: String) throws -> (names: [String], text: String) {
+        let names = try DocumentAttachmentTests.saveAttachments(message, into: folder)
+        guard let name = names.first else { return ([], "") }
+        let text = try Command.run(URL(fileURLWithPath: "/usr/bin/pdftotext"), [(folder as NSString).appendingPathComponent(name), "-"]).stdout
+        return (names, text)
+    }
+
+    @Test(.enabled(if: libreOfficeIsThere)) func eachMessageCarriesItsRecipientsOwnPDF() throws {
+        let (dir, db) = try DocumentMergeTests.setUp()
+        let server = try SMTPTestServer()
+        let template = try dir.write("t.txt", Self.template)
+        // preview makes the PDFs too, and writes them beside the messages.
+        try Command.broadsideSucceeding(["preview", "--template", template, "--list", "l", "--out", dir.path("preview"), "--limit", "2", "--db", db])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path("preview")).sorted()
+                    == ["0001-line2 Letter Lovelace.pdf", "0001-line2.eml", "0002-line4 Letter <Smith>.pdf", "0002-line4.eml"])
+        let previewed = try Command.run(URL(fileURLWithPath: "/usr/bin/pdftotext"), [dir.path("preview/0001-line2 Letter Lovelace.pdf"), "-"]).stdout
+        #expect(previewed.contains("Dear Ada,"), "\(previewed)")
+        let sent = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "pdf", "--smtp", server.url, "--db", db, "--json"])
+        #expect(sent.status == 0, "\(sent.stdout)\(sent.stderr)")
+        let received = try server.received()
+        #expect(received.count == 4)
+        for (recipient, last, first) in [("ada@example.com", "Lovelace", "Ada"), ("wang@example.cn", "芳", "王")] {
+            let message = try #require(received.first { $0.rcpt_tos == [recipient] })
+            let (names, text) = try Self.pdfText(message.data, in: dir.path("got-\(recipient)"))
+            #expect(names == ["Letter \(last).pdf"], "\(names)")
+            #expect(text.contains("Dear \(first),") && text.contains("Letter for \(last)"), "\(recipient):\n\(text)")
+        }
+        // The PDFs were made beside the database and are gone once their messages are accepted.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.contains("-documents-") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+
+    /// A LibreOffice that crashes on every batch: its messages are deferred with the reason,
+    /// nothing leaves without its PDF; with LibreOffice working again they go, each with its own.
+    @Test(.enabled(if: libreOfficeIsThere)) func aConverterThatCrashesDefersTheMessagesUntilItWorks() throws {
+        let (dir, db) = try DocumentMergeTests.setUp()
+        let server = try SMTPTestServer()
+        let template = try dir.write("t.txt", Self.template)
+        let crashing = try dir.write("soffice", "#!/bin/sh\nkill -9 $$\n")
+        chmod(crashing, 0o755)
+        let failed = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "pdf", "--smtp", server.url,
+                                            "--retry-delay", "1s", "--db", db, "--json"], environment: ["BROADSIDE_SOFFICE": crashing])
+        #expect(failed.status == 0, "\(failed.stdout)\(failed.stderr)")
+        #expect(try server.received().isEmpty, "nothing is sent without its PDF")
+        let states = try sqlite(db, "SELECT state, reason FROM messages ORDER BY id")
+        #expect(states.count == 4 && states.allSatisfy { $0.hasPrefix("deferred|the PDF could not be made: LibreOffice crashed") }, "\(states)")
+
+        Thread.sleep(forTimeInterval: 1.2)
+        let resumed = try Command.broadside(["resume", "pdf", "--db", db, "--json"])
+        #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
+        let received = try server.received()
+        #expect(received.count == 4)
+        #expect(Set(received.map { $0.rcpt_tos[0] }).count == 4)
+        let bob = try #require(received.first { $0.rcpt_tos == ["bob@example.com"] })
+        let (names, text) = try Self.pdfText(bob.data, in: dir.path("got-bob"))
+        #expect(names == ["Letter <Smith>.pdf"] && text.contains("Dear Bob & Co,"), "\(names)\n\(text)")
+    }
+
+    /// kill -9 while the PDFs are made and sent, then resume: every recipient gets exactly
+    /// one message, with exactly their own PDF.
+    @Test(.enabled(if: libreOfficeIsThere)) func killedMidCampaignEveryRecipientGetsOneMessageWithTheirOwnPDF() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let rows = (1...30).map { "p\($0)@example.com,First\($0),Last\($0),C-\($0),City\($0),free,,,Street \($0)" }
+        try Command.broadsideSucceeding(["import", try dir.write("l.csv", "email,first_name,last_name,customer_id,city,plan,vip,items,address\n" + rows.joined(separator: "\n") + "\n"),
+                                         "--list", "l", "--db", db])
+        let made = try Command.run(DocumentMergeTests.python, [Repository.root.appendingPathComponent("scripts/make-word-letter.py").path, dir.path("letter.docx")])
+        #expect(made.status == 0)
+        let server = try SMTPTestServer()
+        let template = try dir.write("t.txt", Self.template)
+        let send = ["send", "--template", template, "--list", "l", "--campaign", "pdf", "--smtp", server.url, "--rate", "10/s", "--db", db]
+        let run = try Command.startBroadside(send).process
+        let deadline = Date().addingTimeInterval(60)
+        while try server.received().count < 5, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        kill(run.processIdentifier, SIGKILL)
+        run.waitUntilExit()
+        let before = try server.received().count
+        #expect(before >= 5 && before < 30, "the kill lands mid-campaign: \(before)")
+
+        let resumed = try Command.broadside(["resume", "pdf", "--rate", "1000/s", "--db", db])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let received = try server.received()
+        var count: [String: Int] = [:]
+        for message in received { count[message.rcpt_tos[0], default: 0] += 1 }
+        let unknown = Int(try sqlite(db, "SELECT count(*) FROM messages WHERE state = 'unknown'").first ?? "0") ?? 0
+        #expect(count.values.allSatisfy { $0 == 1 }, "no recipient gets two messages: \(count.filter { $0.value > 1 })")
+        #expect(count.count + unknown >= 30 && count.count <= 30, "\(count.count) received, \(unknown) unknown")
+        for message in received.prefix(8) {
+            let n = message.rcpt_tos[0].dropFirst().prefix { $0 != "@" }
+            let (names, text) = try Self.pdfText(message.data, in: dir.path("got-\(n)"))
+            #expect(names == ["Letter Last\(n).pdf"], "\(names)")
+            #expect(text.contains("Dear First\(n),") && text.contains("Letter for Last\(n)"), "\(message.rcpt_tos[0]):\n\(text)")
+        }
+    }
+}

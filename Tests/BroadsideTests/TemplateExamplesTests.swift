@@ -15,7 +15,7 @@ struct TemplateExamplesTests {
         let result = try Command.broadside(["preview", "--template", Self.root.appendingPathComponent(template).path, "--list", "l",
                                             "--out", out, "--db", db] + extra)
         #expect(result.status == 0, "\(result.stderr)")
-        return try FileManager.default.contentsOfDirectory(atPath: out).sorted().map {
+        return try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".eml") }.sorted().map {
             try PythonEmail.parse(Array(try Data(contentsOf: URL(fileURLWithPath: out).appendingPathComponent($0))))
         }
     }
