@@ -77,3 +77,37 @@ theirs=$(echo "$docs / ($end - $start)" | bc -l)
 [ "$(ls "$work/pdf" | wc -l)" = "$docs" ] && [ "$(ls "$work/ref" | wc -l)" = "$docs" ] || { echo "PDF count wrong"; exit 1; }
 printf '  %-40s %8.1f documents/s\n' "broadside merge --pdf, $docs, $cores processes" "$ours"
 printf '  %-40s %8.1f documents/s  -> broadside %.2f x (target at least 0.8)\n' "soffice --convert-to pdf, $cores processes" "$theirs" "$(echo "$ours / $theirs" | bc -l)"
+
+# A campaign of 1,000 recipients, each with their own PDF letter, into Postfix's smtp-sink.
+port=$(/usr/bin/python3 -c "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1])")
+smtp-sink -u nobody -c "127.0.0.1:$port" 1000 > /dev/null 2>&1 & sink=$!
+trap 'kill $sink 2>/dev/null; rm -rf "$work" "$out"' EXIT
+sleep 0.5
+/usr/bin/python3 -c "
+print('email,first_name,last_name,customer_id,city,plan,company,street,zip,country,date')
+for i in range(1000): print(f'p{i}@example.com,First{i},Last{i},C-{i},City{i},pro,Company {i},{i} Main St,{10000+i},France,2026-11-{(i%28)+1:02d}')
+" > "$work/1k.csv"
+"$broadside" import "$work/1k.csv" --list pdf --db "$work/c.sqlite" > /dev/null
+cp "$work/letter.docx" "$work/campaign-letter.docx"
+printf 'From: Office <office@example.com>\nSubject: Your letter, {{ first_name }}\nAttachment: campaign-letter.docx as "Letter {{ last_name }}.pdf"\n\nYour letter is attached.\n' > "$work/pdf.txt"
+start=$(now)
+"$broadside" send --template "$work/pdf.txt" --list pdf --campaign pdf --smtp "smtp://127.0.0.1:$port" \
+    --connections 4 --db "$work/c.sqlite" --json > "$work/send.json" &
+pid=$!
+# Broadside's own peak (its high-water mark), apart from the LibreOffice processes it starts.
+peak=0
+while kill -0 $pid 2>/dev/null; do
+    hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status 2>/dev/null || echo 0)
+    [ -n "$hwm" ] && [ "$hwm" -gt "$peak" ] && peak=$hwm
+    sleep 0.1
+done
+wait $pid
+end=$(now)
+echo "$peak" > "$work/rss"
+grep -q '"accepted":1000' "$work/send.json" || { echo "the PDF campaign did not send 1,000: $(cat "$work/send.json")"; exit 1; }
+total=$(echo "$end - $start" | bc -l)
+# Overlap: the first message accepted long before the last PDF was made.
+first=$(sqlite3 "$work/c.sqlite" "SELECT min(e.at) - c.started_at FROM events e JOIN campaigns c ON c.id = e.campaign_id WHERE e.state = 'accepted'")
+printf '  %-40s %8.1f documents/s, %.1f messages/s, broadside peak RSS %d MB (target at most 200)\n' "campaign of 1,000 with a PDF each" \
+    "$(echo "1000 / $total" | bc -l)" "$(echo "1000 / $total" | bc -l)" $(( $(cat "$work/rss") / 1024 ))
+printf '  %-40s first message accepted %.1f s after the start, the last at %.1f s: sending overlapped conversion\n' "" "$first" "$total"

@@ -224,7 +224,9 @@ public final class CampaignSender: @unchecked Sendable {
         defer { feed.close() }
         while !stopping {
             let now = clock.now()
-            var batch = options.batchSize
+            // With PDFs to make, smaller batches: sending starts after the first few documents,
+            // not after hundreds, and goes on while LibreOffice makes the next ones.
+            var batch = pdfBatch ?? options.batchSize
             if let limit = options.limit {
                 let left = limit - state.withLock { $0.sentThisRun }
                 if left <= 0 {
@@ -310,6 +312,12 @@ public final class CampaignSender: @unchecked Sendable {
                 return
             }
         }
+    }
+
+    /// Messages a batch when the template attaches PDFs: 32 documents for each LibreOffice process.
+    private var pdfBatch: Int? {
+        guard case .prepared(let prepared) = renderer.pdfs, renderer.attachesPDFs else { return nil }
+        return min(options.batchSize, 32 * prepared.processes)
     }
 
     /// Makes the batch's PDF attachments (none unless the template asks for PDFs); the

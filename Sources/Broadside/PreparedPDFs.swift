@@ -21,6 +21,9 @@ public final class PreparedPDFs: @unchecked Sendable {
         return "\(real)-documents-\(campaign)"
     }
 
+    /// LibreOffice processes side by side.
+    var processes: Int { converter.processes }
+
     func path(message: Int64, attachment: Int) -> String {
         (folder as NSString).appendingPathComponent("\(message)-\(attachment).pdf")
     }
