@@ -77,6 +77,13 @@ def document(pages):
         '<w:tr><w:tc><w:tcPr><w:tcW w:w="4000" w:type="dxa"/></w:tcPr>'
         + para(run("{% for item in items %}"), run("{{ item }}", "<w:b/>"), run("{% endfor %}")) + '</w:tc></w:tr></w:tbl>',
         para(run("Address: {{ address }}")),
+        # Switches: a date picture, a number picture, text before a value that is there.
+        para(run("Joined "), complex_field([" MERGEFIELD joined \\@ \"d MMMM yyyy\" "], "«joined»", ""),
+             run(", balance "), complex_field([" MERGEFIELD balance \\# \"#,##0.00\" "], "«balance»", ""),
+             complex_field([' MERGEFIELD note \\b " – note: " '], "«note»", ""), run(".")),
+        # A text box (drawing), with a field in its own paragraphs.
+        para('<w:r><w:lastRenderedPageBreak/><w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml" style="width:200pt;height:40pt">'
+             '<v:textbox><w:txbxContent>' + para(run("Box for {{ city }}")) + '</w:txbxContent></v:textbox></v:shape></w:pict></w:r>'),
         para(run("Kind regards,")),
         para(run("The Broadside team")),
     ]
@@ -85,11 +92,14 @@ def document(pages):
         body.append('<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
         for _ in range(12):
             body.append(para(run(filler)))
-    sect = ('<w:sectPr><w:headerReference w:type="default" r:id="rIdHeader"/>'
+    sect = ('<w:sectPr><w:headerReference w:type="default" r:id="rIdHeader"/><w:footerReference w:type="default" r:id="rIdFooter"/>'
             '<w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="1440" w:right="1440" w:bottom="1440" w:left="1440" '
             'w:header="708" w:footer="708" w:gutter="0"/></w:sectPr>')
     return f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document {W}><w:body>{"".join(body)}{sect}</w:body></w:document>'
 
+
+FOOTER = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:ftr {W}>'
+          + para(run("Customer "), run("{{ custo"), '<w:proofErr w:type="gramStart"/>', run("mer_id }}", "<w:i/>")) + '</w:ftr>')
 
 HEADER = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:hdr {W}>'
           + para(run("Letter for "), complex_field([" MERGEFIELD last_name "], "«last_name»", "")) + '</w:hdr>')
@@ -112,6 +122,7 @@ CONTENT_TYPES = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                  '<Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/>'
                  '<Override PartName="/word/settings.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/>'
                  '<Override PartName="/word/header1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"/>'
+                 '<Override PartName="/word/footer1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/>'
                  '</Types>')
 
 RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -124,6 +135,7 @@ DOC_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<Relationship Id="rIdStyles" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
             '<Relationship Id="rIdSettings" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings" Target="settings.xml"/>'
             '<Relationship Id="rIdHeader" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/header" Target="header1.xml"/>'
+            '<Relationship Id="rIdFooter" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Target="footer1.xml"/>'
             '</Relationships>')
 
 SETTINGS_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -165,6 +177,7 @@ def main():
         z.writestr("word/settings.xml", SETTINGS)
         z.writestr("word/_rels/settings.xml.rels", SETTINGS_RELS)
         z.writestr("word/header1.xml", HEADER)
+        z.writestr("word/footer1.xml", FOOTER)
 
 
 if __name__ == "__main__":
