@@ -21,6 +21,7 @@ The recipient's local part chooses the behaviour, so one campaign can script man
 Anything else is accepted: 250 2.0.0 Ok: queued as <id>.
 """
 import argparse
+import base64
 import asyncio
 import itertools
 import json
@@ -103,6 +104,31 @@ class Handler:
 
 
 class ScriptedSMTP(SMTP):
+    # XOAUTH2 tokens the server accepts: "TOKEN EXPIRY" lines in this file (the test's
+    # authorization server writes them), read at each AUTH as an introspection would be.
+    oauth_tokens = None
+
+    async def auth_XOAUTH2(self, _, args):
+        # The initial response comes base64 on the AUTH line, or (curl) after an empty challenge,
+        # which challenge_auth hands back decoded.
+        raw = base64.b64decode(args[1]) if len(args) > 1 else await self.challenge_auth("", encode_to_b64=False)
+        try:
+            fields = dict(part.split("=", 1) for part in raw.decode().split("\x01") if "=" in part)
+            token = fields.get("auth", "").removeprefix("Bearer ").strip()
+        except Exception:
+            token = ""
+        valid = {}
+        if ScriptedSMTP.oauth_tokens and os.path.exists(ScriptedSMTP.oauth_tokens):
+            for line in open(ScriptedSMTP.oauth_tokens):
+                parts = line.split()
+                if len(parts) == 2:
+                    valid[parts[0]] = float(parts[1])
+        if token and valid.get(token, 0) > time.time():
+            return AuthResult(success=True, handled=False, auth_data=fields.get("user"))
+        # RFC 7628: an error challenge, the client's empty answer, then 535.
+        await self.challenge_auth(json.dumps({"status": "401", "schemes": "Bearer", "scope": "https://outlook.office.com/SMTP.Send"}))
+        return AuthResult(success=False, handled=False, message="535 5.7.8 Authentication unsuccessful, the token has expired")
+
     async def smtp_DATA(self, arg):
         recipients = self.envelope.rcpt_tos if self.envelope else []
         if recipients and Handler.local(recipients[0]).startswith("dropdata-"):
@@ -131,6 +157,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--record", help="append each accepted message as a JSON line to this file")
     parser.add_argument("--auth", help="require AUTH with USER:PASSWORD")
+    parser.add_argument("--xoauth2-tokens", help="require AUTH XOAUTH2 with a token this file lists as valid (TOKEN EXPIRY lines)")
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
     parser.add_argument("--slow", type=float, default=2.0)
@@ -151,6 +178,13 @@ def main():
             return AuthResult(success=ok, handled=False)
 
         options.update(authenticator=authenticate, auth_required=True, auth_require_tls=False)
+    if args.xoauth2_tokens:
+        ScriptedSMTP.oauth_tokens = args.xoauth2_tokens
+
+        def refuse_passwords(server, session, envelope, mechanism, auth_data):
+            return AuthResult(success=False, handled=False)
+
+        options.update(authenticator=refuse_passwords, auth_required=True, auth_require_tls=False)
     if args.tls_cert:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(args.tls_cert, args.tls_key)

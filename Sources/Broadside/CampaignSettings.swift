@@ -18,8 +18,10 @@ public struct CampaignSettings: Sendable, Codable, Equatable {
     public var passwordCommand: String?
     /// The environment variable holding an OAuth 2 bearer token (XOAUTH2).
     public var oauth2TokenEnv: String?
-    /// A command that prints an OAuth 2 bearer token.
+    /// A command that prints an OAuth 2 bearer token (run again when the token expires).
     public var oauth2TokenCommand: String?
+    /// Seconds a bare token printed by the command lives (JSON output says its own `expires_in`).
+    public var oauth2TokenLifetime: Double?
     public var caFile: String?
     public var insecure: Bool?
     /// Each message's return path becomes `bounce+…@verpDomain`, signed with $BROADSIDE_SECRET.

@@ -154,6 +154,7 @@ public struct SendingProfile: Sendable, Decodable {
     public var passwordCommand: String?
     public var oauth2TokenEnv: String?
     public var oauth2TokenCommand: String?
+    public var oauth2TokenLifetime: String?
     public var caFile: String?
     public var insecureSkipVerify: Bool?
     public var ehlo: String?
@@ -185,7 +186,7 @@ public struct SendingProfile: Sendable, Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case preset, smtp, user, ehlo, connections, rate, password
         case passwordEnv = "password_env", passwordCommand = "password_command"
-        case oauth2TokenEnv = "oauth2_token_env", oauth2TokenCommand = "oauth2_token_command"
+        case oauth2TokenEnv = "oauth2_token_env", oauth2TokenCommand = "oauth2_token_command", oauth2TokenLifetime = "oauth2_token_lifetime"
         case caFile = "ca_file", insecureSkipVerify = "insecure_skip_verify"
         case messagesPerConnection = "messages_per_connection", domainLimits = "domain_limits"
         case retryDelay = "retry_delay", retryMaxDelay = "retry_max_delay", giveUpAfter = "give_up_after"
@@ -232,6 +233,7 @@ public struct SendingProfile: Sendable, Decodable {
         settings.retryMaxDelay = try seconds(retryMaxDelay, "retry_max_delay") ?? settings.retryMaxDelay
         settings.giveUpAfter = try seconds(giveUpAfter, "give_up_after") ?? settings.giveUpAfter
         settings.replyTimeout = try seconds(replyTimeout, "reply_timeout") ?? settings.replyTimeout
+        settings.oauth2TokenLifetime = try seconds(oauth2TokenLifetime, "oauth2_token_lifetime") ?? settings.oauth2TokenLifetime
         settings.throttleCooldown = try seconds(throttleCooldown, "throttle_cooldown") ?? settings.throttleCooldown
         settings.serverLostTimeout = try seconds(serverLostTimeout, "server_lost_timeout") ?? settings.serverLostTimeout
     }

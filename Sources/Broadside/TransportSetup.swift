@@ -20,7 +20,11 @@ public enum TransportSetup {
             throw BroadsideError.input(error.message)
         }
         if let user = settings.user {
-            if let token = try secret(variable: settings.oauth2TokenEnv, command: settings.oauth2TokenCommand, what: "OAuth 2 token", environment: environment) {
+            if settings.oauth2TokenEnv == nil, let command = settings.oauth2TokenCommand {
+                // Asked for by each new connection, and run again when the token it gave expires.
+                server.credentialSource = TokenCommandCredentials(user: user, command: command, lifetime: settings.oauth2TokenLifetime ?? 3000,
+                                                                  environment: environment)
+            } else if let token = try secret(variable: settings.oauth2TokenEnv, command: nil, what: "OAuth 2 token", environment: environment) {
                 server.credentials = .oauth2(user: user, bearerToken: token)
             } else if let password = try secret(variable: settings.passwordEnv, command: settings.passwordCommand, what: "password", environment: environment) {
                 server.credentials = .password(user: user, password: password)
@@ -45,6 +49,11 @@ public enum TransportSetup {
             return value
         }
         guard let command else { return nil }
+        return try run(command, what: what)
+    }
+
+    /// A secret command's output (its standard output, trimmed of the final line break).
+    static func run(_ command: String, what: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]

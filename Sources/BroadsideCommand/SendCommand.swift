@@ -5,6 +5,7 @@ import Dispatch
 import Foundation
 import Signing
 import Store
+import Transport
 
 struct SendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,7 +55,8 @@ struct DeliveryOptions: ParsableArguments {
     @Option(help: "The SMTP server: smtp://host:port (STARTTLS when offered) or smtps://host:port.") var smtp: String?
     @OptionGroup var signIn: SignInOptions
     @Option(name: .customLong("oauth2-token-env"), help: "The environment variable holding an OAuth 2 bearer token (XOAUTH2).") var oauth2TokenEnv: String?
-    @Option(name: .customLong("oauth2-token-command"), help: "A command that prints an OAuth 2 bearer token.") var oauth2TokenCommand: String?
+    @Option(name: .customLong("oauth2-token-command"), help: "A command that prints an OAuth 2 bearer token (or token JSON with expires_in); run again when the token expires.") var oauth2TokenCommand: String?
+    @Option(name: .customLong("oauth2-token-lifetime"), help: "How long a bare token from --oauth2-token-command lives (default 50m).") var oauth2TokenLifetime: String?
     @Option(help: "The name to give in EHLO.") var ehlo: String?
     @Option(name: .customLong("verp-domain"), help: "Give each message its own return path bounce+…@DOMAIN, signed with $BROADSIDE_SECRET.") var verpDomain: String?
     @Option(name: .customLong("unsubscribe-url"), help: "One-click unsubscribe base URL (https://…/u/); a signed token is appended.") var unsubscribeURL: String?
@@ -86,7 +88,7 @@ struct DeliveryOptions: ParsableArguments {
             throw ValidationError("--rate must look like 10/s, 600/min or 2000/day, not '\(rate)'")
         }
         for (name, value) in [("--retry-delay", retryDelay), ("--retry-max-delay", retryMaxDelay), ("--give-up-after", giveUpAfter),
-                              ("--reply-timeout", replyTimeout), ("--throttle-cooldown", throttleCooldown), ("--server-lost-timeout", serverLostTimeout)] {
+                              ("--reply-timeout", replyTimeout), ("--oauth2-token-lifetime", oauth2TokenLifetime), ("--throttle-cooldown", throttleCooldown), ("--server-lost-timeout", serverLostTimeout)] {
             if let value, DurationText.seconds(value) == nil { throw ValidationError("\(name) must be a duration such as 30s, 5m, 2h or 3d, not '\(value)'") }
         }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
@@ -97,6 +99,7 @@ struct DeliveryOptions: ParsableArguments {
         var settings = try profile.map { try configuration.settings(profile: $0) } ?? stored ?? CampaignSettings()
         if let oauth2TokenEnv { settings.oauth2TokenEnv = oauth2TokenEnv }
         if let oauth2TokenCommand { settings.oauth2TokenCommand = oauth2TokenCommand }
+        if let value = oauth2TokenLifetime.flatMap(DurationText.seconds) { settings.oauth2TokenLifetime = value }
         if let ehlo { settings.ehlo = ehlo }
         if let verpDomain { settings.verpDomain = verpDomain }
         if let unsubscribeURL { settings.unsubscribeURL = unsubscribeURL }
@@ -231,6 +234,9 @@ struct SendRun {
         }
         display.stop()
         signals.forEach { $0.cancel() }
+        if let tokens = (transport as? SMTPTransport)?.server.credentialSource as? TokenCommandCredentials, tokens.renewals > 0 {
+            Output.note("note: the OAuth 2 token was renewed \(tokens.renewals) time\(tokens.renewals == 1 ? "" : "s") during the run")
+        }
 
         let elapsed = Date().timeIntervalSince(started)
         let counts = try store.counts(of: prepared.campaign.id)

@@ -29,9 +29,10 @@ public struct SMTPReply: Sendable, Equatable, CustomStringConvertible {
     public var isTransient: Bool { (400..<500).contains(code) }
     public var isPermanent: Bool { (500..<600).contains(code) }
     /// The server wants a sign-in before it takes mail (RFC 4954's `530 5.7.0`, Exchange's
-    /// `5.7.57`): no message is at fault, the run's settings are.
+    /// `5.7.57`), or refused the one given (`535`, an expired or revoked token): no message
+    /// is at fault, the run's settings are.
     public var asksForSignIn: Bool {
-        code == 530 || enhancedStatus == "5.7.57" || (enhancedStatus == "5.7.0" && text.lowercased().contains("auth"))
+        code == 530 || code == 535 || enhancedStatus == "5.7.57" || (enhancedStatus == "5.7.0" && text.lowercased().contains("auth"))
     }
 
     static func code(of line: String) -> Int? {

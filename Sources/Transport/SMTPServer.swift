@@ -25,6 +25,8 @@ public struct SMTPServer: Sendable {
     public var port: Int
     public var security: Security
     public var credentials: Credentials?
+    /// Asked for credentials by every new connection instead (an OAuth token that is renewed).
+    public var credentialSource: (any CredentialSource)?
     /// The name given in EHLO; curl's default is the local host name.
     public var ehloName: String?
     /// A CA bundle to verify the server's certificate with (a private CA, a self-signed relay).

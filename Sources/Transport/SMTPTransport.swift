@@ -22,7 +22,14 @@ public struct SMTPTransport: MessageTransport {
         SMTPSession.configure(handle, for: server)
         handle.set(CURLOPT_CUSTOMREQUEST, "NOOP")
         bs_setopt_write_function(handle.raw, { _, size, count, _ in size * count }, nil)
-        let code = handle.perform()
+        if let source = server.credentialSource { SMTPSession.apply(try source.credentials(renewing: false), to: handle) }
+        var code = handle.perform()
+        if code == CURLE_LOGIN_DENIED, let source = server.credentialSource {
+            // A token refused at once (expired, revoked): once more with a new one.
+            SMTPSession.apply(try source.credentials(renewing: true), to: handle)
+            handle.set(CURLOPT_FRESH_CONNECT, 1)
+            code = handle.perform()
+        }
         guard code == CURLE_OK else {
             throw Self.connectionError(code, detail: handle.errorDetail(code), reply: conversation.lastReply, server: server)
         }
@@ -95,16 +102,31 @@ final class SMTPSession: TransportSession {
             handle.set(CURLOPT_SSL_VERIFYPEER, 0)
             handle.set(CURLOPT_SSL_VERIFYHOST, 0)
         }
-        switch server.credentials {
-        case .password(let user, let password)?:
+        if let credentials = server.credentials { apply(credentials, to: handle) }
+    }
+
+    static func apply(_ credentials: SMTPServer.Credentials, to handle: CurlHandle) {
+        switch credentials {
+        case .password(let user, let password):
             handle.set(CURLOPT_USERNAME, user)
             handle.set(CURLOPT_PASSWORD, password)
-        case .oauth2(let user, let token)?:
+        case .oauth2(let user, let token):
             handle.set(CURLOPT_USERNAME, user)
             handle.set(CURLOPT_XOAUTH2_BEARER, token)
             handle.set(CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2")
-        case nil:
-            break
+        }
+    }
+
+    /// Credentials for the connection about to open, from the source; a source that fails
+    /// reads as the server asking for a sign-in (the run pauses, no message is at fault).
+    private func signIn(renewing: Bool) -> DeliveryOutcome? {
+        guard let source = server.credentialSource else { return nil }
+        do {
+            Self.apply(try source.credentials(renewing: renewing), to: handle)
+            return nil
+        } catch {
+            let reply = SMTPReply(code: 530, enhancedStatus: "5.7.0", text: "530 5.7.0 no credentials to sign in with: \(error.message)")
+            return .deferred(reply, detail: reply.text)
         }
     }
 
@@ -124,13 +146,17 @@ final class SMTPSession: TransportSession {
             return .failed(reply, detail: reply.text)
         }
         conversation.reset()
+        var opensConnection = sentOnConnection == 0
         if needsFreshConnection || sentOnConnection >= server.messagesPerConnection {
             handle.set(CURLOPT_FRESH_CONNECT, 1)
             sentOnConnection = 0
+            opensConnection = true
         } else {
             handle.set(CURLOPT_FRESH_CONNECT, 0)
         }
         needsFreshConnection = false
+        // Each new connection asks for what to sign in with now (a token renewed in time).
+        if opensConnection, let refused = signIn(renewing: false) { return refused }
         handle.set(CURLOPT_MAIL_FROM, "<\(message.envelope.returnPath)>")
         handle.set(CURLOPT_MAIL_RCPT, list: (["<\(message.envelope.recipient)>"] + message.envelope.copies.map { "<\($0)>" }))
         // With copies, one refused Cc must not fail the recipient's delivery (curl 7.88 spells it ALLLOWFAILS).
@@ -142,7 +168,15 @@ final class SMTPSession: TransportSession {
             return Unmanaged<Upload>.fromOpaque(context).takeUnretainedValue().read(into: buffer, capacity: size * count)
         }, context)
 
-        let code = withExtendedLifetime(upload) { handle.perform() }
+        var code = withExtendedLifetime(upload) { handle.perform() }
+        if code == CURLE_LOGIN_DENIED, server.credentialSource != nil {
+            // Refused at sign-in (before any of the message was sent): a new token, a new
+            // connection, once; the message is not failed or deferred for it.
+            if let refused = signIn(renewing: true) { needsFreshConnection = true; return refused }
+            conversation.reset()
+            handle.set(CURLOPT_FRESH_CONNECT, 1)
+            code = withExtendedLifetime(upload) { handle.perform() }
+        }
         sentOnConnection += 1
         if code == CURLE_OK {
             let reply = conversation.lastReply ?? SMTPReply(code: 250, text: "250 (the server's reply was not captured)")
