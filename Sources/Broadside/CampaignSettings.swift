@@ -63,6 +63,18 @@ public struct CampaignSettings: Sendable, Codable, Equatable {
         self = try JSONDecoder().decode(CampaignSettings.self, from: Data(json.utf8))
     }
 
+    /// These settings (a profile's) laid over `stored` (a campaign's): what the profile says
+    /// wins, and what it does not say (the campaign's unsubscribe link, VERP domain, DKIM
+    /// key, attachments folder …) is kept, so that a resume through another relay sends the
+    /// rest of the campaign the way it started.
+    public func laid(over stored: CampaignSettings) throws -> CampaignSettings {
+        let encoder = JSONEncoder()
+        guard var merged = try JSONSerialization.jsonObject(with: encoder.encode(stored)) as? [String: Any],
+              let mine = try JSONSerialization.jsonObject(with: encoder.encode(self)) as? [String: Any] else { return self }
+        for (key, value) in mine where !(value is NSNull) { merged[key] = value }
+        return try JSONDecoder().decode(CampaignSettings.self, from: JSONSerialization.data(withJSONObject: merged))
+    }
+
     /// What daily caps count by: the profile's name, else the server it sends to.
     public var profileKey: String { profile ?? smtp ?? outbox.map { "outbox:\($0)" } ?? "" }
 

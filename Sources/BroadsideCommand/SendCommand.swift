@@ -96,7 +96,14 @@ struct DeliveryOptions: ParsableArguments {
 
     /// The campaign's settings with these options applied.
     func applied(to stored: CampaignSettings?, campaign: String, configuration: Configuration) throws -> CampaignSettings {
-        var settings = try profile.map { try configuration.settings(profile: $0) } ?? stored ?? CampaignSettings()
+        var settings: CampaignSettings
+        if let profile {
+            // A profile on resume changes how the campaign is sent, not what it sends.
+            let profiled = try configuration.settings(profile: profile)
+            settings = try stored.map { try profiled.laid(over: $0) } ?? profiled
+        } else {
+            settings = stored ?? CampaignSettings()
+        }
         if let oauth2TokenEnv { settings.oauth2TokenEnv = oauth2TokenEnv }
         if let oauth2TokenCommand { settings.oauth2TokenCommand = oauth2TokenCommand }
         if let value = oauth2TokenLifetime.flatMap(DurationText.seconds) { settings.oauth2TokenLifetime = value }
