@@ -207,6 +207,11 @@ struct SendRun {
                                 json: delivery.json).run()
         }
 
+        // A campaign being sent by another run is refused here, before its settings are stored
+        // (the run's own lock, taken below, would refuse it too, but after the write).
+        if let existing, existing.isSending(in: store) {
+            throw BroadsideError.environment("another `broadside send` is sending campaign '\(campaign)'; wait for it to finish or pause it (broadside pause \(campaign))")
+        }
         let prepared = try CampaignSetup.start(plan, store: store, now: Output.now())
         if plan.templateChanged {
             Output.note("note: \(template ?? prepared.campaign.templatePath) has changed since campaign '\(campaign)' started; the campaign keeps the snapshot it started with")

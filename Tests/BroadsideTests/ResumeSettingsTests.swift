@@ -30,3 +30,22 @@ struct ResumeSettingsTests {
         }
     }
 }
+
+/// A `resume` refused because the campaign is being sent changes nothing, not even the
+/// campaign's stored settings.
+@Suite("A refused resume")
+struct RefusedResumeTests {
+    @Test func aResumeOfARunningCampaignIsRefusedAndChangesNothing() throws {
+        let fixture = try TestCampaign(count: 40)
+        let server = try SMTPTestServer()
+        let running = try Command.startBroadside(fixture.sendArguments + ["--smtp", server.url, "--rate", "10/s", "--connections", "1"]).process
+        defer { running.terminate(); running.waitUntilExit() }
+        let deadline = Date().addingTimeInterval(20)
+        while try server.received().count < 2, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let before = try sqlite(fixture.db, "SELECT settings FROM campaigns")
+        let refused = try Command.broadside(["resume", "c", "--connections", "3", "--rate", "1000/s", "--db", fixture.db])
+        #expect(refused.status == 3, "\(refused.stderr)")
+        #expect(refused.stderr.contains("another"), "\(refused.stderr)")
+        #expect(try sqlite(fixture.db, "SELECT settings FROM campaigns") == before, "the refused resume stored its settings")
+    }
+}
