@@ -8,6 +8,9 @@ import Store
 public struct SendOptions: Sendable {
     /// Concurrent SMTP connections, each on a thread of its own.
     public var connections = 4
+    /// An address refused at SMTP time as dead (5.1.1 …) goes on the suppression list (the
+    /// policy's `hard_bounces`).
+    public var suppressDeadAddresses = true
     /// Send at most this many messages in this run.
     public var limit: Int?
     /// Keep running until nothing is queued or deferred, waiting for deferred messages to fall due.
@@ -146,7 +149,8 @@ public final class CampaignSender: @unchecked Sendable {
     public func run() throws -> StopReason {
         let started = clock.now()
         let log = try InFlightLog(path: InFlightLog.path(database: store.path, campaign: campaign.id))
-        let recovered = try store.recover(campaignID: campaign.id, inFlight: log.leftOver, now: started)
+        let recovered = try store.recover(campaignID: campaign.id, inFlight: log.leftOver, now: started,
+                                          suppressDeadAddresses: options.suppressDeadAddresses)
         try log.start(connections: options.connections)
         if recovered.unknown > 0 {
             logger.warning("\(recovered.unknown) message(s) were awaiting the server's reply when the last run stopped; they are now 'unknown' (see: broadside retry \(campaign.name) --unknown)")
@@ -169,7 +173,7 @@ public final class CampaignSender: @unchecked Sendable {
             $0.domainLimits = domainLimits
         }
 
-        let ledger = DeliveryLedger(store: store, campaignID: campaign.id, clock: clock)
+        let ledger = DeliveryLedger(store: store, campaignID: campaign.id, clock: clock, suppressDeadAddresses: options.suppressDeadAddresses)
         let watch = try SuppressionWatch(store: store)
         let threads = DispatchGroup()
         for number in 1...max(1, options.connections) {

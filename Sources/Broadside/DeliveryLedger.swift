@@ -31,8 +31,12 @@ final class DeliveryLedger: @unchecked Sendable {
     private var backgroundIdle = false
     private let finished = DispatchSemaphore(value: 0)
 
-    init(store: Store, campaignID: Int64, clock: any WallClock, flushDelay: Double = 0.02) {
+    /// The suppression policy's `hard_bounces`: a dead address refused at SMTP time is suppressed.
+    private let suppressDeadAddresses: Bool
+
+    init(store: Store, campaignID: Int64, clock: any WallClock, flushDelay: Double = 0.02, suppressDeadAddresses: Bool = true) {
         self.store = store
+        self.suppressDeadAddresses = suppressDeadAddresses
         self.campaignID = campaignID
         self.clock = clock
         self.flushDelay = flushDelay
@@ -102,7 +106,7 @@ final class DeliveryLedger: @unchecked Sendable {
         condition.unlock()
         var error: (any Error)?
         do {
-            try store.record(batch, campaignID: campaignID, now: clock.now())
+            try store.record(batch, campaignID: campaignID, now: clock.now(), suppressDeadAddresses: suppressDeadAddresses)
         } catch let caught {
             error = caught
         }

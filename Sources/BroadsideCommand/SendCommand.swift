@@ -192,6 +192,7 @@ struct SendRun {
         let extras = try MessageExtrasSetup.make(settings, template: loaded, database: store.identity)
         var options = settings.sendOptions
         options.limit = delivery.limit
+        options.suppressDeadAddresses = try global.configuration().suppression.hardBounces
         if let domain = settings.verpDomain {
             options.verp = VERPAddress(domain: domain, secret: try Secret.required(), database: store.identity)
         }

@@ -81,7 +81,9 @@ extension Store {
     /// queue (they never reached the server). A message `awaiting_reply` in the
     /// database (written by earlier versions) is `unknown` too.
     @discardableResult
-    public func recover(campaignID: Int64, inFlight: [InFlightAttempt] = [], now: Double) throws -> (requeued: Int, unknown: Int, recorded: Int) {
+    /// `suppressDeadAddresses`: the suppression policy's `hard_bounces` (see `write`).
+    public func recover(campaignID: Int64, inFlight: [InFlightAttempt] = [], now: Double,
+                        suppressDeadAddresses: Bool = true) throws -> (requeued: Int, unknown: Int, recorded: Int) {
         try write { db in
             let reason = "the previous run stopped after the end of DATA, before the server's reply: possibly delivered"
             var unknown = 0, recorded = 0
@@ -92,11 +94,12 @@ extension Store {
                       let state = MessageState(rawValue: row["state"]), MessageState.beingSent.contains(state),
                       row["attempts"] as Int + 1 == attempt.attempt else { continue }
                 if let result = attempt.result {
-                    try Self.write(result, campaignID: campaignID, now: now, db)
+                    try Self.write(result, campaignID: campaignID, now: now, suppressDeadAddresses: suppressDeadAddresses, db)
                     recorded += 1
                 } else {
                     try Self.write(AttemptResult(message: attempt.message, state: .unknown, at: now, reply: reason, reason: reason,
-                                                 connection: attempt.connection), campaignID: campaignID, now: now, db)
+                                                 connection: attempt.connection), campaignID: campaignID, now: now,
+                                   suppressDeadAddresses: suppressDeadAddresses, db)
                     unknown += 1
                 }
             }
@@ -170,7 +173,7 @@ extension Store {
     }
 
     /// Writes a batch of delivery records in one transaction (group commit).
-    public func record(_ records: [DeliveryRecord], campaignID: Int64, now: Double) throws {
+    public func record(_ records: [DeliveryRecord], campaignID: Int64, now: Double, suppressDeadAddresses: Bool = true) throws {
         guard !records.isEmpty else { return }
         try write { db in
             let release = try db.cachedStatement(sql: "UPDATE messages SET state = 'queued', updated_at = ? WHERE id = ? AND state = 'claimed'")
@@ -187,7 +190,7 @@ extension Store {
             for record in records {
                 switch record {
                 case .outcome(let result):
-                    try Self.write(result, campaignID: campaignID, now: now, db)
+                    try Self.write(result, campaignID: campaignID, now: now, suppressDeadAddresses: suppressDeadAddresses, db)
                 case .released(let message):
                     try release.execute(arguments: [now, message])
                 case .notSent(let message, let reason, let at):
@@ -209,7 +212,9 @@ extension Store {
     /// The states an attempt's result may land on, as SQL: a stale result never moves a message that is not being sent.
     private static let beingSent = MessageState.beingSent.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
 
-    static func write(_ result: AttemptResult, campaignID: Int64, now: Double, _ db: Database) throws {
+    /// A permanent refusal that says the address is dead (5.1.1 and the like) suppresses it
+    /// at once, unless the policy says hard bounces do not (`suppressDeadAddresses` false).
+    static func write(_ result: AttemptResult, campaignID: Int64, now: Double, suppressDeadAddresses: Bool = true, _ db: Database) throws {
         let message = try FastStatement(db, cached: true, sql: """
             UPDATE messages SET state = ?, attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, ?),
                 last_attempt_at = ?, next_attempt_at = ?, smtp_code = ?, enhanced_status = ?, reply = ?, reason = ?,
@@ -229,7 +234,7 @@ extension Store {
         try message.execute(state, .real(result.at), .real(result.at), result.nextAttemptAt.map { .real($0) } ?? .null, code, status, reply, reason,
                             connection, .real(now), .integer(result.message))
         try event.execute(.integer(result.message), .integer(campaignID), .real(result.at), state, code, status, reply, reason, connection)
-        if result.state == .failed, let reason = result.reason.flatMap(FailureReason.init(rawValue:)),
+        if suppressDeadAddresses, result.state == .failed, let reason = result.reason.flatMap(FailureReason.init(rawValue:)),
            FailureReason.isDeadAddress(reason, enhancedStatus: result.enhancedStatus) {
             try db.execute(sql: """
                 INSERT INTO suppressions (address, reason, source, campaign_id, created_at)

@@ -134,6 +134,17 @@ struct SMTPSuppressionTests {
         #expect(!rcpts.contains("reject-gone@example.com"))
     }
 
+    /// `suppression: {hard_bounces: false}` is the operator's choice for refusals at SMTP time too.
+    @Test func aPolicyWithoutHardBounceSuppressionSuppressesNothingAtSMTPTime() throws {
+        let server = try SMTPTestServer()
+        let fixture = try TestCampaign(["reject-gone", "alive"])
+        let config = try fixture.dir.write("broadside.yaml", "suppression:\n  hard_bounces: false\n")
+        let sent = try fixture.send(["--smtp", server.url, "--connections", "1", "--config", config])
+        #expect(sent.status == 1, "\(sent.stderr)")
+        #expect(try fixture.states()["reject-gone"] == "failed")
+        #expect(try sqlite(fixture.db, "SELECT count(*) FROM suppressions") == ["0"])
+    }
+
     /// An address suppressed while its message waits in the engine (claimed and rendered
     /// ahead of a slow rate) is not mailed: suppression is checked again at the last moment.
     @Test func anAddressSuppressedDuringASlowSendIsNotMailed() throws {
