@@ -22,6 +22,12 @@ public struct CampaignSettings: Sendable, Codable, Equatable {
     public var oauth2TokenCommand: String?
     /// Seconds a bare token printed by the command lives (JSON output says its own `expires_in`).
     public var oauth2TokenLifetime: Double?
+    /// The fingerprint of the BROADSIDE_SECRET its links and return paths are signed with
+    /// (`SecretFingerprint`, never the secret): `serve` and `resume` check theirs against it.
+    public var secretFingerprint: String?
+
+    /// The campaign signs unsubscribe links or return paths with the secret.
+    public var usesSecret: Bool { unsubscribeURL != nil || unsubscribeMailto != nil || verpDomain != nil }
     public var caFile: String?
     public var insecure: Bool?
     /// Each message's return path becomes `bounce+…@verpDomain`, signed with $BROADSIDE_SECRET.

@@ -182,7 +182,15 @@ struct SendRun {
             throw BroadsideError.input("there is no campaign '\(campaign)'; create it with: broadside send --template FILE --list NAME --campaign \(campaign) --smtp URL")
         }
         let stored = try existing.map { try CampaignSettings(json: $0.settings) }
-        let settings = try delivery.applied(to: stored, campaign: campaign, configuration: try global.configuration())
+        var settings = try delivery.applied(to: stored, campaign: campaign, configuration: try global.configuration())
+        if settings.usesSecret {
+            // Messages signed with another secret than the first ones would have links no single `serve` answers.
+            let fingerprint = SecretFingerprint.of(try Secret.required())
+            if let recorded = stored?.secretFingerprint, recorded != fingerprint {
+                throw BroadsideError.environment("campaign '\(campaign)' was started with another \(Secret.variable) (its unsubscribe links and return paths are signed with that one); export the same secret to go on")
+            }
+            settings.secretFingerprint = fingerprint
+        }
         if let existing, existing.dryRun, settings.outbox == nil {
             throw BroadsideError.input("campaign '\(campaign)' is a dry run; send it for real with: broadside send --campaign \(campaign) --template \(existing.templatePath) --list \(existing.listName) --smtp URL")
         }

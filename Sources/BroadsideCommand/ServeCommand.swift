@@ -2,6 +2,8 @@ import ArgumentParser
 import Broadside
 import Foundation
 import Server
+import Signing
+import Store
 
 /// `broadside serve`: the landing place of the unsubscribe links, and the dashboard.
 struct ServeCommand: AsyncParsableCommand {
@@ -22,6 +24,34 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Flag(name: .customLong("trust-loopback"), help: "Nothing (no proxy) stands between this loopback listener and its users: the dashboard answers without a token, except requests that came through a proxy.")
     var trustLoopback = false
+
+    @Flag(name: .customLong("allow-other-secrets"), help: "Serve even though some campaigns were signed with another BROADSIDE_SECRET (their links answer 404).")
+    var allowOtherSecrets = false
+
+    /// Campaigns whose links were signed with another secret would get a 404 for every
+    /// unsubscribe: `serve` refuses to start, naming them, unless told to go on anyway.
+    static func checkSecret(_ secret: String, store: Store, allowOthers: Bool) throws {
+        let mine = SecretFingerprint.of(secret)
+        var others: [String] = [], unknown: [String] = []
+        for campaign in try store.campaigns() {
+            guard let settings = try? CampaignSettings(json: campaign.settings), settings.usesSecret else { continue }
+            if let recorded = settings.secretFingerprint {
+                if recorded != mine { others.append("'\(campaign.name)'") }
+            } else {
+                unknown.append("'\(campaign.name)'")
+            }
+        }
+        if !unknown.isEmpty {
+            Output.note("note: campaigns started before secrets were fingerprinted cannot be checked against this \(Secret.variable): \(unknown.joined(separator: ", "))")
+        }
+        guard !others.isEmpty else { return }
+        let message = "these campaigns were signed with another \(Secret.variable), so their unsubscribe links would answer 404: \(others.joined(separator: ", ")); start serve with their secret"
+        if allowOthers {
+            Output.note("note: " + message)
+        } else {
+            throw BroadsideError.environment(message + " (or with --allow-other-secrets to serve the others anyway)")
+        }
+    }
 
     /// Each connection is a file descriptor: at the usual soft limit of 1,024, a thousand idle
     /// connections would leave none for the unsubscribes. The soft limit goes up to the hard one.
@@ -52,7 +82,10 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = makeLogger("broadside.serve", quiet: false)
         // A server's log is its requests: one line each unless BROADSIDE_LOG_LEVEL says otherwise.
         if ProcessInfo.processInfo.environment["BROADSIDE_LOG_LEVEL"] == nil { logger.logLevel = .info }
-        let server = UnsubscribeServer(store: try global.openStore(), secret: try Secret.required(), options: options, logger: logger)
+        let store = try global.openStore()
+        let secret = try Secret.required()
+        try Self.checkSecret(secret, store: store, allowOthers: allowOtherSecrets)
+        let server = UnsubscribeServer(store: store, secret: secret, options: options, logger: logger)
         let links = publicURL.map { "; unsubscribe links: \($0.hasSuffix("/") ? $0 : $0 + "/")u/" } ?? ""
         do {
             try await server.run { [listen] in Output.note("serving on http://\(listen)/" + links) }
