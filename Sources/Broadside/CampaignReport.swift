@@ -40,6 +40,8 @@ public struct CampaignReport: Sendable, Codable {
     /// How many messages needed 1, 2, or 3 and more attempts.
     public var retries: Retries
     public var unknown: [Unknown]
+    /// Recipients that failed, bounced, complained or have no known outcome, with the reason in words.
+    public var problems: [Problem]
     /// Addresses this campaign put on the suppression list, by source: `smtp` (refused at
     /// SMTP time as dead), `bounce`, `complaint`, `one-click`, `mailto`.
     public var suppressed: [String: Int]
@@ -59,6 +61,16 @@ public struct CampaignReport: Sendable, Codable {
         }
     }
 
+    public struct Problem: Sendable, Codable, Equatable {
+        public var recipient: String
+        public var state: String
+        /// The taxonomy id (`userunknown`), or what happened in other words.
+        public var reason: String?
+        /// The reason as a manager would say it ("address does not exist").
+        public var words: String?
+        public var reply: String?
+    }
+
     public struct Unknown: Sendable, Codable, Equatable {
         public var recipient: String
         public var detail: String?
@@ -66,6 +78,7 @@ public struct CampaignReport: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case campaign, list, template, profile, status, total, totals, percentages, attempts, domains, reasons, throughput, retries, unknown, suppressed
+        case problems
         case templateHash = "template_hash"
         case statusReason = "status_reason"
         case createdAt = "created_at"
@@ -119,7 +132,20 @@ public struct CampaignReport: Sendable, Codable {
         self.throughput = figures.acceptedPerMinute.map { Minute(minute: Timestamp.iso($0.minute), accepted: $0.count) }
         self.retries = Retries(one: figures.attemptsHistogram[1], two: figures.attemptsHistogram[2], threeOrMore: figures.attemptsHistogram[3])
         self.unknown = figures.unknown.map { Unknown(recipient: $0.recipient, detail: $0.detail) }
+        self.problems = figures.problems.map {
+            Problem(recipient: $0.recipient, state: $0.state, reason: $0.reason, words: $0.reason.map(FailureReason.words(for:)), reply: $0.reply)
+        }
         self.suppressed = try store.suppressionsBySource(campaignID: campaign.id)
+    }
+
+    /// "2000 took one attempt, 3 took two, 1 took three or more": how many tries messages needed.
+    var attemptsInWords: String {
+        "Messages by attempts: \(retries.one) took one, \(retries.two) took two, \(retries.threeOrMore) took three or more"
+    }
+
+    /// "mailbox full (2)": a domain's most common problem in words, with how many had it.
+    static func problemInWords(_ problem: DomainFigures.CommonProblem?) -> String? {
+        problem.map { "\(FailureReason.words(for: $0.reason)) (\($0.count))" }
     }
 
     static let stateOrder: [MessageState] = [.accepted, .bounced, .complained, .failed, .deferred, .unknown, .skipped, .queued, .claimed, .awaitingReply]
@@ -146,25 +172,34 @@ public struct CampaignReport: Sendable, Codable {
         lines.append("")
         lines.append(String(format: "Delivered %.1f%% · hard bounces %.2f%% · soft %.2f%% · complaints %.2f%%",
                             deliveryRate * 100, hardBounceRate * 100, softBounceRate * 100, complaintRate * 100))
-        lines.append(String(format: "%d attempts in %.1f s · %.1f messages/s · busiest minute %d accepted · retries: %d once, %d twice, %d three times or more",
-                            attempts, elapsedSeconds, ratePerSecond, throughput.map(\.accepted).max() ?? 0,
-                            retries.one, retries.two, retries.threeOrMore))
+        lines.append(String(format: "%d attempts in %.1f s · %.1f messages/s · busiest minute %d accepted",
+                            attempts, elapsedSeconds, ratePerSecond, throughput.map(\.accepted).max() ?? 0))
+        lines.append(attemptsInWords)
         if !suppressed.isEmpty {
             lines.append("Suppressed by this campaign: " + suppressed.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key == "smtp" ? "refused at SMTP time" : $0.key)" }.joined(separator: ", "))
         }
         if !domains.isEmpty {
             lines.append("")
-            lines.append("  domain                          sent  accepted  deferred    failed   bounced  most common reply")
+            lines.append("  domain                          sent  accepted  deferred    failed   bounced  most common problem")
             for domain in domains {
-                lines.append("  \(TerminalText.padded(String(domain.domain.prefix(28)), to: 28))\(String(domain.messages).leftPad(8))\(String(domain.accepted).leftPad(10))\(String(domain.deferred).leftPad(10))\(String(domain.failed).leftPad(10))\(String(domain.bounced).leftPad(10))  \(domain.commonReply.map { t(String($0.prefix(60))) } ?? "")")
+                lines.append("  \(TerminalText.padded(String(domain.domain.prefix(28)), to: 28))\(String(domain.messages).leftPad(8))\(String(domain.accepted).leftPad(10))\(String(domain.deferred).leftPad(10))\(String(domain.failed).leftPad(10))\(String(domain.bounced).leftPad(10))  \(Self.problemInWords(domain.commonProblem).map(t) ?? "")")
             }
         }
         if !reasons.isEmpty {
             lines.append("")
-            lines.append("  reason               state        count  example")
+            lines.append("  reason                             state        count  example")
             for reason in reasons.prefix(20) {
-                lines.append("  \(t(reason.reason).padding(toLength: 20, withPad: " ", startingAt: 0)) \(reason.state.padding(toLength: 10, withPad: " ", startingAt: 0))\(String(reason.count).leftPad(7))  \(reason.example.map { t(String($0.prefix(70))) } ?? "")")
+                lines.append("  \(TerminalText.padded(t(FailureReason.words(for: reason.reason)), to: 34)) \(reason.state.padding(toLength: 10, withPad: " ", startingAt: 0))\(String(reason.count).leftPad(7))  \(reason.example.map { t(String($0.prefix(60))) } ?? "")")
             }
+        }
+        let notReached = problems.filter { $0.state != "unknown" }
+        if !notReached.isEmpty {
+            lines.append("")
+            lines.append("  Recipients not reached (\(notReached.count == 1000 ? "the first 1,000" : String(notReached.count))):")
+            for problem in notReached.prefix(20) {
+                lines.append("    \(TerminalText.padded(t(problem.recipient), to: 36)) \(problem.state.padding(toLength: 10, withPad: " ", startingAt: 0)) \(t(problem.words ?? ""))")
+            }
+            if notReached.count > 20 { lines.append("    … and \(notReached.count - 20) more (report --json or --csv lists them all)") }
         }
         if !unknown.isEmpty {
             lines.append("")

@@ -1,3 +1,4 @@
+import Delivery
 import Foundation
 import Templates
 
@@ -69,7 +70,7 @@ extension CampaignReport {
                 page += "<rect x=\"\(String(format: "%.2f", 32 + Double(index) * barWidth))\" y=\"\(String(format: "%.2f", 150 - height))\" width=\"\(String(format: "%.2f", max(1, barWidth - 1)))\" height=\"\(String(format: "%.2f", height))\" fill=\"#2e7d32\"><title>\(e(minute.minute)): \(minute.accepted)</title></rect>\n"
             }
             page += "<text x=\"32\" y=\"168\" font-size=\"11\">\(e(throughput.first?.minute))</text><text x=\"600\" y=\"168\" font-size=\"11\" text-anchor=\"end\">\(e(throughput.last?.minute))</text>\n</svg>\n"
-            page += "<p class=\"meta\">Busiest minute: \(peak) accepted (\(String(format: "%.1f", peakRatePerSecond)) messages/s) · retries: \(retries.one) once, \(retries.two) twice, \(retries.threeOrMore) three times or more</p>\n"
+            page += "<p class=\"meta\">Busiest minute: \(peak) accepted (\(String(format: "%.1f", peakRatePerSecond)) messages/s) · \(e(attemptsInWords))</p>\n"
         }
 
         // Domains.
@@ -88,9 +89,9 @@ extension CampaignReport {
                 }
             }
             page += "</svg>\n"
-            page += "<div class=\"scroll\"><table><tr><th>domain</th><th>sent</th><th>accepted</th><th>deferred</th><th>failed</th><th>bounced</th><th>most common reply</th></tr>\n"
+            page += "<div class=\"scroll\"><table><tr><th>domain</th><th>sent</th><th>accepted</th><th>deferred</th><th>failed</th><th>bounced</th><th>most common problem</th></tr>\n"
             for domain in domains {
-                page += "<tr><td>\(e(domain.domain))</td><td class=\"n\">\(domain.messages)</td><td class=\"n\">\(domain.accepted)</td><td class=\"n\">\(domain.deferred)</td><td class=\"n\">\(domain.failed)</td><td class=\"n\">\(domain.bounced)</td><td class=\"reply\">\(e(domain.commonReply))</td></tr>\n"
+                page += "<tr><td>\(e(domain.domain))</td><td class=\"n\">\(domain.messages)</td><td class=\"n\">\(domain.accepted)</td><td class=\"n\">\(domain.deferred)</td><td class=\"n\">\(domain.failed)</td><td class=\"n\">\(domain.bounced)</td><td class=\"reply\">\(e(Self.problemInWords(domain.commonProblem)))</td></tr>\n"
             }
             page += "</table></div>\n"
         }
@@ -102,7 +103,17 @@ extension CampaignReport {
         } else {
             page += "<div class=\"scroll\"><table><tr><th>reason</th><th>state</th><th>count</th><th>example reply</th></tr>\n"
             for reason in reasons {
-                page += "<tr><td>\(e(reason.reason))</td><td>\(e(reason.state))</td><td class=\"n\">\(reason.count)</td><td class=\"reply\">\(e(reason.example))</td></tr>\n"
+                page += "<tr><td title=\"\(e(reason.reason))\">\(e(FailureReason.words(for: reason.reason)))</td><td>\(e(reason.state))</td><td class=\"n\">\(reason.count)</td><td class=\"reply\">\(e(reason.example))</td></tr>\n"
+            }
+            page += "</table></div>\n"
+        }
+
+        // Recipients not reached.
+        let notReached = problems.filter { $0.state != "unknown" }
+        if !notReached.isEmpty {
+            page += "<h2>Recipients not reached (\(notReached.count))</h2>\n<div class=\"scroll\"><table><tr><th>recipient</th><th>state</th><th>reason</th></tr>\n"
+            for problem in notReached {
+                page += "<tr><td>\(e(problem.recipient))</td><td>\(e(problem.state))</td><td title=\"\(e(problem.reply))\">\(e(problem.words))</td></tr>\n"
             }
             page += "</table></div>\n"
         }

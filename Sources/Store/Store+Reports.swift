@@ -18,6 +18,8 @@ public struct CampaignFigures: Sendable {
     public var hardBounces: Int
     public var softBounces: Int
     public var unknown: [(recipient: String, detail: String?)]
+    /// The first 1,000 recipients that failed, bounced, complained or have no known outcome.
+    public var problems: [ProblemRecipient]
 }
 
 public struct DomainFigures: Sendable, Codable, Equatable {
@@ -29,10 +31,18 @@ public struct DomainFigures: Sendable, Codable, Equatable {
     public var bounced: Int
     /// The reply most messages to this domain got, when any failed or waited.
     public var commonReply: String?
+    /// The reason most of the domain's messages that were not delivered share, and how many.
+    public var commonProblem: CommonProblem?
+
+    public struct CommonProblem: Sendable, Codable, Equatable {
+        public var reason: String
+        public var count: Int
+    }
 
     enum CodingKeys: String, CodingKey {
         case domain, messages, accepted, deferred, failed, bounced
         case commonReply = "common_reply"
+        case commonProblem = "common_problem"
     }
 }
 
@@ -68,6 +78,18 @@ extension Store {
                 if n > common[domain]?.count ?? 0 { common[domain] = (row["reply"], n) }
             }
             for index in domains.indices { domains[index].commonReply = common[domains[index].domain]?.reply }
+            // The most common problem: by reason, over the messages that were not delivered (a domain
+            // with 284 of 286 accepted says what befell the other two, and that it was two).
+            var problems: [String: DomainFigures.CommonProblem] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT substr(recipient, instr(recipient, '@') + 1) AS domain, reason, count(*) AS n FROM messages
+                WHERE campaign_id = ? AND state IN ('failed', 'bounced', 'complained', 'deferred', 'unknown') AND reason IS NOT NULL
+                GROUP BY domain, reason
+                """, arguments: [campaignID]) {
+                let domain: String = row["domain"], n: Int = row["n"]
+                if n > problems[domain]?.count ?? 0 { problems[domain] = .init(reason: row["reason"], count: n) }
+            }
+            for index in domains.indices { domains[index].commonProblem = problems[domains[index].domain] }
 
             let reasons = try Row.fetchAll(db, sql: """
                 SELECT coalesce(reason, 'unknown') AS reason, state, count(*) AS n, max(reply) AS example FROM messages
@@ -86,10 +108,15 @@ extension Store {
                 """, arguments: [campaignID])
             let unknown = try Row.fetchAll(db, sql: "SELECT recipient, reply FROM messages WHERE campaign_id = ? AND state = 'unknown' ORDER BY id LIMIT 1000",
                                            arguments: [campaignID]).map { (recipient: $0["recipient"] as String, detail: $0["reply"] as String?) }
+            let problemRecipients = try Row.fetchAll(db, sql: """
+                SELECT recipient, state, reason, reply FROM messages WHERE campaign_id = ? AND state IN ('failed', 'bounced', 'complained', 'unknown')
+                ORDER BY id LIMIT 1000
+                """, arguments: [campaignID]).map { ProblemRecipient(recipient: $0["recipient"], state: $0["state"], reason: $0["reason"], reply: $0["reply"]) }
             return CampaignFigures(counts: counts, total: counts.values.reduce(0, +), attempts: tally.attempts,
                                    firstAttemptAt: tally.first, lastAttemptAt: tally.last, domains: domains, reasons: reasons,
                                    acceptedPerMinute: perMinute, attemptsHistogram: tally.histogram,
-                                   hardBounces: bounceRow?["hard"] ?? 0, softBounces: bounceRow?["soft"] ?? 0, unknown: unknown)
+                                   hardBounces: bounceRow?["hard"] ?? 0, softBounces: bounceRow?["soft"] ?? 0, unknown: unknown,
+                                   problems: problemRecipients)
         }
     }
 
@@ -107,6 +134,14 @@ extension Store {
             }
         }
     }
+}
+
+/// A recipient whose message failed, bounced, was complained about or has no known outcome.
+public struct ProblemRecipient: Sendable {
+    public var recipient: String
+    public var state: String
+    public var reason: String?
+    public var reply: String?
 }
 
 /// A message's last state, for the CSV report.

@@ -109,3 +109,35 @@ struct ReportTests {
         #expect(result.stdout.contains("delivery rate"))
     }
 }
+
+/// What a manager reads: reasons in words (the taxonomy id kept in JSON), each domain's most
+/// common problem with how many had it, the recipients not reached, and attempts in words.
+@Suite("Report in words")
+struct ReportWordsTests {
+    @Test func reasonsProblemsAndAttemptsAreSaidInWords() throws {
+        let server = try SMTPTestServer()
+        let fixture = try TestCampaign(["reject-gone", "alive", "also-alive", "third"])
+        _ = try fixture.send(["--smtp", server.url, "--connections", "1"])
+        let report = try Command.broadside(["report", "c", "--db", fixture.db])
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(report.stdout.contains("most common problem"), "\(report.stdout)")
+        #expect(report.stdout.contains("address does not exist (1)"), "the domain's problem in words, with its count: \(report.stdout)")
+        #expect(report.stdout.contains("Recipients not reached (1):") && report.stdout.contains("reject-gone@example.com"), "\(report.stdout)")
+        #expect(report.stdout.contains("Messages by attempts: 4 took one, 0 took two, 0 took three or more"), "\(report.stdout)")
+        #expect(!report.stdout.contains(" once,"), "\(report.stdout)")
+
+        let json = try Command.broadside(["report", "c", "--json", "--db", fixture.db])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let problems = try #require(object["problems"] as? [[String: Any]])
+        #expect(problems.count == 1)
+        #expect(problems.first?["reason"] as? String == "userunknown" && problems.first?["words"] as? String == "address does not exist", "\(problems)")
+        let domains = try #require(object["domains"] as? [[String: Any]])
+        let problem = try #require(domains.first?["common_problem"] as? [String: Any])
+        #expect(problem["reason"] as? String == "userunknown" && problem["count"] as? Int == 1, "\(problem)")
+
+        let html = try Command.broadside(["report", "c", "--format", "html", "--out", fixture.dir.path("r.html"), "--db", fixture.db])
+        #expect(html.status == 0, "\(html.stderr)")
+        let page = try String(contentsOfFile: fixture.dir.path("r.html"), encoding: .utf8)
+        #expect(page.contains("Recipients not reached (1)") && page.contains("address does not exist"), "\(page.prefix(300))")
+    }
+}
