@@ -42,11 +42,26 @@ public struct PDFConverter: Sendable {
             var why = ""
             for attempt in 0..<2 where !pending.isEmpty {
                 why = run(pending, into: folder, slot: slot, attempt: attempt)
-                pending = pending.filter { !FileManager.default.fileExists(atPath: Self.pdf(for: $0, in: folder)) }
+                pending = pending.filter { !Self.isComplete(Self.pdf(for: $0, in: folder)) }
             }
             failures.withLock { all in for document in pending { all[document] = why.isEmpty ? "LibreOffice made no PDF of it" : why } }
         }
         return failures.withLock { $0 }
+    }
+
+    /// A PDF written to its end (`%%EOF` in its last bytes); one cut short by a crash is
+    /// removed, so it is made again rather than attached half-written.
+    static func isComplete(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        try? handle.seek(toOffset: size > 1024 ? size - 1024 : 0)
+        let tail = (try? handle.readToEnd()) ?? Data()
+        guard tail.range(of: Data("%%EOF".utf8)) != nil else {
+            try? FileManager.default.removeItem(atPath: path)
+            return false
+        }
+        return true
     }
 
     public static func pdf(for document: String, in folder: String) -> String {

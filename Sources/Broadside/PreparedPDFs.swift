@@ -46,18 +46,30 @@ public final class PreparedPDFs: @unchecked Sendable {
             pending[source] = document.message
         }
         guard !pending.isEmpty else { return failures }
-        let failed = converter.convert(pending.keys.sorted(), into: folder)
+        // Made in a folder of their own and moved into place whole: a file under its final
+        // name is always a finished PDF, even after a kill -9 in the middle of a batch.
+        let staging = (folder as NSString).appendingPathComponent(".converting")
+        try? FileManager.default.removeItem(atPath: staging)
+        let failed = converter.convert(pending.keys.sorted(), into: staging)
         for (source, message) in pending {
             try? FileManager.default.removeItem(atPath: source)
-            if let why = failed[source] { failures[message] = "the PDF could not be made: \(why)" }
+            if let why = failed[source] {
+                failures[message] = "the PDF could not be made: \(why)"
+                continue
+            }
+            let made = PDFConverter.pdf(for: source, in: staging)
+            if rename(made, (folder as NSString).appendingPathComponent(((source as NSString).lastPathComponent as NSString).deletingPathExtension + ".pdf")) != 0 {
+                failures[message] = "the PDF could not be moved into \(folder)"
+            }
         }
+        try? FileManager.default.removeItem(atPath: staging)
         return failures
     }
 
     /// The messages that have PDFs here.
     func messages() -> Set<Int64> {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        return Set(names.compactMap { $0.split(separator: "-").first.flatMap { Int64($0) } })
+        return Set(names.filter { !$0.hasPrefix(".") }.compactMap { $0.split(separator: "-").first.flatMap { Int64($0) } })
     }
 
     func remove(message: Int64) {

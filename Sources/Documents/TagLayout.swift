@@ -156,6 +156,8 @@ enum TagLayout {
                     .map { parsed.text(parsed.tokens[$0].range) }.joined()
                 let tags = controlTags(in: text)
                 guard !tags.isEmpty else { continue }
+                // A paragraph with a picture, a field, a break or a note besides its tags keeps them: only its tags' text goes.
+                guard !((index...end).contains { holdsContent(parsed.tokens[$0].kind) }) else { continue }
                 let rest = removing(tags, from: text).trimmingCharacters(in: .whitespaces)
                 if rest.isEmpty {
                     edits.replace(range, with: tags.joined())
@@ -177,6 +179,17 @@ enum TagLayout {
             if !edits.isEmpty { result = edits.applied(to: parsed.bytes) }
         }
         return result
+    }
+
+    /// Elements that are content of their own: never thrown away with a tag's paragraph.
+    private static func holdsContent(_ kind: XMLTokens.Kind) -> Bool {
+        let name: String
+        switch kind {
+        case .start(let n), .empty(let n): name = n
+        default: return false
+        }
+        return ["w:drawing", "w:pict", "w:object", "w:fldChar", "w:fldSimple", "w:br", "w:sym", "w:footnoteReference", "w:endnoteReference",
+                "w:txbxContent", "draw:frame", "draw:image", "text:note", "text:line-break", "text:bookmark-ref"].contains(name)
     }
 
     private static func isText(_ parsed: XMLTokens, _ index: Int, format: DocumentFormat, from start: Int) -> Bool {
