@@ -1,4 +1,5 @@
 import Foundation
+import Templates
 
 /// A flat reading of an XML part: tags and the text between them, with their places in the
 /// source. Enough to find runs, paragraphs, rows and fields and to rewrite them, without
@@ -99,18 +100,9 @@ struct XMLTokens {
 
 /// XML character data.
 enum XMLText {
+    /// (HTML's escaping is XML's: the five characters become entities.)
     static func escape(_ text: String) -> String {
-        var output = ""
-        for character in text {
-            switch character {
-            case "&": output += "&amp;"
-            case "<": output += "&lt;"
-            case ">": output += "&gt;"
-            case "\"": output += "&quot;"
-            default: output.append(character)
-            }
-        }
-        return output
+        HTML.escape(text)
     }
 
     static func unescape(_ text: String) -> String {
