@@ -1,25 +1,32 @@
 import Foundation
 
-/// Documents to PDF through LibreOffice (`soffice --headless`), several processes side by
-/// side, each with a profile of its own and fed a batch of documents, never one process a
-/// document (a start costs about two seconds). A process that crashes or hangs is killed;
-/// the documents of its batch that have no PDF yet are tried once more in a new one.
-public struct PDFConverter: Sendable {
+/// Documents to PDF through LibreOffice: as many long-lived LibreOffice processes as
+/// cores (`OfficeWorker`), each with a profile of its own, started on first use and fed
+/// documents one after another for as long as the converter lives (a start costs about two
+/// seconds; a warm process converts a letter in a fraction of one). A process that crashes
+/// or hangs is stopped and replaced, and its document tried once more.
+public final class PDFConverter: @unchecked Sendable {
     public let processes: Int
-    /// A batch may take this long, plus `secondsPerDocument` for each document in it.
-    public var baseTimeout: Double = 90
-    public var secondsPerDocument: Double = 10
+    /// How long one document may take before its process counts as hung.
+    public var secondsPerDocument: Double = 120
     public let office: String
+    /// One worker a slot, started when first needed; each slot is used by one thread at a time.
+    private var workers: [OfficeWorker?]
 
     public init(processes: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
         // BROADSIDE_SOFFICE names LibreOffice where it is installed elsewhere (/opt/libreoffice…).
         let candidates = [ProcessInfo.processInfo.environment["BROADSIDE_SOFFICE"]].compactMap { $0 }
             + ["/usr/bin/soffice", "/usr/bin/libreoffice", "/usr/lib/libreoffice/program/soffice"]
         guard let office = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw BroadsideError.environment("PDF needs LibreOffice: install it (Debian: apt-get install libreoffice-writer-nogui), or attach the document as it is")
+            throw BroadsideError.environment("PDF needs LibreOffice: install it (Debian: apt-get install libreoffice-writer-nogui python3-uno), or attach the document as it is")
         }
         self.office = office
         self.processes = max(1, processes)
+        workers = Array(repeating: nil, count: self.processes)
+    }
+
+    deinit {
+        for worker in workers { worker?.stop() }
     }
 
     /// The converter a template needs (it attaches a document as PDF), found now so that a
@@ -33,18 +40,38 @@ public struct PDFConverter: Sendable {
     public func convert(_ documents: [String], into folder: String) -> [String: String] {
         guard !documents.isEmpty else { return [:] }
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let batches = stride(from: 0, to: processes, by: 1).map { index in
-            stride(from: index, to: documents.count, by: processes).map { documents[$0] }
-        }.filter { !$0.isEmpty }
+        let slots = min(processes, documents.count)
         let failures = Locked<[String: String]>([:])
-        DispatchQueue.concurrentPerform(iterations: batches.count) { slot in
-            var pending = batches[slot]
-            var why = ""
-            for attempt in 0..<2 where !pending.isEmpty {
-                why = run(pending, into: folder, slot: slot, attempt: attempt)
-                pending = pending.filter { !Self.isComplete(Self.pdf(for: $0, in: folder)) }
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: slots) { slot in
+            for document in stride(from: slot, to: documents.count, by: slots).map({ documents[$0] }) {
+                let target = Self.pdf(for: document, in: folder)
+                var why: String?
+                for _ in 0..<2 {
+                    lock.lock()
+                    var worker = workers[slot]
+                    lock.unlock()
+                    if worker?.isAlive != true {
+                        do {
+                            worker = try OfficeWorker(office: office)
+                        } catch {
+                            why = "\(error)"
+                            break
+                        }
+                        lock.lock()
+                        workers[slot] = worker
+                        lock.unlock()
+                    }
+                    why = worker?.convert(document, to: target, timeout: secondsPerDocument)
+                    if why == nil, Self.isComplete(target) { break }
+                    why = why ?? "LibreOffice made no complete PDF of it"
+                    // Tried once more only when the process crashed or hung (it was replaced).
+                    if worker?.isAlive == true { break }
+                }
+                if let why, !Self.isComplete(target) {
+                    failures.withLock { $0[document] = why }
+                }
             }
-            failures.withLock { all in for document in pending { all[document] = why.isEmpty ? "LibreOffice made no PDF of it" : why } }
         }
         return failures.withLock { $0 }
     }
@@ -69,31 +96,10 @@ public struct PDFConverter: Sendable {
         return (folder as NSString).appendingPathComponent(base + ".pdf")
     }
 
-    /// One soffice process for a batch; "" when it ended by itself, else why it was stopped.
-    private func run(_ documents: [String], into folder: String, slot: Int, attempt: Int) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: office)
-        process.arguments = ["-env:UserInstallation=\(Self.profile(slot).absoluteString)", "--headless", "--norestore", "--nolockcheck",
-                             "--convert-to", "pdf", "--outdir", folder] + documents
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
-        do { try process.run() } catch { return "LibreOffice did not start: \(error.localizedDescription)" }
-        let limit = baseTimeout + secondsPerDocument * Double(documents.count)
-        if finished.wait(timeout: .now() + limit) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            finished.wait()
-            return "LibreOffice took longer than \(Int(limit)) s and was stopped"
-        }
-        if process.terminationReason == .uncaughtSignal { return "LibreOffice crashed (signal \(process.terminationStatus))" }
-        return ""
-    }
-
-    /// A profile a slot keeps from run to run (a new one costs LibreOffice several seconds).
-    static func profile(_ slot: Int) -> URL {
+    /// Where the profiles live from run to run (a new one costs LibreOffice several seconds).
+    static func profileBase() -> URL {
         let base = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
-        return base.appendingPathComponent("broadside/libreoffice-\(slot)", isDirectory: true)
+        return base.appendingPathComponent("broadside", isDirectory: true)
     }
 }
