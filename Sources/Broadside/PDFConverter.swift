@@ -20,10 +20,25 @@ public final class PDFConverter: @unchecked Sendable {
         guard let office = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw BroadsideError.environment("PDF needs LibreOffice: install it (Debian: apt-get install libreoffice-writer-nogui python3-uno), or attach the document as it is")
         }
+        guard Self.unoIsThere else {
+            throw BroadsideError.environment("PDF needs LibreOffice's Python bridge: install it (Debian: apt-get install python3-uno)")
+        }
         self.office = office
         self.processes = max(1, processes)
         workers = Array(repeating: nil, count: self.processes)
     }
+
+    /// The workers drive LibreOffice through Debian's python3-uno (checked once a run).
+    private static let unoIsThere: Bool = {
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        check.arguments = ["-c", "import uno"]
+        check.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        check.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        guard (try? check.run()) != nil else { return false }
+        check.waitUntilExit()
+        return check.terminationStatus == 0
+    }()
 
     deinit {
         for worker in workers { worker?.stop() }
