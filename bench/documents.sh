@@ -51,7 +51,7 @@ printf '  %-40s %8.0f documents/s  -> broadside %.0f x\n' "python-docx-template,
 
 # PDF: the same 40 documents both ways, as many LibreOffice processes as cores.
 cores=$(nproc)
-docs=40
+docs=200
 mkdir -p "$work/made" "$work/ref"
 made=("$out"/docx/*.docx)
 cp "${made[@]:0:$docs}" "$work/made/"

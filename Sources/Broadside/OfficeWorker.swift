@@ -150,7 +150,9 @@ print("ready %d" % soffice.pid, flush=True)
 for line in sys.stdin:
     source, target = line.rstrip("\n").split("\t")
     try:
-        document = desktop.loadComponentFromURL(uno.systemPathToFileUrl(source), "_blank", 0, (prop("Hidden", True),))
+        # Read-only, no link updates, no macros: what a conversion needs, and quicker to load.
+        document = desktop.loadComponentFromURL(uno.systemPathToFileUrl(source), "_blank", 0,
+                                                (prop("Hidden", True), prop("ReadOnly", True), prop("UpdateDocMode", 0), prop("MacroExecutionMode", 0)))
         if document is None:
             raise RuntimeError("LibreOffice could not open it")
         try:
