@@ -85,7 +85,7 @@ def document(pages):
         para('<w:r><w:lastRenderedPageBreak/><w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml" style="width:200pt;height:40pt">'
              '<v:textbox><w:txbxContent>' + para(run("Box for {{ city }}")) + '</w:txbxContent></v:textbox></v:shape></w:pict></w:r>'),
         para(run("Kind regards,")),
-        para(run("The Broadside team")),
+        para(run("The Broadside team"), '<w:r><w:rPr><w:vertAlign w:val="superscript"/></w:rPr><w:footnoteReference w:id="1"/></w:r>'),
     ]
     filler = "This letter is long enough to run over more than one page, as a real letter does. " * 6
     for page in range(1, pages):
@@ -100,6 +100,11 @@ def document(pages):
 
 FOOTER = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:ftr {W}>'
           + para(run("Customer "), run("{{ custo"), '<w:proofErr w:type="gramStart"/>', run("mer_id }}", "<w:i/>")) + '</w:ftr>')
+
+FOOTNOTES = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:footnotes {W}>'
+             '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
+             '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/></w:r></w:p></w:footnote>'
+             '<w:footnote w:id="1">' + para(run("Written for {{ first"), run("_name }} on request.")) + '</w:footnote></w:footnotes>')
 
 HEADER = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:hdr {W}>'
           + para(run("Letter for "), complex_field([" MERGEFIELD last_name "], "«last_name»", "")) + '</w:hdr>')
@@ -123,6 +128,7 @@ CONTENT_TYPES = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                  '<Override PartName="/word/settings.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/>'
                  '<Override PartName="/word/header1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"/>'
                  '<Override PartName="/word/footer1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/>'
+                 '<Override PartName="/word/footnotes.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"/>'
                  '</Types>')
 
 RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -136,6 +142,7 @@ DOC_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<Relationship Id="rIdSettings" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings" Target="settings.xml"/>'
             '<Relationship Id="rIdHeader" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/header" Target="header1.xml"/>'
             '<Relationship Id="rIdFooter" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Target="footer1.xml"/>'
+            '<Relationship Id="rIdFootnotes" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes" Target="footnotes.xml"/>'
             '</Relationships>')
 
 SETTINGS_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -178,6 +185,7 @@ def main():
         z.writestr("word/_rels/settings.xml.rels", SETTINGS_RELS)
         z.writestr("word/header1.xml", HEADER)
         z.writestr("word/footer1.xml", FOOTER)
+        z.writestr("word/footnotes.xml", FOOTNOTES)
 
 
 if __name__ == "__main__":
