@@ -1,5 +1,24 @@
 import Foundation
 
+/// A LibreOffice profile of this process's own: kept from run to run in the cache folder (a
+/// new one costs LibreOffice several seconds), held by a lock file while in use so that two
+/// LibreOffices never share one.
+enum LibreOfficeProfile {
+    /// The profile's URL and the lock's descriptor (closing it releases the profile).
+    static func acquire() throws -> (profile: URL, lock: Int32) {
+        let base = PDFConverter.profileBase()
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        for slot in 0..<64 {
+            let fd = open(base.appendingPathComponent("libreoffice-\(slot).lock").path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            if fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 {
+                return (base.appendingPathComponent("libreoffice-\(slot)", isDirectory: true), fd)
+            }
+            if fd >= 0 { close(fd) }
+        }
+        throw BroadsideError.environment("no free LibreOffice profile in \(base.path) (64 in use)")
+    }
+}
+
 /// One long-lived LibreOffice, driven over UNO by a small Python program (Debian's
 /// python3-uno): started once, then fed one document after another for as long as the
 /// converter lives, so a campaign pays LibreOffice's start (about two seconds) once per
@@ -16,20 +35,7 @@ final class OfficeWorker {
 
     /// Starts LibreOffice and waits (up to `startTimeout`) until it answers.
     init(office: String, startTimeout: Double = 120) throws {
-        let base = PDFConverter.profileBase()
-        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
-        var lock: Int32 = -1
-        var profile = base
-        for slot in 0..<64 {
-            let fd = open(base.appendingPathComponent("libreoffice-\(slot).lock").path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-            if fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 {
-                lock = fd
-                profile = base.appendingPathComponent("libreoffice-\(slot)", isDirectory: true)
-                break
-            }
-            if fd >= 0 { close(fd) }
-        }
-        guard lock >= 0 else { throw BroadsideError.environment("no free LibreOffice profile in \(base.path) (64 in use)") }
+        let (profile, lock) = try LibreOfficeProfile.acquire()
         profileLock = lock
         let stdin = Pipe(), stdout = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")

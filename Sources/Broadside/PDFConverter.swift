@@ -1,10 +1,13 @@
 import Foundation
 
-/// Documents to PDF through LibreOffice: as many long-lived LibreOffice processes as
-/// cores (`OfficeWorker`), each with a profile of its own, started on first use and fed
-/// documents one after another for as long as the converter lives (a start costs about two
-/// seconds; a warm process converts a letter in a fraction of one). A process that crashes
-/// or hangs is stopped and replaced, and its document tried once more.
+/// Documents to PDF through LibreOffice, as many processes as cores, each with a profile of
+/// its own. Documents that come a few at a time (a campaign's batches) go to long-lived
+/// processes (`OfficeWorker`), started on first use and fed one document after another for
+/// as long as the converter lives: no start to pay per batch. A large set at once (`merge
+/// --pdf` of hundreds) goes to LibreOffice's own batch conversion, one process per core for
+/// its whole share, which is quicker per document (about 25 ms against 40 ms through UNO)
+/// once the start is paid. Either way a process that crashes or hangs is stopped and its
+/// documents without a PDF are tried once more in a new one.
 public final class PDFConverter: @unchecked Sendable {
     public let processes: Int
     /// How long one document may take before its process counts as hung.
@@ -55,6 +58,7 @@ public final class PDFConverter: @unchecked Sendable {
     public func convert(_ documents: [String], into folder: String) -> [String: String] {
         guard !documents.isEmpty else { return [:] }
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        if documents.count >= Self.largeShare * processes { return convertInBulk(documents, into: folder) }
         let slots = min(processes, documents.count)
         let failures = Locked<[String: String]>([:])
         let lock = NSLock()
@@ -89,6 +93,49 @@ public final class PDFConverter: @unchecked Sendable {
             }
         }
         return failures.withLock { $0 }
+    }
+
+    /// Documents a process from which LibreOffice's own batch conversion is the quicker way.
+    static let largeShare = 100
+
+    /// One `soffice --convert-to pdf` a process for its whole share; what it left without a
+    /// complete PDF (it crashed or hung) is tried once more in a new process.
+    private func convertInBulk(_ documents: [String], into folder: String) -> [String: String] {
+        let failures = Locked<[String: String]>([:])
+        DispatchQueue.concurrentPerform(iterations: processes) { slot in
+            var pending = stride(from: slot, to: documents.count, by: processes).map { documents[$0] }
+            var why = ""
+            for _ in 0..<2 where !pending.isEmpty {
+                why = convertBatch(pending, into: folder)
+                pending = pending.filter { !Self.isComplete(Self.pdf(for: $0, in: folder)) }
+            }
+            failures.withLock { all in for document in pending { all[document] = why.isEmpty ? "LibreOffice made no PDF of it" : why } }
+        }
+        return failures.withLock { $0 }
+    }
+
+    /// One soffice process for a batch; "" when it ended by itself, else why it was stopped.
+    private func convertBatch(_ documents: [String], into folder: String) -> String {
+        let profile: URL, lock: Int32
+        do { (profile, lock) = try LibreOfficeProfile.acquire() } catch { return "\(error)" }
+        defer { close(lock) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: office)
+        process.arguments = ["-env:UserInstallation=\(profile.absoluteString)", "--headless", "--norestore", "--nolockcheck",
+                             "--convert-to", "pdf", "--outdir", folder] + documents
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        let finished = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in finished.signal() }
+        do { try process.run() } catch { return "LibreOffice did not start: \(error.localizedDescription)" }
+        let limit = secondsPerDocument + 10 * Double(documents.count)
+        if finished.wait(timeout: .now() + limit) == .timedOut {
+            kill(process.processIdentifier, SIGKILL)
+            finished.wait()
+            return "LibreOffice took longer than \(Int(limit)) s and was stopped"
+        }
+        if process.terminationReason == .uncaughtSignal { return "LibreOffice crashed (signal \(process.terminationStatus))" }
+        return ""
     }
 
     /// A PDF written to its end (`%%EOF` in its last bytes); one cut short by a crash is
