@@ -30,6 +30,19 @@ struct DocumentMergeTests {
         return (dir, db)
     }
 
+    /// A list of `count` members (`PREFIXn@example.com`, First n, Last n …) imported as "l",
+    /// and the project's Word letter beside it.
+    static func numberedLetters(_ count: Int, prefix: String) throws -> (dir: TemporaryDirectory, db: String) {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let rows = (1...count).map { "\(prefix)\($0)@example.com,First\($0),Last\($0),C-\($0),City\($0),free,,,Street \($0),2026-01-01,1," }
+        try Command.broadsideSucceeding(["import", try dir.write("l.csv", "email,first_name,last_name,customer_id,city,plan,vip,items,address,joined,balance,note\n"
+                                                                 + rows.joined(separator: "\n") + "\n"), "--list", "l", "--db", db])
+        let made = try Command.run(python, [Repository.root.appendingPathComponent("scripts/make-word-letter.py").path, dir.path("letter.docx")])
+        guard made.status == 0 else { throw TestSupportError(made.stderr) }
+        return (dir, db)
+    }
+
     /// What python3-docx reads: paragraphs, table cells and the header, one line each.
     static func wordText(_ path: String) throws -> String {
         let script = """
@@ -345,12 +358,7 @@ struct PDFAttachmentTests {
     /// LibreOffice killed in the middle of a campaign: its process is replaced and the
     /// document it was making tried again; every recipient gets their own PDF, none goes without.
     @Test(.enabled(if: libreOfficeIsThere)) func libreOfficeKilledMidCampaignIsReplaced() throws {
-        let dir = try TemporaryDirectory()
-        let db = dir.path("b.sqlite")
-        let rows = (1...24).map { "k\($0)@example.com,First\($0),Last\($0),C-\($0),City\($0),free,,,Street \($0),2026-01-01,1," }
-        try Command.broadsideSucceeding(["import", try dir.write("l.csv", "email,first_name,last_name,customer_id,city,plan,vip,items,address,joined,balance,note\n" + rows.joined(separator: "\n") + "\n"),
-                                         "--list", "l", "--db", db])
-        #expect(try Command.run(DocumentMergeTests.python, [Repository.root.appendingPathComponent("scripts/make-word-letter.py").path, dir.path("letter.docx")]).status == 0)
+        let (dir, db) = try DocumentMergeTests.numberedLetters(24, prefix: "k")
         let server = try SMTPTestServer()
         let template = try dir.write("t.txt", Self.template)
         // Profiles of this test's own, so that killing its LibreOffice touches no other.
@@ -381,13 +389,7 @@ struct PDFAttachmentTests {
     /// kill -9 while the PDFs are made and sent, then resume: every recipient gets exactly
     /// one message, with exactly their own PDF.
     @Test(.enabled(if: libreOfficeIsThere)) func killedMidCampaignEveryRecipientGetsOneMessageWithTheirOwnPDF() throws {
-        let dir = try TemporaryDirectory()
-        let db = dir.path("b.sqlite")
-        let rows = (1...30).map { "p\($0)@example.com,First\($0),Last\($0),C-\($0),City\($0),free,,,Street \($0),2026-01-01,1," }
-        try Command.broadsideSucceeding(["import", try dir.write("l.csv", "email,first_name,last_name,customer_id,city,plan,vip,items,address,joined,balance,note\n" + rows.joined(separator: "\n") + "\n"),
-                                         "--list", "l", "--db", db])
-        let made = try Command.run(DocumentMergeTests.python, [Repository.root.appendingPathComponent("scripts/make-word-letter.py").path, dir.path("letter.docx")])
-        #expect(made.status == 0)
+        let (dir, db) = try DocumentMergeTests.numberedLetters(30, prefix: "p")
         let server = try SMTPTestServer()
         let template = try dir.write("t.txt", Self.template)
         let send = ["send", "--template", template, "--list", "l", "--campaign", "pdf", "--smtp", server.url, "--rate", "10/s", "--db", db]
@@ -420,17 +422,9 @@ struct PDFAttachmentTests {
 /// for its whole share); a LibreOffice that crashes leaves those documents listed, exit 1.
 @Suite("Documents: a large merge to PDF")
 struct LargePDFMergeTests {
-    static func list(_ count: Int, in dir: TemporaryDirectory) throws -> String {
-        let rows = (1...count).map { "m\($0)@example.com,First\($0),Last\($0),C-\($0),City\($0),free,,,Street \($0),2026-01-01,1," }
-        return try dir.write("l.csv", "email,first_name,last_name,customer_id,city,plan,vip,items,address,joined,balance,note\n" + rows.joined(separator: "\n") + "\n")
-    }
-
     @Test(.enabled(if: PDFAttachmentTests.libreOfficeIsThere)) func hundredsOfPDFsInOneMerge() throws {
-        let dir = try TemporaryDirectory()
-        let db = dir.path("b.sqlite")
         let count = 100 * ProcessInfo.processInfo.activeProcessorCount
-        try Command.broadsideSucceeding(["import", try Self.list(count, in: dir), "--list", "l", "--db", db])
-        #expect(try Command.run(DocumentMergeTests.python, [Repository.root.appendingPathComponent("scripts/make-word-letter.py").path, dir.path("letter.docx")]).status == 0)
+        let (dir, db) = try DocumentMergeTests.numberedLetters(count, prefix: "m")
         let merged = try Command.broadside(["merge", "--template", dir.path("letter.docx"), "--list", "l", "--out", dir.path("pdf"), "--pdf",
                                             "--name", "{{ last_name }}", "--db", db, "--json"])
         #expect(merged.status == 0, "\(merged.stdout)\(merged.stderr)")
@@ -443,11 +437,8 @@ struct LargePDFMergeTests {
     }
 
     @Test func aCrashingLibreOfficeInALargeMergeListsWhatItCouldNotMake() throws {
-        let dir = try TemporaryDirectory()
-        let db = dir.path("b.sqlite")
         let count = 100 * ProcessInfo.processInfo.activeProcessorCount
-        try Command.broadsideSucceeding(["import", try Self.list(count, in: dir), "--list", "l", "--db", db])
-        #expect(try Command.run(DocumentMergeTests.python, [Repository.root.appendingPathComponent("scripts/make-word-letter.py").path, dir.path("letter.docx")]).status == 0)
+        let (dir, db) = try DocumentMergeTests.numberedLetters(count, prefix: "m")
         let crashing = try dir.write("soffice", "#!/bin/sh\nkill -9 $$\n")
         chmod(crashing, 0o755)
         let merged = try Command.broadside(["merge", "--template", dir.path("letter.docx"), "--list", "l", "--out", dir.path("pdf"), "--pdf", "--db", db],
