@@ -39,6 +39,17 @@ public struct SendOptions: Sendable {
     public var throttleCooldown: Double = 30
 
     public init() {}
+
+    /// The health rules' settings, from these options.
+    var health: RelayHealth.Settings {
+        var settings = RelayHealth.Settings()
+        settings.serverLostTimeout = serverLostTimeout
+        settings.reconnectDelay = reconnectDelay
+        settings.senderSideFailuresBeforePause = senderSideFailuresBeforePause
+        settings.unknownsBeforePause = unknownsBeforePause
+        settings.throttleCooldown = throttleCooldown
+        return settings
+    }
 }
 
 /// Why a run ended.
@@ -84,13 +95,8 @@ public final class CampaignSender: @unchecked Sendable {
         var sentThisRun = 0
         /// Claimed messages whose outcome is not known yet.
         var inFlight = 0
-        var serverLostSince: Double?
-        var connectionFailuresInARow = 0
-        var senderSideInARow = 0
-        var unknownInARow = 0
-        var throttlesInARow = 0
-        /// No message leaves before this time (a 421 or a throttling reply cooled the profile down).
-        var coolUntil = 0.0
+        /// The relay's health: backoff, cool-down and pauses (pure, see `RelayHealth`).
+        var health: RelayHealth
         var progress: SendProgress
         var profileLimits = RateLimits([])
         var domainLimits: [String: RateLimits] = [:]
@@ -120,7 +126,7 @@ public final class CampaignSender: @unchecked Sendable {
         self.random = random
         self.logger = logger
         self.feed = MessageFeed(capacity: max(options.batchSize * 2, options.connections * 4))
-        self.state = Locked(RunState(progress: SendProgress(due: 0, started: clock.now())))
+        self.state = Locked(RunState(health: RelayHealth(settings: options.health), progress: SendProgress(due: 0, started: clock.now())))
     }
 
     /// Asks the run to stop: no more claims, messages in flight finish, the rest go back to the queue.
@@ -430,8 +436,7 @@ public final class CampaignSender: @unchecked Sendable {
     /// means waiting before reconnecting (returned, in seconds) and, after a while, a pause;
     /// refusals of the sender in a row pause; throttling cools the whole profile down.
     private func note(_ outcome: DeliveryOutcome, decision: AttemptDecision, now: Double) -> Double? {
-        var reconnectIn: Double?
-        let pauseReason: PauseCause? = state.withLock { state in
+        let verdict = state.withLock { state in
             state.inFlight -= 1
             switch decision.state {
             case .accepted: state.progress.accepted += 1
@@ -440,48 +445,13 @@ public final class CampaignSender: @unchecked Sendable {
             case .unknown: state.progress.unknown += 1
             default: break
             }
-            if case .deferred(nil, let detail) = outcome {
-                let since = state.serverLostSince ?? now
-                state.serverLostSince = since
-                state.connectionFailuresInARow += 1
-                reconnectIn = min(60, options.reconnectDelay * pow(2, Double(min(state.connectionFailuresInARow - 1, 6))))
-                if now - since >= options.serverLostTimeout {
-                    return .serverUnreachable(seconds: Int(now - since), detail: detail)
-                }
-                return nil
-            }
-            state.serverLostSince = nil
-            state.connectionFailuresInARow = 0
-            if decision.isThrottling {
-                state.throttlesInARow += 1
-                let cooldown = min(900, options.throttleCooldown * pow(2, Double(min(state.throttlesInARow - 1, 10))))
-                state.coolUntil = max(state.coolUntil, now + cooldown)
-            } else if decision.state == .accepted {
-                state.throttlesInARow = 0
-            }
-            if decision.isSenderSide {
-                state.senderSideInARow += 1
-                if state.senderSideInARow >= options.senderSideFailuresBeforePause {
-                    return .senderRefused(times: state.senderSideInARow, last: outcome.reply?.text ?? outcome.detail)
-                }
-            } else if decision.state == .accepted || decision.state == .failed {
-                state.senderSideInARow = 0
-            }
-            if decision.state == .unknown {
-                state.unknownInARow += 1
-                if state.unknownInARow >= options.unknownsBeforePause {
-                    return .noVerdicts(count: state.unknownInARow, last: outcome.detail)
-                }
-            } else {
-                state.unknownInARow = 0
-            }
-            return nil
+            return state.health.record(outcome, decision: decision, at: now)
         }
         // Several connections may reach the same verdict at once: the one that stops the run says it.
-        if let pauseReason, stop(.paused(pauseReason)) {
-            logger.error("\(TerminalText.inert(pauseReason.description)); pausing the campaign")
+        if let pause = verdict.pause, stop(.paused(pause)) {
+            logger.error("\(TerminalText.inert(pause.description)); pausing the campaign")
         }
-        return reconnectIn
+        return verdict.reconnectIn
     }
 
     /// Waits while a throttling reply holds the profile back, then for a slot under the
@@ -492,7 +462,7 @@ public final class CampaignSender: @unchecked Sendable {
         while !stopping {
             let now = clock.now()
             let (slot, wait) = state.withLock { state -> (Double, Double) in
-                if state.coolUntil > now { return (state.coolUntil, 0) }
+                if state.health.coolUntil > now { return (state.health.coolUntil, 0) }
                 var slot = state.profileLimits.nextRollingSlot(now: now)
                 if let limits = state.domainLimits[domain] {
                     var domainLimits = limits
@@ -508,7 +478,7 @@ public final class CampaignSender: @unchecked Sendable {
                 return (now, wait)
             }
             if slot > now {
-                if slot - now > 60 && !options.follow && slot != state.withLock({ $0.coolUntil }) {
+                if slot - now > 60 && !options.follow && slot != state.withLock({ $0.health.coolUntil }) {
                     stop(.capReached(until: slot))
                     return false
                 }
