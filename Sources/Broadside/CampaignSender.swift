@@ -98,8 +98,8 @@ public final class CampaignSender: @unchecked Sendable {
         /// The relay's health: backoff, cool-down and pauses (pure, see `RelayHealth`).
         var health: RelayHealth
         var progress: SendProgress
-        var profileLimits = RateLimits([])
-        var domainLimits: [String: RateLimits] = [:]
+        /// The profile's and the domains' limits (pure, see `SendGate`).
+        var gate = SendGate(profile: RateLimits([]))
     }
 
     private let store: Store
@@ -175,8 +175,7 @@ public final class CampaignSender: @unchecked Sendable {
         }
         state.withLock {
             $0.progress = SendProgress(due: (counts[.queued] ?? 0) + (counts[.deferred] ?? 0), started: started)
-            $0.profileLimits = RateLimits(options.rates, history: profileHistory)
-            $0.domainLimits = domainLimits
+            $0.gate = SendGate(profile: RateLimits(options.rates, history: profileHistory), domains: domainLimits)
         }
 
         let ledger = DeliveryLedger(store: store, campaignID: campaign.id, clock: clock, suppressDeadAddresses: options.suppressDeadAddresses)
@@ -461,32 +460,20 @@ public final class CampaignSender: @unchecked Sendable {
         let domain = options.domainLimits.isEmpty ? "" : recipient.split(separator: "@").last.map { $0.lowercased() } ?? ""
         while !stopping {
             let now = clock.now()
-            let (slot, wait) = state.withLock { state -> (Double, Double) in
-                if state.health.coolUntil > now { return (state.health.coolUntil, 0) }
-                var slot = state.profileLimits.nextRollingSlot(now: now)
-                if let limits = state.domainLimits[domain] {
-                    var domainLimits = limits
-                    slot = max(slot, domainLimits.nextRollingSlot(now: now))
-                    state.domainLimits[domain] = domainLimits
-                }
-                guard slot <= now else { return (slot, 0) }
-                var wait = state.profileLimits.take(now: now)
-                if var limits = state.domainLimits[domain] {
-                    wait = max(wait, limits.take(now: now))
-                    state.domainLimits[domain] = limits
-                }
-                return (now, wait)
-            }
-            if slot > now {
-                if slot - now > 60 && !options.follow && slot != state.withLock({ $0.health.coolUntil }) {
-                    stop(.capReached(until: slot))
+            switch state.withLock({ $0.gate.ask(domain: domain, now: now, coolUntil: $0.health.coolUntil) }) {
+            case .go(let wait):
+                if wait > 0 { waitUntil(now + wait) }
+                return true
+            case .coolingDown(let until):
+                waitUntil(until)
+            case .limited(let until):
+                // A cap over hours ends this run (unless --follow): `resume` goes on when it allows.
+                if until - now > 60 && !options.follow {
+                    stop(.capReached(until: until))
                     return false
                 }
-                waitUntil(slot)
-                continue
+                waitUntil(until)
             }
-            if wait > 0 { waitUntil(now + wait) }
-            return true
         }
         return false
     }
