@@ -54,6 +54,7 @@ let package = Package(
         .target(name: "Documents", dependencies: ["Templates", "CZlib"]),
         .target(name: "Store", dependencies: [
             "Delivery", "Bounces",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),

@@ -174,6 +174,13 @@ enum Schema {
                 ALTER TABLE lists ADD COLUMN staging_pid INTEGER;
                 """)
         }
+        migrator.registerMigration("v5: people who asked to be forgotten, kept only as a hash") { db in
+            try db.execute(sql: """
+                -- The SHA-256 of a forgotten address that was suppressed: imported again, it is
+                -- suppressed again. Nothing else of the person is kept.
+                CREATE TABLE forgotten (hash TEXT PRIMARY KEY, created_at REAL NOT NULL);
+                """)
+        }
         return migrator
     }
 }

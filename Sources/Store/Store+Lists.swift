@@ -70,8 +70,17 @@ public final class ListImport {
     private let touchMember: Statement
     private let updateMember: Statement
 
+    /// Hashes of forgotten addresses that were suppressed: one imported again is suppressed again.
+    private let forgotten: Set<String>
+    private let suppressAgain: Statement
+
     init(db: Database, listID: Int64, importID: Int64, columns: [String], now: Double) throws {
         self.db = db
+        forgotten = try Store.forgottenHashes(db)
+        suppressAgain = try db.makeStatement(sql: """
+            INSERT INTO suppressions (address, reason, source, created_at) VALUES (?, 'asked to be forgotten while suppressed', 'forget', ?)
+            ON CONFLICT(address) DO NOTHING
+            """)
         self.listID = listID
         self.importID = importID
         self.columns = columns
@@ -117,8 +126,13 @@ public final class ListImport {
                                   row.storedDisplayAddress.map(FastStatement.Value.text) ?? .null,
                                   .integer(row.needsSMTPUTF8 ? 1 : 0), .real(now), .real(now))
         if insertContact.changes == 1 {
+            // (Read before any other insert: SQLite's last rowid is the connection's, not the statement's.)
+            let contactID = insertContact.lastInsertedRowID
+            if !forgotten.isEmpty, forgotten.contains(Store.forgottenHash(row.address)) {
+                try suppressAgain.execute(arguments: [row.address, now])
+            }
             members += 1
-            try insertMember.execute(.integer(listID), .integer(insertContact.lastInsertedRowID), .integer(Int64(row.line)), .integer(importID),
+            try insertMember.execute(.integer(listID), .integer(contactID), .integer(Int64(row.line)), .integer(importID),
                                      .real(now), .text(row.fieldsJSON))
             return .imported
         }
