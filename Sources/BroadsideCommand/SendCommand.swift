@@ -259,7 +259,9 @@ struct SendRun {
             Output.note("note: the OAuth 2 token was renewed \(tokens.renewals) time\(tokens.renewals == 1 ? "" : "s") during the run")
         }
 
-        let elapsed = Date().timeIntervalSince(started)
+        // The run's figures as the report defines them: from its first attempt to its last.
+        let span = try store.attemptSpan(campaignID: prepared.campaign.id, since: started.timeIntervalSince1970)
+        let elapsed = max(0, (span.last ?? 0) - (span.first ?? 0))
         let counts = try store.counts(of: prepared.campaign.id)
         let acceptedThisRun = sender.progress.accepted
         let next = try store.nextDeferral(campaignID: prepared.campaign.id)
@@ -267,7 +269,7 @@ struct SendRun {
             campaign: campaign, accepted: counts[.accepted] ?? 0, deferred: counts[.deferred] ?? 0, failed: counts[.failed] ?? 0,
             unknown: counts[.unknown] ?? 0, skipped: counts[.skipped] ?? 0, queued: counts[.queued] ?? 0,
             elapsed_s: (elapsed * 1000).rounded() / 1000,
-            rate_per_s: elapsed > 0 ? (Double(acceptedThisRun) / elapsed * 10).rounded() / 10 : 0,
+            rate_per_s: elapsed > 0 ? (Double(span.accepted) / elapsed * 10).rounded() / 10 : 0,
             stopped: Self.describe(reason), next_attempt_at: next.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: $0)) })
         if delivery.json {
             try Output.json(summary)

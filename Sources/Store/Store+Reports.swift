@@ -120,6 +120,19 @@ extension Store {
         }
     }
 
+    /// The attempts made since `since`: when the first and the last were, and how many were
+    /// accepted, so that `send` says a run's rate as the report says a campaign's (accepted ÷
+    /// the time from the first attempt to the last).
+    public func attemptSpan(campaignID: Int64, since: Double) throws -> (first: Double?, last: Double?, accepted: Int) {
+        try read { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT min(at) AS first, max(at) AS last, coalesce(sum(state = 'accepted'), 0) AS accepted FROM events
+                WHERE campaign_id = ? AND at >= ? AND state IN ('accepted', 'deferred', 'failed', 'unknown')
+                """, arguments: [campaignID, since])
+            return (row?["first"], row?["last"], row?["accepted"] ?? 0)
+        }
+    }
+
     /// One row per message for the CSV report, in order; `body` is called row by row.
     public func forEachMessage(of campaignID: Int64, _ body: (MessageRow) throws -> Void) throws {
         try read { db in

@@ -141,3 +141,23 @@ struct ReportWordsTests {
         #expect(page.contains("Recipients not reached (1)") && page.contains("address does not exist"), "\(page.prefix(300))")
     }
 }
+
+/// One definition per figure: a campaign sent in one run has the same rate in `send` and
+/// in `report` (accepted per second from the first attempt to the last).
+@Suite("One definition per figure")
+struct FigureDefinitionTests {
+    @Test func sendAndReportGiveTheSameRate() throws {
+        let server = try SMTPTestServer()
+        let fixture = try TestCampaign(count: 300)
+        let sent = try fixture.send(["--smtp", server.url, "--rate", "200/s"])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        let report = try Command.broadside(["report", "c", "--json", "--db", fixture.db])
+        func number(_ key: String, in json: String) throws -> Double {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            return try #require(object[key] as? Double ?? (object[key] as? Int).map(Double.init))
+        }
+        let sendRate = try number("rate_per_s", in: sent.stdout), reportRate = try number("rate_per_s", in: report.stdout)
+        #expect(abs(sendRate - reportRate) <= 0.1, "send says \(sendRate)/s, report \(reportRate)/s")
+        #expect(abs(try number("elapsed_s", in: sent.stdout) - (try number("elapsed_s", in: report.stdout))) <= 0.002)
+    }
+}
