@@ -165,12 +165,12 @@ public struct CampaignReport: Sendable, Codable {
         for state in Self.stateOrder {
             let count = totals[state.rawValue] ?? 0
             if count == 0 && [.claimed, .awaitingReply, .complained].contains(state) { continue }
-            let line = "  \(state.rawValue.padding(toLength: width, withPad: " ", startingAt: 0))  \(String(count).leftPad(9))  \(String(format: "%5.1f%%", percentages[state.rawValue] ?? 0))"
+            let line = "  \(state.rawValue.padding(toLength: width, withPad: " ", startingAt: 0))  \(String(count).leftPad(9))  \(String(format: "%6.2f%%", percentages[state.rawValue] ?? 0))"
             lines.append(count > 0 ? paint(line, colours[state] ?? "0") : line)
         }
         lines.append("  \("total".padding(toLength: width, withPad: " ", startingAt: 0))  \(String(total).leftPad(9))")
         lines.append("")
-        lines.append(String(format: "Delivered %.1f%% · hard bounces %.2f%% · soft %.2f%% · complaints %.2f%%",
+        lines.append(String(format: "Delivered %.2f%% · hard bounces %.2f%% · soft %.2f%% · complaints %.2f%%",
                             deliveryRate * 100, hardBounceRate * 100, softBounceRate * 100, complaintRate * 100))
         lines.append(String(format: "%d attempts in %.1f s · %.1f messages/s · busiest minute %d accepted",
                             attempts, elapsedSeconds, ratePerSecond, throughput.map(\.accepted).max() ?? 0))

@@ -31,7 +31,7 @@ extension CampaignReport {
             Status <b>\(e(status))</b>\(statusReason.map { " — \(e($0))" } ?? "") · created \(e(createdAt)) · started \(e(startedAt ?? "-")) · finished \(e(finishedAt ?? "-"))</p>
             <div class="cards">
             <div class="card">messages<b>\(total)</b></div>
-            <div class="card">delivered<b>\(String(format: "%.1f%%", deliveryRate * 100))</b></div>
+            <div class="card">delivered<b>\(String(format: "%.2f%%", deliveryRate * 100))</b></div>
             <div class="card">hard bounces<b>\(String(format: "%.2f%%", hardBounceRate * 100))</b></div>
             <div class="card">complaints<b>\(String(format: "%.2f%%", complaintRate * 100))</b></div>
             <div class="card">rate<b>\(String(format: "%.1f/s", ratePerSecond))</b></div>

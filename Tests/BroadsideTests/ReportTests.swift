@@ -161,3 +161,22 @@ struct FigureDefinitionTests {
         #expect(abs(try number("elapsed_s", in: sent.stdout) - (try number("elapsed_s", in: report.stdout))) <= 0.002)
     }
 }
+
+/// A percentage is written one way everywhere (two decimals): never 66.7 % in one place and
+/// 66.67 % in another for the same figure.
+@Suite("Percentages, one way")
+struct PercentageTests {
+    @Test func theSameFigureHasTheSameDigitsEverywhere() throws {
+        let server = try SMTPTestServer()
+        let fixture = try TestCampaign(["reject-gone", "alive", "also-alive"])
+        _ = try fixture.send(["--smtp", server.url, "--connections", "1"])
+        let table = try Command.broadside(["report", "c", "--db", fixture.db]).stdout
+        #expect(table.contains("66.67%") && table.contains("Delivered 66.67%"), "\(table)")
+        let json = try Command.broadside(["report", "c", "--json", "--db", fixture.db]).stdout
+        #expect(json.contains("\"accepted\":66.67") && json.contains("\"delivery_rate\":0.6667"), "\(json.prefix(600))")
+        try Command.broadsideSucceeding(["report", "c", "--format", "html", "--out", fixture.dir.path("r.html"), "--db", fixture.db])
+        let page = try String(contentsOfFile: fixture.dir.path("r.html"), encoding: .utf8)
+        #expect(page.contains("delivered<b>66.67%</b>"), "\(page.prefix(1200))")
+    }
+}
+
