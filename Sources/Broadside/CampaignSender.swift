@@ -26,30 +26,11 @@ public struct SendOptions: Sendable {
     public var retry = RetryPolicy()
     /// Messages claimed from the database at a time.
     public var batchSize = 256
-    /// After the server has been unreachable for this long (seconds), the campaign pauses.
-    public var serverLostTimeout: Double = 300
-    /// The first wait before reconnecting to a lost server; it doubles up to a minute.
-    public var reconnectDelay: Double = 1
-    /// After this many refusals of the sender in a row (policy, reputation, authentication), the campaign pauses.
-    public var senderSideFailuresBeforePause = 5
-    /// Outcomes left unknown in a row (no reply after the end of DATA) that pause the campaign:
-    /// a server that stalls after every message would otherwise turn the whole list unknown.
-    public var unknownsBeforePause = 5
-    /// How long a 421 or a rate-limit reply holds the whole profile back; doubles while they repeat (up to 15 minutes).
-    public var throttleCooldown: Double = 30
+    /// When a lost server, throttling, refused senders or missing verdicts pause or slow the
+    /// campaign (see `RelayHealth` for each rule and its default).
+    public var health = RelayHealth.Settings()
 
     public init() {}
-
-    /// The health rules' settings, from these options.
-    var health: RelayHealth.Settings {
-        var settings = RelayHealth.Settings()
-        settings.serverLostTimeout = serverLostTimeout
-        settings.reconnectDelay = reconnectDelay
-        settings.senderSideFailuresBeforePause = senderSideFailuresBeforePause
-        settings.unknownsBeforePause = unknownsBeforePause
-        settings.throttleCooldown = throttleCooldown
-        return settings
-    }
 }
 
 /// Why a run ended.

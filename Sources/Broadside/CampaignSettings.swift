@@ -94,9 +94,9 @@ public struct CampaignSettings: Sendable, Codable, Equatable {
         let defaults = RetryPolicy()
         options.retry = RetryPolicy(firstDelay: retryDelay ?? defaults.firstDelay, maximumDelay: retryMaxDelay ?? defaults.maximumDelay,
                                     giveUpAfter: giveUpAfter ?? defaults.giveUpAfter)
-        if let throttleCooldown { options.throttleCooldown = throttleCooldown }
-        if let serverLostTimeout { options.serverLostTimeout = serverLostTimeout }
-        if let senderSideFailuresBeforePause { options.senderSideFailuresBeforePause = senderSideFailuresBeforePause }
+        if let throttleCooldown { options.health.throttleCooldown = throttleCooldown }
+        if let serverLostTimeout { options.health.serverLostTimeout = serverLostTimeout }
+        if let senderSideFailuresBeforePause { options.health.senderSideFailuresBeforePause = senderSideFailuresBeforePause }
         return options
     }
 }

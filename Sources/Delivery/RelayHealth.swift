@@ -5,10 +5,16 @@
 /// or attempts without a verdict, that come in a row pause the campaign.
 public struct RelayHealth: Sendable, Equatable {
     public struct Settings: Sendable, Equatable {
+        /// After the server has been unreachable this long (seconds), the campaign pauses.
         public var serverLostTimeout: Double = 300
+        /// The first wait before reconnecting to a lost server; it doubles up to a minute.
         public var reconnectDelay: Double = 1
+        /// Refusals of the sender in a row (policy, reputation, authentication) that pause.
         public var senderSideFailuresBeforePause = 5
+        /// Outcomes left unknown in a row (no reply after the end of DATA) that pause: a server
+        /// that stalls after every message would otherwise turn the whole list unknown.
         public var unknownsBeforePause = 5
+        /// How long a 421 or rate-limit reply holds the profile back; doubles while they repeat (up to 15 minutes).
         public var throttleCooldown: Double = 30
 
         public init() {}
