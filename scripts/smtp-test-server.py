@@ -31,6 +31,8 @@ import ssl
 import sys
 import threading
 import time
+import urllib.parse
+import urllib.request
 
 from aiosmtpd.smtp import SMTP, AuthResult
 
@@ -105,8 +107,22 @@ class Handler:
 
 class ScriptedSMTP(SMTP):
     # XOAUTH2 tokens the server accepts: "TOKEN EXPIRY" lines in this file (the test's
-    # authorization server writes them), read at each AUTH as an introspection would be.
+    # authorization server writes them), read at each AUTH as an introspection would be;
+    # or, with an introspection URL (RFC 7662, http://ID:SECRET@host/introspect), the
+    # tokens the OAuth test server says are active.
     oauth_tokens = None
+    introspection = None
+    # Sign-ins accepted and refused, for the tests.
+    signins = None
+
+    @staticmethod
+    def introspect(token):
+        parts = urllib.parse.urlsplit(ScriptedSMTP.introspection)
+        url = urllib.parse.urlunsplit((parts.scheme, "%s:%d" % (parts.hostname, parts.port), parts.path, "", ""))
+        req = urllib.request.Request(url, data=urllib.parse.urlencode({"token": token}).encode())
+        req.add_header("Authorization", "Basic " + base64.b64encode(("%s:%s" % (parts.username, parts.password)).encode()).decode())
+        with urllib.request.urlopen(req, timeout=10) as answer:
+            return json.load(answer)
 
     async def auth_XOAUTH2(self, _, args):
         # The initial response comes base64 on the AUTH line, or (curl) after an empty challenge,
@@ -117,13 +133,23 @@ class ScriptedSMTP(SMTP):
             token = fields.get("auth", "").removeprefix("Bearer ").strip()
         except Exception:
             token = ""
-        valid = {}
-        if ScriptedSMTP.oauth_tokens and os.path.exists(ScriptedSMTP.oauth_tokens):
-            for line in open(ScriptedSMTP.oauth_tokens):
-                parts = line.split()
-                if len(parts) == 2:
-                    valid[parts[0]] = float(parts[1])
-        if token and valid.get(token, 0) > time.time():
+        accepted = False
+        if token and ScriptedSMTP.introspection:
+            answer = await asyncio.get_running_loop().run_in_executor(None, ScriptedSMTP.introspect, token)
+            # A user's token signs in only as that user; an application's (no username) as any mailbox.
+            accepted = answer.get("active") is True and answer.get("username") in ("", None, fields.get("user"))
+        elif token:
+            valid = {}
+            if ScriptedSMTP.oauth_tokens and os.path.exists(ScriptedSMTP.oauth_tokens):
+                for line in open(ScriptedSMTP.oauth_tokens):
+                    parts = line.split()
+                    if len(parts) == 2:
+                        valid[parts[0]] = float(parts[1])
+            accepted = valid.get(token, 0) > time.time()
+        if ScriptedSMTP.signins:
+            with open(ScriptedSMTP.signins, "a") as log:
+                log.write(json.dumps({"user": fields.get("user"), "accepted": accepted}) + "\n")
+        if accepted:
             return AuthResult(success=True, handled=False, auth_data=fields.get("user"))
         # RFC 7628: an error challenge, the client's empty answer, then 535.
         await self.challenge_auth(json.dumps({"status": "401", "schemes": "Bearer", "scope": "https://outlook.office.com/SMTP.Send"}))
@@ -158,6 +184,8 @@ def main():
     parser.add_argument("--record", help="append each accepted message as a JSON line to this file")
     parser.add_argument("--auth", help="require AUTH with USER:PASSWORD")
     parser.add_argument("--xoauth2-tokens", help="require AUTH XOAUTH2 with a token this file lists as valid (TOKEN EXPIRY lines)")
+    parser.add_argument("--xoauth2-introspect", help="require AUTH XOAUTH2 with a token this RFC 7662 endpoint (http://ID:SECRET@host/path) says is active")
+    parser.add_argument("--signins", help="append one JSON line per XOAUTH2 sign-in: user and whether it was accepted")
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
     parser.add_argument("--slow", type=float, default=2.0)
@@ -178,8 +206,10 @@ def main():
             return AuthResult(success=ok, handled=False)
 
         options.update(authenticator=authenticate, auth_required=True, auth_require_tls=False)
-    if args.xoauth2_tokens:
+    if args.xoauth2_tokens or args.xoauth2_introspect:
         ScriptedSMTP.oauth_tokens = args.xoauth2_tokens
+        ScriptedSMTP.introspection = args.xoauth2_introspect
+        ScriptedSMTP.signins = args.signins
 
         def refuse_passwords(server, session, envelope, mechanism, auth_data):
             return AuthResult(success=False, handled=False)

@@ -22,6 +22,12 @@ public struct CampaignSettings: Sendable, Codable, Equatable {
     public var oauth2TokenCommand: String?
     /// Seconds a bare token printed by the command lives (JSON output says its own `expires_in`).
     public var oauth2TokenLifetime: Double?
+    /// Built-in OAuth 2 sign-in (the profile's `oauth:` section); tokens in the profile's token file.
+    public var oauth: OAuthSettings?
+    /// The profile reads bounces or keeps a Sent copy: its OAuth sign-in asks for IMAP too.
+    public var oauthIMAP: Bool?
+    /// `imaps://host/Sent`: a copy of each accepted message is appended there.
+    public var sentFolder: String?
     /// The fingerprint of the BROADSIDE_SECRET its links and return paths are signed with
     /// (`SecretFingerprint`, never the secret): `serve` and `resume` check theirs against it.
     public var secretFingerprint: String?

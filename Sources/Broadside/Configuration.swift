@@ -86,6 +86,9 @@ public struct Configuration: Sendable, Decodable {
             for (name, profile) in profiles {
                 if case .mapping(let keys) = profile {
                     try check(keys, allowed: SendingProfile.CodingKeys.allCases.map(\.rawValue), in: "profile '\(name.string ?? "")'")
+                    if case .mapping(let oauth)? = keys["oauth"] {
+                        try check(oauth, allowed: OAuthSection.keys, in: "profile '\(name.string ?? "")' oauth")
+                    }
                 }
             }
         }
@@ -180,6 +183,10 @@ public struct SendingProfile: Sendable, Decodable {
     public var bounceUser: String?
     public var bouncePasswordEnv: String?
     public var bouncePasswordCommand: String?
+    /// Built-in OAuth 2 sign-in (`broadside auth login`).
+    public var oauth: OAuthSection?
+    /// Where a copy of each sent message is appended (`imaps://host/Sent`).
+    public var sentFolder: String?
     /// Present only to be refused: a password never lives in a file.
     var password: String?
 
@@ -197,7 +204,11 @@ public struct SendingProfile: Sendable, Decodable {
         case dkimKeyFile = "dkim_key_file", dkimSelector = "dkim_selector", dkimDomain = "dkim_domain"
         case bounceMailbox = "bounce_mailbox", bounceUser = "bounce_user", bouncePasswordEnv = "bounce_password_env"
         case bouncePasswordCommand = "bounce_password_command"
+        case oauth, sentFolder = "sent_folder"
     }
+
+    /// The profile reads or writes a mailbox over IMAP: its token must be allowed to.
+    public var usesIMAP: Bool { bounceMailbox != nil || sentFolder != nil }
 
     func apply(to settings: inout CampaignSettings, name: String) throws {
         if password != nil {
@@ -222,6 +233,13 @@ public struct SendingProfile: Sendable, Decodable {
         if let dkimKeyFile { settings.dkimKeyFile = dkimKeyFile }
         if let dkimSelector { settings.dkimSelector = dkimSelector }
         if let dkimDomain { settings.dkimDomain = dkimDomain }
+        if let sentFolder { settings.sentFolder = sentFolder }
+        if let oauth {
+            let settingsOAuth = try oauth.settings(profile: name, preset: preset ?? name)
+            if let problem = settingsOAuth.problem(profile: name) { throw BroadsideError.input(problem) }
+            settings.oauth = settingsOAuth
+            settings.oauthIMAP = usesIMAP
+        }
         func seconds(_ text: String?, _ key: String) throws -> Double? {
             guard let text else { return nil }
             guard let value = DurationText.seconds(text) else {
@@ -236,5 +254,74 @@ public struct SendingProfile: Sendable, Decodable {
         settings.oauth2TokenLifetime = try seconds(oauth2TokenLifetime, "oauth2_token_lifetime") ?? settings.oauth2TokenLifetime
         settings.throttleCooldown = try seconds(throttleCooldown, "throttle_cooldown") ?? settings.throttleCooldown
         settings.serverLostTimeout = try seconds(serverLostTimeout, "server_lost_timeout") ?? settings.serverLostTimeout
+    }
+}
+
+/// A profile's `oauth:` section as written in the configuration file: the provider and
+/// flow (each implied when left out), and the application's registration.
+public struct OAuthSection: Sendable, Decodable {
+    public var provider: String?
+    public var flow: String?
+    public var registration: OAuthSettings.Registration
+    /// Present only to be refused: a secret never lives in a file.
+    var clientSecret: String?
+
+    enum OwnKeys: String, CodingKey, CaseIterable {
+        case provider, flow, clientSecret = "client_secret"
+    }
+
+    /// Every key the section may hold.
+    static var keys: [String] { OwnKeys.allCases.map(\.rawValue) + OAuthSettings.Registration.CodingKeys.allCases.map(\.rawValue) }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: OwnKeys.self)
+        provider = try container.decodeIfPresent(String.self, forKey: .provider)
+        flow = try container.decodeIfPresent(String.self, forKey: .flow)
+        clientSecret = try container.decodeIfPresent(String.self, forKey: .clientSecret)
+        registration = try OAuthSettings.Registration(from: decoder)
+    }
+
+    /// The settings, with the provider the preset implies (Exchange and Outlook: Microsoft;
+    /// Gmail and Workspace: Google) and the provider's usual flow.
+    func settings(profile: String, preset: String) throws -> OAuthSettings {
+        if clientSecret != nil {
+            throw BroadsideError.input("profile '\(profile)' oauth holds a client secret; secrets never live in files: use client_secret_env or client_secret_command")
+        }
+        let implied: OAuthSettings.Provider? = switch preset.lowercased() {
+        case "exchange-online", "outlook-com": .microsoft
+        case "gmail", "google-workspace": .google
+        default: nil
+        }
+        let provider: OAuthSettings.Provider
+        if let name = self.provider {
+            guard let named = OAuthSettings.Provider(rawValue: name.lowercased()) else {
+                throw BroadsideError.input("profile '\(profile)' oauth: provider '\(name)' is not one of \(OAuthSettings.Provider.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            provider = named
+        } else if let implied {
+            provider = implied
+        } else {
+            throw BroadsideError.input("profile '\(profile)' oauth: say which provider signs in (provider: microsoft or google)")
+        }
+        let flow: OAuthSettings.Flow
+        if let name = self.flow {
+            guard let named = OAuthSettings.Flow(rawValue: name.lowercased()) else {
+                throw BroadsideError.input("profile '\(profile)' oauth: flow '\(name)' is not one of \(OAuthSettings.Flow.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            flow = named
+        } else {
+            flow = provider == .microsoft ? .device : .browser
+        }
+        var settings = OAuthSettings(provider: provider, flow: flow)
+        settings.registration = registration
+        settings.certificateFile = registration.certificateFile.map(Self.absolute)
+        settings.certificateKeyFile = registration.certificateKeyFile.map(Self.absolute)
+        settings.serviceAccountFile = registration.serviceAccountFile.map(Self.absolute)
+        return settings
+    }
+
+    /// Files named relative to where `broadside` runs are kept absolute: a resume may run elsewhere.
+    static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
     }
 }

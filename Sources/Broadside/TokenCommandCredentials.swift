@@ -15,8 +15,7 @@ public final class TokenCommandCredentials: CredentialSource, @unchecked Sendabl
     private let clock: @Sendable () -> Double
     /// Guarded by `lock`; the command runs under it, so connections opening together share one renewal.
     private let lock = NSLock()
-    private var token: String?
-    private var expiresAt = 0.0
+    private var held: HeldToken?
     private var runs = 0
 
     public init(user: String, command: String, lifetime: Double, environment: [String: String],
@@ -39,9 +38,8 @@ public final class TokenCommandCredentials: CredentialSource, @unchecked Sendabl
         lock.lock()
         defer { lock.unlock() }
         let now = clock()
-        // Renewed a little before it expires: a tenth of its life, at most a minute.
-        if !renewing, let token, now < expiresAt - min(60, (expiresAt - now + 1) / 10) {
-            return .oauth2(user: user, bearerToken: token)
+        if !renewing, let held, held.isFresh(at: now) {
+            return .oauth2(user: user, bearerToken: held.value)
         }
         let output: String
         do {
@@ -51,8 +49,7 @@ public final class TokenCommandCredentials: CredentialSource, @unchecked Sendabl
         }
         let (value, expiresIn) = Self.read(output, lifetime: lifetime)
         guard !value.isEmpty else { throw TransportError("the OAuth 2 token command printed no token") }
-        token = value
-        expiresAt = now + expiresIn
+        held = HeldToken(value: value, obtainedAt: now, expiresAt: now + expiresIn)
         runs += 1
         return .oauth2(user: user, bearerToken: value)
     }

@@ -19,7 +19,9 @@ public enum TransportSetup {
         } catch {
             throw BroadsideError.input(error.message)
         }
-        if let user = settings.user {
+        if let oauth = settings.oauth {
+            server.credentialSource = try oauthCredentials(oauth, settings: settings, environment: environment)
+        } else if let user = settings.user {
             if settings.oauth2TokenEnv == nil, let command = settings.oauth2TokenCommand {
                 // Asked for by each new connection, and run again when the token it gave expires.
                 server.credentialSource = TokenCommandCredentials(user: user, command: command, lifetime: settings.oauth2TokenLifetime ?? 3000,
@@ -38,6 +40,18 @@ public enum TransportSetup {
         if let replyTimeout = settings.replyTimeout { server.replyTimeout = replyTimeout }
         if let messages = settings.messagesPerConnection { server.messagesPerConnection = max(1, messages) }
         return SMTPTransport(server: server)
+    }
+
+    /// The profile's built-in OAuth 2 sign-in: tokens from its token file, renewed as they expire.
+    public static func oauthCredentials(_ oauth: OAuthSettings, settings: CampaignSettings, environment: [String: String]) throws -> OAuthCredentials {
+        guard let profile = settings.profile else {
+            throw BroadsideError.input("an OAuth sign-in belongs to a profile: send with --profile")
+        }
+        guard let user = settings.user else {
+            throw BroadsideError.input("profile '\(profile)' signs in with OAuth 2 but names no user (the mailbox to send as)")
+        }
+        let grants = OAuthGrants(settings: oauth, user: user, imap: settings.oauthIMAP ?? false, environment: environment)
+        return OAuthCredentials(profile: profile, user: user, grants: grants, file: try TokenFile(profile: profile, environment: environment))
     }
 
     /// The secret from the environment variable, else from the command's output; nil if neither is named.

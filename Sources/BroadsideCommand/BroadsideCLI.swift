@@ -8,7 +8,7 @@ struct BroadsideCLI: ParsableCommand {
         subcommands: [
             InitCommand.self, ImportCommand.self, ListsCommand.self, CheckCommand.self, PreviewCommand.self, MergeCommand.self, SendCommand.self,
             CampaignsCommand.self, PauseCommand.self, ResumeCommand.self, RetryCommand.self, ReportCommand.self,
-            SuppressCommand.self, BouncesCommand.self, ForgetCommand.self, ServeCommand.self,
+            SuppressCommand.self, BouncesCommand.self, ForgetCommand.self, ServeCommand.self, AuthCommand.self,
         ]
     )
 }

@@ -211,6 +211,9 @@ struct SendRun {
         let converter = PersonalMessage(template: loaded).attachesPDFs && !delivery.dryRun ? try PDFConverter.ifNeeded(for: loaded) : nil
         // A wrong address or password stops here (exit 3), before anything changes state.
         try transport.verify()
+        if let oauth = settings.oauth, let user = settings.user, !delivery.json {
+            Output.note("note: signing in as \(user) with OAuth 2 (XOAUTH2, \(oauth.provider.rawValue) \(oauth.flow.rawValue) sign-in of profile '\(settings.profile ?? "")')")
+        }
         if let test {
             return try SendTest(address: test.address, row: test.row, plan: plan, extras: extras, transport: transport, store: store,
                                 json: delivery.json).run()
@@ -255,7 +258,7 @@ struct SendRun {
         }
         display.stop()
         signals.forEach { $0.cancel() }
-        if let tokens = (transport as? SMTPTransport)?.server.credentialSource as? TokenCommandCredentials, tokens.renewals > 0 {
+        if let tokens = (transport as? SMTPTransport)?.server.credentialSource, tokens.renewals > 0 {
             Output.note("note: the OAuth 2 token was renewed \(tokens.renewals) time\(tokens.renewals == 1 ? "" : "s") during the run")
         }
 

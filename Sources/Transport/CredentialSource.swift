@@ -6,4 +6,6 @@ import Delivery
 public protocol CredentialSource: Sendable {
     /// `renewing`: the server refused the last credentials (an expired or revoked token).
     func credentials(renewing: Bool) throws(TransportError) -> SMTPServer.Credentials
+    /// How many times a new token replaced an expired or refused one during the run.
+    var renewals: Int { get }
 }

@@ -5,6 +5,12 @@ public struct CommandResult: Sendable {
     public var status: Int32
     public var stdout: String
     public var stderr: String
+
+    public init(status: Int32, stdout: String, stderr: String) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
 }
 
 public enum Command {
@@ -33,10 +39,13 @@ public enum Command {
     /// `broadside ARGS` started in the background, for a test to signal, kill or wait for.
     /// Standard error is dropped; standard output is kept only when asked (a pipe nobody
     /// reads would block a chatty process).
-    public static func startBroadside(_ arguments: [String], capturingOutput: Bool = false) throws -> Background {
+    public static func startBroadside(_ arguments: [String], capturingOutput: Bool = false, environment: [String: String] = [:]) throws -> Background {
         let process = Process()
         process.executableURL = broadside
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let output = capturingOutput ? Pipe() : nil
         process.standardOutput = output ?? FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -103,5 +112,48 @@ public struct Background {
     public func readOutput() -> String {
         guard let output else { return "" }
         return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+}
+
+extension Command {
+    /// `broadside ARGS`, with each line it writes to standard error handed to `onLine` as it
+    /// comes (a test answers what the command asks of a person: a code to enter, an address
+    /// to open), then waits for it to end.
+    public static func broadside(_ arguments: [String], environment: [String: String] = [:],
+                                 onErrorLine: @escaping @Sendable (String) -> Void) throws -> CommandResult {
+        let process = Process()
+        process.executableURL = broadside
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        try process.run()
+        let group = DispatchGroup()
+        nonisolated(unsafe) var outData = Data(), errData = Data()
+        group.enter()
+        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter()
+        DispatchQueue.global().async {
+            var pending = Data()
+            while true {
+                let chunk = err.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                errData.append(chunk)
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    onErrorLine(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+                    pending = Data(pending[(newline + 1)...])
+                }
+            }
+            group.leave()
+        }
+        group.wait()
+        process.waitUntilExit()
+        return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                             stderr: String(decoding: errData, as: UTF8.self))
     }
 }

@@ -23,28 +23,9 @@ public final class SMTPTestServer: @unchecked Sendable {
     public init(arguments: [String] = []) throws {
         directory = try TemporaryDirectory()
         recordFile = directory.url.appendingPathComponent("received.jsonl")
-        let output = Pipe()
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [Repository.root.appendingPathComponent("scripts/smtp-test-server.py").path, "--record", recordFile.path,
-                             "--exit-with-parent"] + arguments
-        process.standardOutput = output
-        process.standardInput = lifeline
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        // The first line is "PORT n".
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5).prefix { $0.isNumber }) else {
-            process.terminate()
-            throw TestSupportError("the SMTP test server did not start (is python3-aiosmtpd installed?): \(text)")
-        }
-        self.port = port
+        (process, port) = try LoopbackScript.start("smtp-test-server.py", ["--record", recordFile.path, "--exit-with-parent"] + arguments,
+                                                    lifeline: lifeline, standardError: nil,
+                                                    failure: "the SMTP test server did not start (is python3-aiosmtpd installed?)")
     }
 
     /// Every message accepted so far, in order.
@@ -125,5 +106,32 @@ public struct SelfSignedCertificate: Sendable {
             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
         ])
         guard result.status == 0 else { throw TestSupportError("openssl failed: \(result.stderr)") }
+    }
+}
+
+/// A test server written in Python (scripts/…) that prints `PORT n` once it listens on a
+/// loopback port, and exits when its standard input (the lifeline) closes.
+enum LoopbackScript {
+    static func start(_ script: String, _ arguments: [String], lifeline: Pipe, standardError: FileHandle?, failure: String) throws -> (Process, Int) {
+        let output = Pipe()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [Repository.root.appendingPathComponent("scripts/\(script)").path] + arguments
+        process.standardOutput = output
+        process.standardInput = lifeline
+        process.standardError = standardError ?? FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5).prefix { $0.isNumber }) else {
+            process.terminate()
+            throw TestSupportError("\(failure): \(text)")
+        }
+        return (process, port)
     }
 }
