@@ -124,19 +124,34 @@ struct BouncesCommand: ParsableCommand {
                 return found
             }
             let fromCommandLine = signIn.givesPassword
-            guard let url = imap ?? configured?.bounceMailbox, let user = signIn.user ?? configured?.bounceUser,
-                  let password = try TransportSetup.secret(variable: fromCommandLine ? signIn.passwordEnv : configured?.bouncePasswordEnv,
-                                                           command: fromCommandLine ? signIn.passwordCommand : configured?.bouncePasswordCommand,
-                                                           what: "mailbox password", environment: ProcessInfo.processInfo.environment) else {
-                throw BroadsideError.input("give the mailbox with --imap, --user and --password-env (or --password-command), or a --profile with bounce_mailbox, bounce_user and bounce_password_env (or bounce_password_command)")
+            let environment = ProcessInfo.processInfo.environment
+            var account: IMAPMailbox.Account
+            if let profile, let configured, configured.oauth != nil, !fromCommandLine, configured.bouncePasswordEnv == nil,
+               configured.bouncePasswordCommand == nil, let url = imap ?? configured.bounceMailbox {
+                // The profile signs in with OAuth 2: the bounce mailbox is read with the same sign-in (XOAUTH2).
+                let (settings, oauth) = try AuthCommand.oauthProfile(profile, global: global)
+                let credentials = try TransportSetup.oauthCredentials(oauth, settings: settings, environment: environment)
+                account = IMAPMailbox.Account(url: url, user: signIn.user ?? configured.bounceUser ?? credentials.user, credentialSource: credentials)
+            } else {
+                account = try passwordAccount(configured, fromCommandLine: fromCommandLine, environment: environment)
             }
-            var account = IMAPMailbox.Account(url: url, user: user, password: password)
             account.caFile = caFile
             let intake = BounceIntake(store: try global.openStore(), policy: try global.configuration().suppression, now: Output.now(),
                                       secret: Secret.optional, matchByRecipient: matchByRecipient)
             var summary = BounceIntake.Summary()
             try intake.fetch(account, after: delete ? .delete : moveTo.map { .move($0) } ?? .markSeen, into: &summary)
             try BouncesCommand.print(summary, json: json)
+        }
+
+        /// The mailbox from the command line or the profile, signed in with a password.
+        func passwordAccount(_ configured: SendingProfile?, fromCommandLine: Bool, environment: [String: String]) throws -> IMAPMailbox.Account {
+            guard let url = imap ?? configured?.bounceMailbox, let user = signIn.user ?? configured?.bounceUser,
+                  let password = try TransportSetup.secret(variable: fromCommandLine ? signIn.passwordEnv : configured?.bouncePasswordEnv,
+                                                           command: fromCommandLine ? signIn.passwordCommand : configured?.bouncePasswordCommand,
+                                                           what: "mailbox password", environment: environment) else {
+                throw BroadsideError.input("give the mailbox with --imap, --user and --password-env (or --password-command), or a --profile with bounce_mailbox, bounce_user and bounce_password_env (or bounce_password_command)")
+            }
+            return IMAPMailbox.Account(url: url, user: user, password: password)
         }
     }
 

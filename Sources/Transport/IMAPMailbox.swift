@@ -14,11 +14,19 @@ public final class IMAPMailbox {
         public var password: String
         public var caFile: String?
         public var insecureSkipVerify = false
+        /// An OAuth 2 sign-in (XOAUTH2) instead of the password, asked for when the connection opens.
+        public var credentialSource: (any CredentialSource)?
 
         public init(url: String, user: String, password: String) {
             self.url = url
             self.user = user
             self.password = password
+        }
+
+        /// Signs in with what `source` gives (an OAuth 2 token), never a password.
+        public init(url: String, user: String, credentialSource source: any CredentialSource) {
+            self.init(url: url, user: user, password: "")
+            credentialSource = source
         }
     }
 
@@ -32,8 +40,7 @@ public final class IMAPMailbox {
         }
         self.account = account
         handle = try CurlHandle()
-        handle.set(CURLOPT_USERNAME, account.user)
-        handle.set(CURLOPT_PASSWORD, account.password)
+        try signIn(renewing: false)
         handle.set(CURLOPT_CONNECTTIMEOUT, 15)
         handle.set(CURLOPT_USE_SSL, Int(account.url.hasPrefix("imaps://") ? CURLUSESSL_ALL.rawValue : CURLUSESSL_TRY.rawValue))
         if let caFile = account.caFile { handle.set(CURLOPT_CAINFO, caFile) }
@@ -78,15 +85,41 @@ public final class IMAPMailbox {
         try run(url: account.url, command: "EXPUNGE")
     }
 
+    /// The password, or XOAUTH2 with the token the credential source gives now.
+    private func signIn(renewing: Bool) throws(TransportError) {
+        switch try account.credentialSource?.credentials(renewing: renewing) {
+        case .oauth2(user: let user, bearerToken: let token)?:
+            handle.set(CURLOPT_USERNAME, user)
+            handle.set(CURLOPT_XOAUTH2_BEARER, token)
+            handle.set(CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2")
+        case .password(user: let user, password: let password)?:
+            handle.set(CURLOPT_USERNAME, user)
+            handle.set(CURLOPT_PASSWORD, password)
+        case nil:
+            handle.set(CURLOPT_USERNAME, account.user)
+            handle.set(CURLOPT_PASSWORD, account.password)
+        }
+    }
+
     private func run(url: String, command: String?) throws(TransportError) {
         response.reset()
         handle.set(CURLOPT_URL, url)
         handle.set(CURLOPT_CUSTOMREQUEST, command)
-        let code = handle.perform()
+        var code = handle.perform()
+        if code == CURLE_LOGIN_DENIED, account.credentialSource != nil {
+            // A token refused (expired, revoked): once more with a new one, on a new connection.
+            try signIn(renewing: true)
+            handle.set(CURLOPT_FRESH_CONNECT, 1)
+            response.reset()
+            code = handle.perform()
+            handle.set(CURLOPT_FRESH_CONNECT, 0)
+        }
         guard code == CURLE_OK else {
             let detail = handle.errorDetail(code)
             if code == CURLE_LOGIN_DENIED {
-                throw TransportError("\(Self.hostPart(url)) refused the IMAP sign-in: check the user and the password's environment variable")
+                throw TransportError(account.credentialSource == nil
+                    ? "\(Self.hostPart(url)) refused the IMAP sign-in: check the user and the password's environment variable"
+                    : "\(Self.hostPart(url)) refused the IMAP sign-in with an OAuth 2 token: the token may lack the IMAP scope (sign in again with broadside auth login)")
             }
             throw TransportError("IMAP \(command ?? "FETCH") on \(Self.hostPart(url)) failed: \(detail)")
         }

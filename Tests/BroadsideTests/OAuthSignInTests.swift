@@ -20,7 +20,7 @@ struct OAuthSignInTests {
         let smtp: SMTPTestServer
         let signins: String
 
-        init(count: Int, oauth: OAuthTestServer, section: String, preset: String = "exchange-online") throws {
+        init(count: Int, oauth: OAuthTestServer, section: String, preset: String = "exchange-online", profileExtra: String = "") throws {
             campaign = try TestCampaign(count: count)
             signins = campaign.dir.path("signins.jsonl")
             smtp = try SMTPTestServer(arguments: ["--xoauth2-introspect", oauth.introspectionURL, "--signins", signins])
@@ -32,6 +32,7 @@ struct OAuthSignInTests {
                     smtp: \(smtp.url)
                     user: \(OAuthSignInTests.mailbox)
                     rate: 100/s
+                \(profileExtra.split(separator: "\n").map { "    \($0)" }.joined(separator: "\n"))
                     oauth:
                 \(section.split(separator: "\n").map { "      \($0)" }.joined(separator: "\n"))
                 """)
@@ -252,6 +253,39 @@ struct OAuthSignInTests {
         let sent = try fixture.send(environment: ["GOOGLE_SECRET": "not-secret-for-installed-apps"])
         #expect(sent.status == 0, "\(sent.stdout)\(sent.stderr)")
         #expect(try fixture.smtp.received().count == 2)
+    }
+
+    /// `bounces fetch --profile` signs in to the bounce mailbox with the profile's OAuth sign-in
+    /// (XOAUTH2 over IMAP), against Dovecot checking each token with the same introspection.
+    @Test func bouncesAreFetchedOverIMAPWithTheSameSignIn() throws {
+        let oauth = try OAuthTestServer(lifetime: 2, arguments: ["--public-client", Self.deviceClient])
+        let imap = try IMAPTestServer(user: Self.mailbox, introspection: oauth.introspectionURL)
+        let fixture = try Fixture(count: 2, oauth: oauth, section: Self.microsoftSection(oauth), profileExtra: "bounce_mailbox: \(imap.url)")
+        let login = try fixture.deviceLogin(oauth)
+        #expect(login.status == 0, "\(login.stderr)")
+        #expect((try fixture.storedTokens()["scopes"] as? [String])?.contains("https://outlook.office.com/IMAP.AccessAsUser.All") == true,
+                "a profile that reads bounces asks for IMAP")
+        #expect(try fixture.send().status == 0)
+        let messageID = try #require(try sqlite(fixture.campaign.db, "SELECT message_id FROM messages WHERE recipient = 'user1@example.com'").first)
+        try imap.deliver(BounceTests.dsn(to: "user1@example.com", status: "5.1.1", diagnostic: "550 5.1.1 User unknown", messageID: messageID), name: "1.eml")
+        Thread.sleep(forTimeInterval: 2.1)   // the token in the file has expired: the fetch renews it first
+
+        let fetched = try fixture.broadside(["bounces", "fetch", "--profile", "office", "--db", fixture.campaign.db, "--json"])
+        #expect(fetched.status == 0, "\(fetched.stdout)\(fetched.stderr)")
+        #expect(fetched.stdout.contains("\"matched\":1"), "\(fetched.stdout)")
+        #expect(try sqlite(fixture.campaign.db, "SELECT state FROM messages WHERE recipient = 'user1@example.com'") == ["bounced"])
+
+        // Dovecot really checks: a token the authorization server never issued does not get in.
+        let forged = try Command.run(URL(fileURLWithPath: "/usr/bin/curl"), ["-sS", "--login-options", "AUTH=XOAUTH2", "--oauth2-bearer", "forged-token",
+                                                                             "-u", "\(Self.mailbox):", imap.url])
+        #expect(forged.status != 0, "\(forged.stdout)")
+
+        // A revoked sign-in stops the fetch with what to run.
+        try oauth.revoke(try #require(try fixture.storedTokens()["refresh_token"] as? String), client: Self.deviceClient)
+        Thread.sleep(forTimeInterval: 2.1)
+        let refused = try fixture.broadside(["bounces", "fetch", "--profile", "office", "--db", fixture.campaign.db, "--json"])
+        #expect(refused.status == 3)
+        #expect(refused.stderr.contains("broadside auth login --profile office"), "\(refused.stderr)")
     }
 
     @Test func aSendWithoutLoginSaysWhatToRun() throws {

@@ -4,7 +4,7 @@ import Foundation
 /// a loopback port, with one user whose Maildir the test fills.
 public final class IMAPTestServer: @unchecked Sendable {
     public let port: Int
-    public let user = "bounces"
+    public let user: String
     public let password = "imap-test-secret"
     public let directory: TemporaryDirectory
     private let process: Process
@@ -14,7 +14,10 @@ public final class IMAPTestServer: @unchecked Sendable {
     /// The user's Maildir: put messages in `new/`.
     public var maildir: URL { directory.url.appendingPathComponent("home/\(user)/Maildir") }
 
-    public init() throws {
+    /// `introspection`: sign-in is XOAUTH2 only, with a token this RFC 7662 endpoint
+    /// (`http://ID:SECRET@host/introspect`) says is active for `user` (Dovecot's oauth2 passdb).
+    public init(user: String = "bounces", introspection: String? = nil) throws {
+        self.user = user
         directory = try TemporaryDirectory()
         let root = directory.url.path
         // The IMAP process runs as nobody: every folder on the way must be traversable.
@@ -31,10 +34,10 @@ public final class IMAPTestServer: @unchecked Sendable {
             log_path = \(root)/dovecot.log
             ssl = no
             disable_plaintext_auth = no
-            auth_mechanisms = plain login
+            auth_mechanisms = \(introspection == nil ? "plain login" : "xoauth2 oauthbearer")
             passdb {
-              driver = static
-              args = password=\(password)
+              \(introspection == nil ? "driver = static" : "driver = oauth2")
+              \(introspection == nil ? "args = password=\(password)" : "mechanisms = xoauth2 oauthbearer\n  args = \(root)/oauth2.conf")
             }
             userdb {
               driver = static
@@ -54,6 +57,15 @@ public final class IMAPTestServer: @unchecked Sendable {
               chroot =
             }
             """
+        if let introspection {
+            try directory.write("oauth2.conf", """
+                introspection_mode = post
+                introspection_url = \(introspection)
+                username_attribute = username
+                active_attribute = active
+                active_value = true
+                """)
+        }
         let configPath = try directory.write("dovecot.conf", config)
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/dovecot")
