@@ -94,15 +94,18 @@ public final class CampaignSender: @unchecked Sendable {
     private let feed: MessageFeed<Job>
     private let state: Locked<RunState>
     private let wake = NSCondition()
+    /// `--save-sent`: each message's bytes are kept here before they go, for its Sent copy.
+    private let spool: SentSpool?
 
     public init(store: Store, campaign: CampaignRecord, renderer: PersonalMessage, transport: any MessageTransport,
-                options: SendOptions, clock: any WallClock = SystemClock(),
+                options: SendOptions, spool: SentSpool? = nil, clock: any WallClock = SystemClock(),
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger) {
         self.store = store
         self.campaign = campaign
         self.renderer = renderer
         self.transport = transport
         self.options = options
+        self.spool = spool
         self.clock = clock
         self.random = random
         self.logger = logger
@@ -284,6 +287,15 @@ public final class CampaignSender: @unchecked Sendable {
                                                          messageID: message.messageID, returnPath: returnPath, date: date) { copy in
                         // Only messages with a Cc ask: a suppressed Cc is never mailed.
                         (try? store.isSuppressed(copy.normalized)) ?? false
+                    }
+                    if let spool {
+                        do {
+                            try spool.keep(outgoing)
+                        } catch {
+                            release(message.id, ledger: ledger)
+                            stop(.paused(.sentCopyNotKept("\(error)")))
+                            continue
+                        }
                     }
                     jobs.append(Job(message: outgoing, attempts: message.attempts, firstAttemptAt: message.firstAttemptAt))
                 } catch {

@@ -54,6 +54,26 @@ public enum TransportSetup {
         return OAuthCredentials(profile: profile, user: user, grants: grants, file: try TokenFile(profile: profile, environment: environment))
     }
 
+    /// The Sent folder's IMAP account: the sender's own sign-in (the same OAuth 2 tokens as
+    /// the SMTP connections, or the same user and password).
+    public static func sentFolderAccount(_ folder: String, settings: CampaignSettings, transport: any MessageTransport,
+                                         environment: [String: String]) throws -> IMAPMailbox.Account {
+        guard let user = settings.user else {
+            throw BroadsideError.input("--save-sent signs in to the folder as the sender: give --user (and its password or OAuth 2 sign-in)")
+        }
+        var account: IMAPMailbox.Account
+        if let source = (transport as? SMTPTransport)?.server.credentialSource {
+            account = IMAPMailbox.Account(url: folder, user: user, credentialSource: source)
+        } else if let password = try secret(variable: settings.passwordEnv, command: settings.passwordCommand, what: "password", environment: environment) {
+            account = IMAPMailbox.Account(url: folder, user: user, password: password)
+        } else {
+            throw BroadsideError.input("--save-sent needs the sender's password (--password-env or --password-command) or an OAuth 2 sign-in")
+        }
+        account.caFile = settings.caFile
+        account.insecureSkipVerify = settings.insecure ?? false
+        return account
+    }
+
     /// The secret from the environment variable, else from the command's output; nil if neither is named.
     public static func secret(variable: String?, command: String?, what: String, environment: [String: String]) throws -> String? {
         if let variable {

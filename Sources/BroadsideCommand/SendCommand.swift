@@ -65,6 +65,7 @@ struct DeliveryOptions: ParsableArguments {
     @Option(name: .customLong("dkim-selector"), help: "The DKIM selector (s=).") var dkimSelector: String?
     @Option(name: .customLong("dkim-domain"), help: "The DKIM signing domain (d=); default: the From domain.") var dkimDomain: String?
     @Option(help: "A folder per-recipient attachments may come from besides the template's own.") var attachments: String?
+    @Option(name: .customLong("save-sent"), help: "Append a copy of each accepted message to this IMAP folder (imaps://host/Sent), signed in as the sender.") var saveSent: String?
     @Option(name: .customLong("ca-file"), help: "A CA bundle to verify the server's certificate with.") var caFile: String?
     @Flag(name: .customLong("insecure-skip-verify"), help: "Do not verify the server's TLS certificate (never for a real relay).") var insecure = false
     @Option(help: "Concurrent SMTP connections.") var connections: Int?
@@ -135,6 +136,7 @@ struct DeliveryOptions: ParsableArguments {
             settings.passwordCommand = signIn.passwordCommand
         }
         if let caFile { settings.caFile = caFile }
+        if let saveSent { settings.sentFolder = saveSent }
         if insecure { settings.insecure = true }
         if let connections { settings.connections = connections }
         if !rate.isEmpty { settings.rates = rate }
@@ -211,6 +213,13 @@ struct SendRun {
         let converter = PersonalMessage(template: loaded).attachesPDFs && !delivery.dryRun ? try PDFConverter.ifNeeded(for: loaded) : nil
         // A wrong address or password stops here (exit 3), before anything changes state.
         try transport.verify()
+        // The Sent folder is opened before anything is written, like the server.
+        let sentAccount = try settings.sentFolder.map { folder -> IMAPMailbox.Account in
+            let account = try TransportSetup.sentFolderAccount(folder, settings: settings, transport: transport,
+                                                               environment: ProcessInfo.processInfo.environment)
+            try SentCopier.verify(account)
+            return account
+        }
         if let oauth = settings.oauth, let user = settings.user, !delivery.json {
             Output.note("note: signing in as \(user) with OAuth 2 (XOAUTH2, \(oauth.provider.rawValue) \(oauth.flow.rawValue) sign-in of profile '\(settings.profile ?? "")')")
         }
@@ -235,9 +244,12 @@ struct SendRun {
         let pdfs: PDFAttachments = try converter.map {
             .prepared(try PreparedPDFs(folder: PreparedPDFs.folder(database: store.path, campaign: prepared.campaign.id), converter: $0))
         } ?? .fillOnly
+        let spool = sentAccount.map { _ in SentSpool(database: store.path, campaign: prepared.campaign.id) }
         let sender = CampaignSender(store: store, campaign: prepared.campaign,
                                     renderer: PersonalMessage(template: prepared.template, extras: extras, files: prepared.files, pdfs: pdfs),
-                                    transport: transport, options: options, logger: logger)
+                                    transport: transport, options: options, spool: spool, logger: logger)
+        let copier = sentAccount.map { SentCopier(store: store, campaignID: prepared.campaign.id, spool: spool!, account: $0, logger: logger) }
+        copier?.start()
 
         let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
             signal(number, SIG_IGN)
@@ -254,10 +266,19 @@ struct SendRun {
             reason = try sender.run()
         } catch {
             display.stop()
+            _ = copier?.finish()
             throw error
         }
         display.stop()
         signals.forEach { $0.cancel() }
+        if let copies = copier?.finish() {
+            if copies.waiting > 0 {
+                Output.note("note: \(copies.waiting) Sent cop\(copies.waiting == 1 ? "y waits" : "ies wait") for \(settings.sentFolder ?? "the folder"), which could not be reached; 'broadside resume \(campaign)' appends them")
+            }
+            if copies.lost > 0 {
+                Output.note("note: \(copies.lost) Sent cop\(copies.lost == 1 ? "y was" : "ies were") not appended: the message's file in \(spool?.folder.path ?? "") was removed")
+            }
+        }
         if let tokens = (transport as? SMTPTransport)?.server.credentialSource, tokens.renewals > 0 {
             Output.note("note: the OAuth 2 token was renewed \(tokens.renewals) time\(tokens.renewals == 1 ? "" : "s") during the run")
         }

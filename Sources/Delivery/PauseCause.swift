@@ -14,6 +14,8 @@ public enum PauseCause: Sendable, Equatable, CustomStringConvertible {
     case senderRefused(times: Int, last: String)
     /// This many messages in a row got no verdict after their end of DATA.
     case noVerdicts(count: Int, last: String)
+    /// The copy for the Sent folder could not be kept (the disk): nothing goes without one.
+    case sentCopyNotKept(String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,7 @@ public enum PauseCause: Sendable, Equatable, CustomStringConvertible {
             return "the server requires sign-in (\(reply)); give --user and --password-env or --password-command, then resume"
         case .senderRefused(let times, let last): return "the server refused the sender \(times) times in a row, last: \(last)"
         case .noVerdicts(let count, let last): return "the server gave no verdict on \(count) messages in a row after their end of DATA, last: \(last)"
+        case .sentCopyNotKept(let error): return "the message's copy for the Sent folder could not be kept: \(error)"
         }
     }
 }

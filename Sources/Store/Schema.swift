@@ -181,6 +181,18 @@ enum Schema {
                 CREATE TABLE forgotten (hash TEXT PRIMARY KEY, created_at REAL NOT NULL);
                 """)
         }
+        migrator.registerMigration("v6: copies of sent messages appended to the sender's Sent folder") { db in
+            try db.execute(sql: """
+                -- 'appending' is written before the IMAP APPEND, 'appended' after it: a crash
+                -- between the two leaves 'appending', and the next run looks for the message in
+                -- the folder (by its Message-ID) before appending it, so each is there once.
+                CREATE TABLE sent_copies (
+                    message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+                    state TEXT NOT NULL CHECK (state IN ('appending', 'appended')),
+                    at REAL NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -85,6 +85,44 @@ public final class IMAPMailbox {
         try run(url: account.url, command: "EXPUNGE")
     }
 
+    /// UIDs of the messages whose Message-ID header is `<messageID>` (RFC 3501 SEARCH HEADER).
+    public func search(messageID: String) throws(TransportError) -> [Int64] {
+        let quoted = "<\(messageID)>".replacingOccurrences(of: "\\", with: "").replacingOccurrences(of: "\"", with: "")
+        try run(url: account.url, command: "UID SEARCH HEADER Message-ID \"\(quoted)\"")
+        return response.lines.filter { $0.hasPrefix("* SEARCH") }.flatMap { $0.dropFirst(8).split(separator: " ").compactMap { Int64($0) } }
+    }
+
+    /// Appends `message` to the mailbox (IMAP APPEND), marked \Seen as a sent message is.
+    public func append(_ message: [UInt8]) throws(TransportError) {
+        let upload = Upload(bytes: message)
+        let context = Unmanaged.passUnretained(upload).toOpaque()
+        bs_setopt_read_function(handle.raw, { buffer, size, count, context in
+            guard let buffer, let context else { return 0 }
+            let upload = Unmanaged<Upload>.fromOpaque(context).takeUnretainedValue()
+            let n = min(size * count, upload.bytes.count - upload.offset)
+            upload.bytes.withUnsafeBufferPointer { source in
+                UnsafeMutableRawPointer(buffer).copyMemory(from: source.baseAddress! + upload.offset, byteCount: n)
+            }
+            upload.offset += n
+            return n
+        }, context)
+        handle.set(CURLOPT_UPLOAD, 1)
+        handle.set(CURLOPT_INFILESIZE_LARGE, message.count)
+        defer {
+            handle.set(CURLOPT_UPLOAD, 0)
+            bs_setopt_read_function(handle.raw, nil, nil)
+        }
+        try withExtendedLifetime(upload) { () throws(TransportError) in
+            try run(url: account.url, command: nil, rewind: { upload.offset = 0 })
+        }
+    }
+
+    private final class Upload {
+        let bytes: [UInt8]
+        var offset = 0
+        init(bytes: [UInt8]) { self.bytes = bytes }
+    }
+
     /// The password, or XOAUTH2 with the token the credential source gives now.
     private func signIn(renewing: Bool) throws(TransportError) {
         switch try account.credentialSource?.credentials(renewing: renewing) {
@@ -101,7 +139,7 @@ public final class IMAPMailbox {
         }
     }
 
-    private func run(url: String, command: String?) throws(TransportError) {
+    private func run(url: String, command: String?, rewind: () -> Void = {}) throws(TransportError) {
         response.reset()
         handle.set(CURLOPT_URL, url)
         handle.set(CURLOPT_CUSTOMREQUEST, command)
@@ -111,6 +149,7 @@ public final class IMAPMailbox {
             try signIn(renewing: true)
             handle.set(CURLOPT_FRESH_CONNECT, 1)
             response.reset()
+            rewind()
             code = handle.perform()
             handle.set(CURLOPT_FRESH_CONNECT, 0)
         }

@@ -89,6 +89,24 @@ public final class IMAPTestServer: @unchecked Sendable {
         _ = try Command.run(URL(fileURLWithPath: "/bin/chown"), ["-R", "nobody:nogroup", directory.url.appendingPathComponent("home").path])
     }
 
+    /// A folder of the mailbox (Maildir++: `.NAME` beside `cur/`, `new/`, `tmp/`).
+    public func makeFolder(_ name: String) throws {
+        for sub in ["cur", "new", "tmp"] {
+            try FileManager.default.createDirectory(at: maildir.appendingPathComponent(".\(name)/\(sub)"), withIntermediateDirectories: true)
+        }
+        _ = try Command.run(URL(fileURLWithPath: "/bin/chown"), ["-R", "nobody:nogroup", directory.url.appendingPathComponent("home").path])
+    }
+
+    /// The messages of a folder, as Dovecot stores them.
+    public func messages(in folder: String) throws -> [Data] {
+        let base = maildir.appendingPathComponent(".\(folder)")
+        return try ["cur", "new"].flatMap { sub in
+            try FileManager.default.contentsOfDirectory(atPath: base.appendingPathComponent(sub).path).map {
+                try Data(contentsOf: base.appendingPathComponent("\(sub)/\($0)"))
+            }
+        }
+    }
+
     /// File names in `cur/` (read messages carry `:2,S`).
     public func readMessages() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: maildir.appendingPathComponent("cur").path)
