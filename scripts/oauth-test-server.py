@@ -49,6 +49,7 @@ parser.add_argument("--certificate-client", action="append", default=[], help="I
 parser.add_argument("--service-account", action="append", default=[], help="ISSUER:PUBLIC_KEY_PEM_FILE: JWT bearer grant for any subject")
 parser.add_argument("--resource", action="append", default=[], help="ID:SECRET allowed to introspect")
 parser.add_argument("--log", help="append one JSON line per token issued")
+parser.add_argument("--answer-delay", type=float, default=0, help="seconds the token endpoint waits after issuing, before answering")
 parser.add_argument("--exit-with-parent", action="store_true")
 args = parser.parse_args()
 
@@ -283,7 +284,10 @@ def device_code(tenant=None):
 @app.post("/<tenant>/oauth2/v2.0/token")
 @app.post("/token")
 def token(tenant=None):
-    return server.create_token_response()
+    response = server.create_token_response()
+    # A slow answer: the grant is done (a spent refresh token already revoked) before the client hears of it.
+    time.sleep(args.answer_delay)
+    return response
 
 
 @app.get("/<tenant>/oauth2/v2.0/authorize")

@@ -214,7 +214,7 @@ struct SendRun {
         // A wrong address or password stops here (exit 3), before anything changes state.
         try transport.verify()
         // The Sent folder is opened before anything is written, like the server.
-        let sentAccount = try settings.sentFolder.map { folder -> IMAPMailbox.Account in
+        let sentAccount = try (settings.outbox == nil ? settings.sentFolder : nil).map { folder -> IMAPMailbox.Account in
             let account = try TransportSetup.sentFolderAccount(folder, settings: settings, transport: transport,
                                                                environment: ProcessInfo.processInfo.environment)
             try SentCopier.verify(account)

@@ -288,6 +288,27 @@ struct OAuthSignInTests {
         #expect(refused.stderr.contains("broadside auth login --profile office"), "\(refused.stderr)")
     }
 
+    /// Two runs of the same profile renewing at once (a send and a bounce fetch, two
+    /// campaigns) share one renewal: the platform rotates refresh tokens and revokes the
+    /// spent one, so a second refresh with it would be refused and stop that run.
+    @Test func twoRunsRenewingAtOnceDoNotSpendTheSameRefreshToken() throws {
+        let oauth = try OAuthTestServer(lifetime: 1, arguments: ["--public-client", Self.deviceClient, "--answer-delay", "0.5"])
+        let first = try Fixture(count: 3, oauth: oauth, section: Self.microsoftSection(oauth))
+        let second = try Fixture(count: 3, oauth: oauth, section: Self.microsoftSection(oauth))
+        #expect(try first.deviceLogin(oauth).status == 0)
+        for round in 1...3 {
+            Thread.sleep(forTimeInterval: 1.1)   // the access token in the file has expired: both runs renew
+            let runs = try [first, second].map { fixture in
+                try Command.startBroadside(fixture.campaign.sendArguments.map { $0 == "c" ? "c\(round)" : $0 }
+                                           + ["--profile", "office", "--config", fixture.config], capturingOutput: true,
+                                           environment: first.environment)
+            }
+            let statuses = runs.map { run in (run.readOutput(), run.wait()) }
+            #expect(statuses.allSatisfy { $0.1 == 0 }, "round \(round): \(statuses)")
+        }
+        #expect(try first.smtp.received().count == 9 && second.smtp.received().count == 9)
+    }
+
     @Test func aSendWithoutLoginSaysWhatToRun() throws {
         let oauth = try OAuthTestServer(arguments: ["--public-client", Self.deviceClient])
         let fixture = try Fixture(count: 2, oauth: oauth, section: Self.microsoftSection(oauth))

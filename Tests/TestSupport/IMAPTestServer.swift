@@ -43,6 +43,8 @@ public final class IMAPTestServer: @unchecked Sendable {
               driver = static
               args = uid=nobody gid=nogroup home=\(root)/home/%u
             }
+            # Messages stored exactly as given (CRLF), so a test can compare them byte for byte.
+            mail_save_crlf = yes
             mail_location = maildir:\(root)/home/%u/Maildir
             service imap-login {
               inet_listener imap {

@@ -59,36 +59,42 @@ public final class OAuthCredentials: CredentialSource, @unchecked Sendable {
         }
     }
 
-    /// The held token if still fresh, else the token file's, else a renewed one.
+    /// The held token if still fresh, else the token file's, else a renewed one. Renewal
+    /// happens under a lock on the token file, so that a `send` and a `bounces fetch` of
+    /// the same profile never both spend the refresh token a platform rotates: the second
+    /// finds the first one's new token in the file.
     private func token(renewing: Bool, now: Double) throws -> String {
         if !renewing, let held, held.isFresh(at: now) { return held.value }
-        let stored = try file.read()
-        if !renewing, held == nil, let stored, let value = stored.accessToken, let expiresAt = stored.expiresAt {
-            let kept = HeldToken(value: value, obtainedAt: stored.renewedAt ?? stored.signedInAt, expiresAt: expiresAt)
-            if kept.isFresh(at: now) {
-                held = kept
-                return value
+        return try file.whileLocked {
+            let stored = try file.read()
+            if let stored, let value = stored.accessToken, let expiresAt = stored.expiresAt, !renewing || value != held?.value {
+                let kept = HeldToken(value: value, obtainedAt: stored.renewedAt ?? stored.signedInAt, expiresAt: expiresAt)
+                if kept.isFresh(at: now) {
+                    if held != nil { renewed += 1 }
+                    held = kept
+                    return value
+                }
             }
-        }
-        let answer: TokenAnswer
-        if grants.settings.flow.signsInAPerson {
-            guard let refreshToken = stored?.refreshToken else {
-                throw TransportError("profile '\(profile)' is not signed in (no token in \(file.url.path)): run broadside auth login --profile \(profile)")
+            let answer: TokenAnswer
+            if grants.settings.flow.signsInAPerson {
+                guard let refreshToken = stored?.refreshToken else {
+                    throw TransportError("profile '\(profile)' is not signed in (no token in \(file.url.path)): run broadside auth login --profile \(profile)")
+                }
+                answer = try grants.refresh(refreshToken, scopes: stored?.scopes ?? grants.scopes)
+            } else {
+                answer = try grants.unattended()
             }
-            answer = try grants.refresh(refreshToken, scopes: stored?.scopes ?? grants.scopes)
-        } else {
-            answer = try grants.unattended()
+            var tokens = stored ?? TokenFile.Tokens(provider: grants.settings.provider.rawValue, flow: grants.settings.flow.rawValue,
+                                                    account: user, scopes: grants.scopes, signedInAt: now)
+            // A rotated refresh token replaces the old one now: the old one may already be revoked.
+            if let rotated = answer.refreshToken { tokens.refreshToken = rotated }
+            tokens.accessToken = answer.accessToken
+            tokens.expiresAt = now + answer.expiresIn
+            tokens.renewedAt = now
+            try file.write(tokens)
+            if held != nil || renewing { renewed += 1 }
+            held = HeldToken(value: answer.accessToken, obtainedAt: now, expiresAt: now + answer.expiresIn)
+            return answer.accessToken
         }
-        var tokens = stored ?? TokenFile.Tokens(provider: grants.settings.provider.rawValue, flow: grants.settings.flow.rawValue,
-                                                account: user, scopes: grants.scopes, signedInAt: now)
-        // A rotated refresh token replaces the old one now: the old one may already be revoked.
-        if let rotated = answer.refreshToken { tokens.refreshToken = rotated }
-        tokens.accessToken = answer.accessToken
-        tokens.expiresAt = now + answer.expiresIn
-        tokens.renewedAt = now
-        try file.write(tokens)
-        if held != nil || renewing { renewed += 1 }
-        held = HeldToken(value: answer.accessToken, obtainedAt: now, expiresAt: now + answer.expiresIn)
-        return answer.accessToken
     }
 }

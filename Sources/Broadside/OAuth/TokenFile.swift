@@ -99,9 +99,24 @@ public struct TokenFile: Sendable {
         }
     }
 
+    /// Runs `work` holding an exclusive lock (flock) on `PROFILE.json.lock` beside the file:
+    /// one renewal at a time across processes.
+    public func whileLocked<T>(_ work: () throws -> T) throws -> T {
+        let folder = url.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let fd = open(url.path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw BroadsideError.environment("cannot lock \(url.path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw BroadsideError.environment("cannot lock \(url.path): \(String(cString: strerror(errno)))") }
+        }
+        return try work()
+    }
+
     /// Removes the file; false when there was none.
     @discardableResult
     public func remove() throws -> Bool {
+        try? FileManager.default.removeItem(atPath: url.path + ".lock")
         guard FileManager.default.fileExists(atPath: url.path) else { return false }
         try FileManager.default.removeItem(at: url)
         return true
