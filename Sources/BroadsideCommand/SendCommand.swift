@@ -248,7 +248,10 @@ struct SendRun {
         let sender = CampaignSender(store: store, campaign: prepared.campaign,
                                     renderer: PersonalMessage(template: prepared.template, extras: extras, files: prepared.files, pdfs: pdfs),
                                     transport: transport, options: options, spool: spool, logger: logger)
-        let copier = sentAccount.map { SentCopier(store: store, campaignID: prepared.campaign.id, spool: spool!, account: $0, logger: logger) }
+        var copier: SentCopier?
+        if let spool, let sentAccount {
+            copier = SentCopier(store: store, campaignID: prepared.campaign.id, spool: spool, account: sentAccount, logger: logger)
+        }
         copier?.start()
 
         let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
