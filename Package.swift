@@ -43,6 +43,8 @@ let package = Package(
         .target(name: "Messages", dependencies: ["Addresses", "CivilDates"]),
         .target(name: "Delivery"),
         .target(name: "Bounces", dependencies: ["Delivery"]),
+        // Opens and clicks: the links a message's HTML has, and who fetched them (people or machines).
+        .target(name: "Engagement"),
         // HMAC tokens (VERP return paths, unsubscribe links) and DKIM, on swift-crypto.
         .target(name: "Signing", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
@@ -62,14 +64,14 @@ let package = Package(
 
         // A campaign, wired together: import, send, report.
         .target(name: "Broadside", dependencies: [
-            "CSV", "Addresses", "Templates", "Messages", "Delivery", "Bounces", "Signing", "Store", "Transport", "Documents",
+            "CSV", "Addresses", "Templates", "Messages", "Delivery", "Bounces", "Signing", "Store", "Transport", "Documents", "Engagement",
             .product(name: "Ink", package: "Ink"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // `broadside serve`: one-click unsubscribe and the dashboard, on Hummingbird.
         .target(name: "Server", dependencies: [
-            "Addresses", "Broadside", "Store", "Signing", "Templates", "Delivery",
+            "Addresses", "Broadside", "Store", "Signing", "Templates", "Delivery", "Engagement",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -89,6 +91,7 @@ let package = Package(
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
         .testTarget(name: "MessagesTests", dependencies: ["Messages", "TestSupport"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
+        .testTarget(name: "EngagementTests", dependencies: ["Engagement"]),
         .testTarget(name: "BouncesTests", dependencies: ["Bounces", "TestSupport"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "Messages", "Addresses", "TestSupport"]),
         .testTarget(name: "BroadsideTests", dependencies: ["Broadside", "Store", "Transport", "Signing", "TestSupport"],

@@ -32,8 +32,13 @@ public struct CampaignSettings: Sendable, Codable, Equatable {
     /// (`SecretFingerprint`, never the secret): `serve` and `resume` check theirs against it.
     public var secretFingerprint: String?
 
-    /// The campaign signs unsubscribe links or return paths with the secret.
-    public var usesSecret: Bool { unsubscribeURL != nil || unsubscribeMailto != nil || verpDomain != nil }
+    /// What is tracked (`clicks`, `opens`), through `serve` at `publicURL`.
+    public var track: [String]?
+    /// Where `serve` answers from the internet: `https://news.example.com` (tracked links go to `/c/…`).
+    public var publicURL: String?
+
+    /// The campaign signs unsubscribe links, return paths or tracked links with the secret.
+    public var usesSecret: Bool { unsubscribeURL != nil || unsubscribeMailto != nil || verpDomain != nil || !(track ?? []).isEmpty }
     public var caFile: String?
     public var insecure: Bool?
     /// Each message's return path becomes `bounce+…@verpDomain`, signed with $BROADSIDE_SECRET.

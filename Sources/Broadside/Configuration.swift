@@ -187,6 +187,9 @@ public struct SendingProfile: Sendable, Decodable {
     public var oauth: OAuthSection?
     /// Where a copy of each sent message is appended (`imaps://host/Sent`).
     public var sentFolder: String?
+    /// `track: [clicks, opens]` and where `serve` answers from the internet.
+    public var track: [String]?
+    public var publicURL: String?
     /// Present only to be refused: a password never lives in a file.
     var password: String?
 
@@ -204,7 +207,7 @@ public struct SendingProfile: Sendable, Decodable {
         case dkimKeyFile = "dkim_key_file", dkimSelector = "dkim_selector", dkimDomain = "dkim_domain"
         case bounceMailbox = "bounce_mailbox", bounceUser = "bounce_user", bouncePasswordEnv = "bounce_password_env"
         case bouncePasswordCommand = "bounce_password_command"
-        case oauth, sentFolder = "sent_folder"
+        case oauth, sentFolder = "sent_folder", track, publicURL = "public_url"
     }
 
     /// The profile reads or writes a mailbox over IMAP: its token must be allowed to.
@@ -234,6 +237,8 @@ public struct SendingProfile: Sendable, Decodable {
         if let dkimSelector { settings.dkimSelector = dkimSelector }
         if let dkimDomain { settings.dkimDomain = dkimDomain }
         if let sentFolder { settings.sentFolder = sentFolder }
+        if let track { settings.track = track.map { $0.lowercased() } }
+        if let publicURL { settings.publicURL = publicURL }
         if let oauth {
             let settingsOAuth = try oauth.settings(profile: name, preset: preset ?? name)
             if let problem = settingsOAuth.problem(profile: name) { throw BroadsideError.input(problem) }

@@ -1,6 +1,7 @@
 import Documents
 import Addresses
 import Delivery
+import Engagement
 import Foundation
 import Ink
 import Messages
@@ -29,6 +30,8 @@ public struct MessageExtras: Sendable {
     public var dkim: DKIMSigner?
     /// A folder per-recipient attachments may come from besides the template's own.
     public var attachmentsRoot: String?
+    /// Click and open tracking (`--track`), through `serve` at the public URL.
+    public var tracking: Tracking?
 
     public init(unsubscribeURL: String? = nil, unsubscribeMailto: String? = nil, tokens: UnsubscribeToken? = nil, dkim: DKIMSigner? = nil,
                 attachmentsRoot: String? = nil) {
@@ -41,6 +44,36 @@ public struct MessageExtras: Sendable {
 
     /// Fields the template may use besides the list's columns.
     public static let fields = ["unsubscribe_url"]
+
+    /// What `--track` turns on, and where `serve` answers (`PUBLIC_URL/c/…`, `/o/…`).
+    public struct Tracking: Sendable {
+        public var publicURL: String
+        public var tokens: TrackingToken
+        public var clicks: Bool
+        public var opens: Bool
+
+        public init(publicURL: String, tokens: TrackingToken, clicks: Bool, opens: Bool) {
+            self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+            self.tokens = tokens
+            self.clicks = clicks
+            self.opens = opens
+        }
+
+        /// The HTML as sent: links through `/c/`, the open image at the end. A `mailto:`
+        /// link, an opted-out one (`data-notrack`) and the unsubscribe link stay as they are.
+        func applied(to html: String, campaign: Int64, message: Int64, unsubscribe: String?) -> String {
+            var html = html
+            if clicks {
+                html = TrackedLinks.rewrite(html, track: { link in
+                    !link.optedOut && link.url != unsubscribe && !link.url.hasPrefix(publicURL + "/u/")
+                }) { "\(publicURL)/c/\(tokens.click(campaign: campaign, message: message, link: $0))" }
+            }
+            if opens {
+                html = TrackedLinks.withOpenImage(html, address: "\(publicURL)/o/\(tokens.open(campaign: campaign, message: message)).gif")
+            }
+            return html
+        }
+    }
 
     /// A template that prints `{{ unsubscribe_url }}` with no unsubscribe URL set would send
     /// every recipient `href=""`: refused, with the place it is printed.
@@ -165,6 +198,9 @@ public struct PersonalMessage: Sendable {
         headers += extras.headers(campaign: campaign, message: message)
 
         var (text, html) = try bodies(record)
+        if let tracking = extras.tracking, let shown = html {
+            html = tracking.applied(to: shown, campaign: campaign, message: message, unsubscribe: record["unsubscribe_url"])
+        }
         var images: [InlineImage] = []
         if let shown = html { (html, images) = try inlineImages(in: shown) }
         var content = MessageContent(from: from, to: to ?? Mailbox(address: recipientAddress), subject: subject, headers: headers,
@@ -172,6 +208,14 @@ public struct PersonalMessage: Sendable {
         content.inlineImages = images
         content.cc = copies
         return content
+    }
+
+    /// The HTML body a recipient's message has, before tracking: what `serve` reads a
+    /// tracked link's destination from (nil when the message has no HTML).
+    public func untrackedHTML(fields: [String: String], campaign: Int64, message: Int64) throws(RenderProblem) -> String? {
+        var record = MergeRecord(fields)
+        record["unsubscribe_url"] = extras.unsubscribeURL(campaign: campaign, message: message) ?? record["unsubscribe_url"] ?? ""
+        return try bodies(record).html
     }
 
     /// The text and HTML bodies: from the single file's body and Content-Type, or from a

@@ -33,7 +33,7 @@ struct ForgetCommand: ParsableCommand {
             return
         }
         for report in reports {
-            Output.line("\(report.address): forgotten — \(report.lists) list membership(s), \(report.messages) message(s) anonymised, \(report.bounces) bounce(s) deleted, suppression \(report.suppression)")
+            Output.line("\(report.address): forgotten — \(report.lists) list membership(s), \(report.messages) message(s) anonymised, \(report.bounces) bounce(s), \(report.trackingEvents) open(s) and click(s) and \(report.replies) repl(ies) deleted, suppression \(report.suppression)")
         }
         for address in unknown { Output.line("nothing is known of \(address)") }
     }

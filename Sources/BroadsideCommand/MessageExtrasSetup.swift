@@ -1,3 +1,4 @@
+import Addresses
 import Broadside
 import Foundation
 import Signing
@@ -15,6 +16,7 @@ enum MessageExtrasSetup {
         if settings.unsubscribeURL != nil || settings.unsubscribeMailto != nil {
             extras.tokens = UnsubscribeToken(secret: try Secret.required(), database: database)
         }
+        if let tracking = try tracking(settings, database: database) { extras.tracking = tracking }
         if let keyFile = settings.dkimKeyFile {
             guard let selector = settings.dkimSelector else { throw BroadsideError.input("--dkim-key needs --dkim-selector (the s= of the DNS record)") }
             guard let pem = try? String(contentsOfFile: keyFile, encoding: .utf8) else {
@@ -30,5 +32,23 @@ enum MessageExtrasSetup {
             }
         }
         return extras
+    }
+
+    /// `--track clicks,opens` with `--public-url`: checked whole before anything is sent.
+    static func tracking(_ settings: CampaignSettings, database: String) throws -> MessageExtras.Tracking? {
+        let kinds = settings.track ?? []
+        guard !kinds.isEmpty else { return nil }
+        if let unknown = kinds.first(where: { !["clicks", "opens"].contains($0) }) {
+            throw BroadsideError.input("--track takes clicks, opens or clicks,opens, not '\(unknown)'")
+        }
+        guard let url = settings.publicURL else {
+            throw BroadsideError.input("--track needs --public-url https://… (where broadside serve answers from the internet)")
+        }
+        guard let parts = URLComponents(string: url), let host = parts.host, parts.query == nil,
+              parts.scheme == "https" || (parts.scheme == "http" && LoopbackHost.isLoopback(host)) else {
+            throw BroadsideError.input("--public-url must be an https URL without a query (http only to this machine, for tests), not '\(url)'")
+        }
+        return MessageExtras.Tracking(publicURL: url, tokens: TrackingToken(secret: try Secret.required(), database: database),
+                                      clicks: kinds.contains("clicks"), opens: kinds.contains("opens"))
     }
 }

@@ -65,6 +65,8 @@ struct DeliveryOptions: ParsableArguments {
     @Option(name: .customLong("dkim-selector"), help: "The DKIM selector (s=).") var dkimSelector: String?
     @Option(name: .customLong("dkim-domain"), help: "The DKIM signing domain (d=); default: the From domain.") var dkimDomain: String?
     @Option(help: "A folder per-recipient attachments may come from besides the template's own.") var attachments: String?
+    @Option(help: "Track clicks and/or opens through `broadside serve`: clicks, opens or clicks,opens (off by default).") var track: String?
+    @Option(name: .customLong("public-url"), help: "Where `broadside serve` answers from the internet (https://news.example.com): tracked links point there.") var publicURL: String?
     @Option(name: .customLong("save-sent"), help: "Append a copy of each accepted message to this IMAP folder (imaps://host/Sent), signed in as the sender.") var saveSent: String?
     @Option(name: .customLong("ca-file"), help: "A CA bundle to verify the server's certificate with.") var caFile: String?
     @Flag(name: .customLong("insecure-skip-verify"), help: "Do not verify the server's TLS certificate (never for a real relay).") var insecure = false
@@ -137,6 +139,8 @@ struct DeliveryOptions: ParsableArguments {
         }
         if let caFile { settings.caFile = caFile }
         if let saveSent { settings.sentFolder = saveSent }
+        if let track { settings.track = track.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty } }
+        if let publicURL { settings.publicURL = publicURL }
         if insecure { settings.insecure = true }
         if let connections { settings.connections = connections }
         if !rate.isEmpty { settings.rates = rate }

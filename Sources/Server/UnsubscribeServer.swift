@@ -36,6 +36,9 @@ public struct UnsubscribeServer: Sendable {
     let writer: UnsubscribeWriter
     let languages: LanguageCache
     let tokens: UnsubscribeToken
+    let tracking: TrackingToken
+    let links: LinkBook
+    let visits: VisitWriter
     let options: Options
     let logger: Logger
 
@@ -46,6 +49,9 @@ public struct UnsubscribeServer: Sendable {
         self.writer = UnsubscribeWriter(store: brief, journal: UnsubscribeJournal(database: store.path))
         self.languages = LanguageCache()
         self.tokens = UnsubscribeToken(secret: secret, database: store.identity)
+        self.tracking = TrackingToken(secret: secret, database: store.identity)
+        self.links = LinkBook(store: store, secret: secret)
+        self.visits = VisitWriter(store: store) { [logger] in logger.error("\($0)") }
         self.options = options
         self.logger = logger
     }
@@ -63,6 +69,14 @@ public struct UnsubscribeServer: Sendable {
         router.get("u/:token") { _, context -> Response in
             server.confirmationPage(token: context.parameters.get("token") ?? "")
         }
+        for method in [HTTPRequest.Method.get, .head] {
+            router.on("c/:token", method: method) { request, context -> Response in
+                await server.click(token: context.parameters.get("token") ?? "", request: request)
+            }
+            router.on("o/:image", method: method) { request, context -> Response in
+                await server.open(image: context.parameters.get("image") ?? "", request: request)
+            }
+        }
         let dashboard = router.group().add(middleware: DashboardAccess(server: server))
         dashboard.get("/") { _, _ -> Response in
             await ReportQueue.run { server.dashboard() }
@@ -77,6 +91,8 @@ public struct UnsubscribeServer: Sendable {
                               configuration: .init(address: .hostname(options.host, port: options.port), serverName: "broadside"),
                               onServerRunning: { _ in onRunning() })
         try await app.runService()
+        // What was clicked and opened until the end is written before `serve` exits.
+        visits.close()
     }
 
     // MARK: unsubscribe

@@ -16,14 +16,27 @@ struct MessageTag: Sendable {
     }
 
     func tag(_ campaign: Int64, _ message: Int64) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: Data("\(purpose):\(campaign).\(message)".utf8), using: SymmetricKey(data: secret))
+        tag([campaign, message])
+    }
+
+    /// The tag over any dotted numbers (campaign, message, and a link's number).
+    func tag(_ numbers: [Int64]) -> String {
+        let text = "\(purpose):" + numbers.map(String.init).joined(separator: ".")
+        let code = HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: secret))
         return code.prefix(length).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// `N.N….TAG` with `count` numbers back to them when the tag holds; compared in constant time.
+    func decode(_ text: Substring, count: Int) -> [Int64]? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == count + 1 else { return nil }
+        let numbers = parts.dropLast().compactMap { Int64($0) }
+        guard numbers.count == count, numbers.allSatisfy({ $0 >= 0 }) else { return nil }
+        return ConstantTime.equal(tag(numbers).utf8, parts[count].lowercased().utf8) ? numbers : nil
     }
 
     /// `C.M.TAG` back to (C, M) when the tag holds; compared in constant time.
     func decode(_ text: Substring) -> (campaign: Int64, message: Int64)? {
-        let parts = text.split(separator: ".")
-        guard parts.count == 3, let campaign = Int64(parts[0]), let message = Int64(parts[1]) else { return nil }
-        return ConstantTime.equal(tag(campaign, message).utf8, parts[2].lowercased().utf8) ? (campaign, message) : nil
+        decode(text, count: 2).map { ($0[0], $0[1]) }
     }
 }

@@ -193,6 +193,34 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v7: opens and clicks through serve, and replies") { db in
+            try db.execute(sql: """
+                -- One row per request for a tracked link or open image: no IP address, the
+                -- user agent only as a family or the machine rule that matched it.
+                CREATE TABLE tracking_events (
+                    id INTEGER PRIMARY KEY,
+                    campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+                    message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL CHECK (kind IN ('click', 'open')),
+                    link INTEGER,
+                    at REAL NOT NULL,
+                    machine INTEGER NOT NULL,
+                    agent TEXT NOT NULL
+                );
+                CREATE INDEX tracking_by_campaign ON tracking_events(campaign_id, kind, message_id);
+                CREATE INDEX tracking_by_message ON tracking_events(message_id);
+
+                -- A message that names one of ours in In-Reply-To or References.
+                CREATE TABLE replies (
+                    id INTEGER PRIMARY KEY,
+                    message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+                    at REAL NOT NULL,
+                    automatic INTEGER NOT NULL,        -- RFC 3834 auto-reply (out of office …)
+                    source TEXT NOT NULL UNIQUE        -- the reply's own Message-ID (or a hash): each counted once
+                );
+                CREATE INDEX replies_by_message ON replies(message_id);
+                """)
+        }
         return migrator
     }
 }

@@ -10,6 +10,9 @@ public struct ForgetReport: Sendable, Codable, Equatable {
     /// Messages sent to them (kept for the campaigns' counts, without address, fields or replies).
     public var messages = 0
     public var bounces = 0
+    /// Opens and clicks recorded for their messages.
+    public var trackingEvents = 0
+    public var replies = 0
     /// "kept as a hash", "none".
     public var suppression = "none"
 }
@@ -36,6 +39,11 @@ extension Store {
                     try db.execute(sql: "DELETE FROM bounces WHERE message_id = ?", arguments: [message])
                     report.bounces += db.changesCount
                     try db.execute(sql: "UPDATE events SET reply = NULL WHERE message_id = ?", arguments: [message])
+                    // What they opened and clicked, and their replies, go with them.
+                    try db.execute(sql: "DELETE FROM tracking_events WHERE message_id = ?", arguments: [message])
+                    report.trackingEvents += db.changesCount
+                    try db.execute(sql: "DELETE FROM replies WHERE message_id = ?", arguments: [message])
+                    report.replies += db.changesCount
                 }
                 try db.execute(sql: """
                     UPDATE messages SET recipient = 'forgotten-' || id || '@forgotten.invalid', fields = '{}', reply = NULL WHERE contact_id = ?
