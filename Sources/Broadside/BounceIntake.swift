@@ -20,6 +20,9 @@ public struct BounceIntake {
         public var suppressed = 0
         /// Unsubscribe requests by mail (the mailto link of List-Unsubscribe) honoured.
         public var unsubscribed = 0
+        /// Answers to our messages (In-Reply-To or References names one): by people, and automatic (RFC 3834).
+        public var replies = 0
+        public var autoReplies = 0
         /// Messages that are no bounce at all, or could not be read: (source, why).
         public var skipped: [Skipped] = []
         /// Messages larger than 20 MiB, of which only the start was read.
@@ -153,6 +156,25 @@ public struct BounceIntake {
             return
         }
         let reports = BounceParser.parse(bytes)
+        // An answer to one of our messages, not a failure report (Exchange's NDRs carry In-Reply-To too).
+        if reports.allSatisfy({ $0.kind == .autoReply }) {
+            let mail = MailMessage(bytes: bytes)
+            let answered = ReplyReference.ids(in: mail)
+            if !answered.isEmpty {
+                let automatic = !reports.isEmpty
+                let source = mail.header("Message-ID").map { "id:" + $0.trimmingCharacters(in: .whitespaces) } ?? "digest:\(Fingerprint.of(bytes))"
+                switch try store.recordReply(to: answered, automatic: automatic, source: source, now: now) {
+                case .recorded:
+                    if automatic { summary.autoReplies += 1 } else { summary.replies += 1 }
+                    return
+                case .duplicate:
+                    summary.duplicates += 1
+                    return
+                case .unmatched:
+                    break
+                }
+            }
+        }
         if reports.isEmpty {
             summary.skipped.append(.init(source: source, reason: bytes.isEmpty ? "empty" : "not a bounce message, or unreadable"))
             return

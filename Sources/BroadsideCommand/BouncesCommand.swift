@@ -16,7 +16,7 @@ struct BouncesCommand: ParsableCommand {
             try Output.json(summary)
             return
         }
-        Output.line("\(summary.messages) messages: \(summary.bounces) bounces (\(summary.matched) matched, \(summary.unmatched) unmatched, \(summary.duplicates) already recorded), \(summary.ignored) auto-replies and notices ignored, \(summary.suppressed) addresses suppressed, \(summary.unsubscribed) unsubscribe requests honoured")
+        Output.line("\(summary.messages) messages: \(summary.bounces) bounces (\(summary.matched) matched, \(summary.unmatched) unmatched, \(summary.duplicates) already recorded), \(summary.ignored) auto-replies and notices ignored, \(summary.suppressed) addresses suppressed, \(summary.unsubscribed) unsubscribe requests honoured, \(summary.replies) replies and \(summary.autoReplies) auto-replies counted")
         for skipped in summary.skipped.prefix(20) { Output.note("  skipped \(skipped.source): \(skipped.reason)") }
         for source in summary.truncated.prefix(20) { Output.note("  \(source) is larger than 20 MiB; only its first 20 MiB were read") }
     }
