@@ -1,7 +1,9 @@
 import CSV
 import Delivery
 import Foundation
+import Engagement
 import Messages
+import Signing
 import Store
 
 /// The campaign report: what happened, from the database alone. Its JSON form is the
@@ -45,6 +47,66 @@ public struct CampaignReport: Sendable, Codable {
     /// Addresses this campaign put on the suppression list, by source: `smtp` (refused at
     /// SMTP time as dead), `bounce`, `complaint`, `one-click`, `mailto`.
     public var suppressed: [String: Int]
+    /// Opens, clicks, replies, unsubscribes and complaints: people and machines apart.
+    public var engagement: Engagement
+
+    /// What recipients did (README, "The report": each figure's definition).
+    public struct Engagement: Sendable, Codable, Equatable {
+        /// What the campaign tracked: `clicks`, `opens` (replies are counted whenever they are fetched).
+        public var tracked: [String]
+        /// Messages delivered (accepted, not bounced): what the rates are out of.
+        public var delivered: Int
+        /// Recipients who opened (a person fetched the image or clicked a link), and who clicked.
+        public var uniqueOpens: Int
+        public var uniqueClicks: Int
+        public var openRate: Double
+        public var clickRate: Double
+        /// Unique clicks out of unique opens.
+        public var clickToOpenRate: Double
+        public var machines: Machines
+        /// People's replies, the recipients who replied, and auto-replies (out of office …).
+        public var replies: Int
+        public var repliedRecipients: Int
+        public var autoReplies: Int
+        /// One-click and mailto unsubscribes, and complaints.
+        public var unsubscribes: Int
+        public var complaints: Int
+        public var links: [Link]
+
+        public struct Machines: Sendable, Codable, Equatable {
+            /// Messages whose image or links only machines fetched (not counted as opened or clicked).
+            public var openedOnly: Int
+            public var clickedOnly: Int
+            public var requests: Int
+            /// Requests by the rule that named the machine.
+            public var byRule: [String: Int]
+
+            enum CodingKeys: String, CodingKey {
+                case requests
+                case openedOnly = "opened_only", clickedOnly = "clicked_only", byRule = "by_rule"
+            }
+        }
+
+        public struct Link: Sendable, Codable, Equatable {
+            public var link: Int
+            /// Where it goes, without its query (which may hold a recipient's values).
+            public var destination: String?
+            public var clicks: Int
+            public var uniqueClickers: Int
+            public var machineRequests: Int
+
+            enum CodingKeys: String, CodingKey {
+                case link, destination, clicks
+                case uniqueClickers = "unique_clickers", machineRequests = "machine_requests"
+            }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case tracked, delivered, machines, replies, links, unsubscribes, complaints
+            case uniqueOpens = "unique_opens", uniqueClicks = "unique_clicks", openRate = "open_rate", clickRate = "click_rate"
+            case clickToOpenRate = "click_to_open_rate", repliedRecipients = "replied_recipients", autoReplies = "auto_replies"
+        }
+    }
 
     public struct Minute: Sendable, Codable, Equatable {
         public var minute: String
@@ -78,7 +140,7 @@ public struct CampaignReport: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case campaign, list, template, profile, status, total, totals, percentages, attempts, domains, reasons, throughput, retries, unknown, suppressed
-        case problems
+        case problems, engagement
         case templateHash = "template_hash"
         case statusReason = "status_reason"
         case createdAt = "created_at"
@@ -136,6 +198,74 @@ public struct CampaignReport: Sendable, Codable {
             Problem(recipient: $0.recipient, state: $0.state, reason: $0.reason, words: $0.reason.map(FailureReason.words(for:)), reply: $0.reply)
         }
         self.suppressed = try store.suppressionsBySource(campaignID: campaign.id)
+        let delivered = reached - (figures.counts[.bounced] ?? 0)
+        let activity = try store.engagement(of: campaign.id)
+        let destinations = activity.links.isEmpty ? [] : Self.linkDestinations(campaign: campaign, store: store)
+        self.engagement = Engagement(
+            tracked: (try? CampaignSettings(json: campaign.settings))?.track ?? [], delivered: delivered,
+            uniqueOpens: activity.openedByPeople, uniqueClicks: activity.clickedByPeople,
+            openRate: rate(activity.openedByPeople, of: delivered), clickRate: rate(activity.clickedByPeople, of: delivered),
+            clickToOpenRate: rate(activity.clickedByPeople, of: activity.openedByPeople),
+            machines: Engagement.Machines(openedOnly: activity.openedByMachinesOnly, clickedOnly: activity.clickedByMachinesOnly,
+                                          requests: activity.machineRequests,
+                                          byRule: Dictionary(activity.machines.map { ($0.rule, $0.requests) }, uniquingKeysWith: +)),
+            replies: activity.replies, repliedRecipients: activity.repliedMessages, autoReplies: activity.autoReplies,
+            unsubscribes: (suppressed["one-click"] ?? 0) + (suppressed["mailto"] ?? 0), complaints: figures.counts[.complained] ?? 0,
+            links: activity.links.map {
+                Engagement.Link(link: $0.link, destination: $0.link < destinations.count ? destinations[$0.link] : nil, clicks: $0.clicks,
+                                uniqueClickers: $0.uniqueClickers, machineRequests: $0.machineRequests)
+            })
+    }
+
+    /// Each link's destination without its query, read from the first message as the campaign
+    /// rendered it. A stand-in unsubscribe address keeps the links numbered as they were sent
+    /// (the real one needs the secret, which a report does not).
+    static func linkDestinations(campaign: CampaignRecord, store: Store) -> [String] {
+        guard let settings = try? CampaignSettings(json: campaign.settings),
+              let template = try? CampaignTemplate(source: campaign.templateSource, path: campaign.templatePath),
+              let first = try? store.frozenRecipient(campaignID: campaign.id, row: 1) else { return [] }
+        var extras = MessageExtras(unsubscribeURL: settings.unsubscribeURL, unsubscribeMailto: settings.unsubscribeMailto)
+        if settings.unsubscribeURL != nil || settings.unsubscribeMailto != nil { extras.tokens = UnsubscribeToken(secret: "stand-in") }
+        guard let html = (try? PersonalMessage(template: template, extras: extras).untrackedHTML(fields: first.fields, campaign: campaign.id, message: 0)) ?? nil else {
+            return []
+        }
+        return TrackedLinks.links(in: html).map { link in
+            guard var parts = URLComponents(string: link.url) else { return link.url }
+            parts.query = nil
+            parts.fragment = nil
+            return parts.string ?? link.url
+        }
+    }
+
+    /// Opens, clicks and replies, when the campaign tracked them or has replies.
+    func engagementLines() -> [String] {
+        let e = engagement
+        guard !e.tracked.isEmpty || e.replies + e.autoReplies > 0 else { return [] }
+        func percent(_ rate: Double) -> String { String(format: "%.2f%%", rate * 100) }
+        var lines = [""]
+        var figures: [String] = []
+        if e.tracked.contains("opens") || e.tracked.contains("clicks") {
+            figures.append("opened \(e.uniqueOpens) (\(percent(e.openRate)))")
+        }
+        if e.tracked.contains("clicks") {
+            figures.append("clicked \(e.uniqueClicks) (\(percent(e.clickRate)))")
+            figures.append("click-to-open \(percent(e.clickToOpenRate))")
+        }
+        figures.append("replied \(e.repliedRecipients)\(e.autoReplies > 0 ? " (and \(e.autoReplies) auto-replies)" : "")")
+        figures.append("unsubscribed \(e.unsubscribes)")
+        figures.append("complaints \(e.complaints)")
+        lines.append("People: " + figures.joined(separator: " · ") + " — of \(e.delivered) delivered")
+        if e.machines.requests > 0 {
+            let rules = e.machines.byRule.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            lines.append("Machines (not counted above): \(e.machines.requests) requests (\(rules)); \(e.machines.openedOnly) messages only machines opened, \(e.machines.clickedOnly) only machines clicked")
+        }
+        if !e.links.isEmpty {
+            lines.append("  link  destination                                   clicks  clickers  machines")
+            for link in e.links {
+                lines.append("  \(String(link.link).leftPad(4))  \(TerminalText.padded(String((link.destination ?? "?").prefix(44)), to: 44))\(String(link.clicks).leftPad(8))\(String(link.uniqueClickers).leftPad(10))\(String(link.machineRequests).leftPad(10))")
+            }
+        }
+        return lines
     }
 
     /// "2000 took one attempt, 3 took two, 1 took three or more": how many tries messages needed.
@@ -178,6 +308,7 @@ public struct CampaignReport: Sendable, Codable {
         if !suppressed.isEmpty {
             lines.append("Suppressed by this campaign: " + suppressed.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key == "smtp" ? "refused at SMTP time" : $0.key)" }.joined(separator: ", "))
         }
+        lines += engagementLines().map(t)
         if !domains.isEmpty {
             lines.append("")
             lines.append("  domain                          sent  accepted  deferred    failed   bounced  most common problem")
@@ -212,13 +343,23 @@ public struct CampaignReport: Sendable, Codable {
 
     /// One row per message: address, state, attempts, last SMTP code, enhanced status, reply,
     /// reason, timestamps. With a BOM and RFC 4180 quoting, so that Excel opens it right.
+    /// With the list's name columns (`name`, `first_name`, `company_name` …) and what the
+    /// recipient did (opened, clicked, replied: people only).
     public static func csv(campaign: CampaignRecord, store: Store, into output: FileHandle) throws {
         var buffer = Data([0xEF, 0xBB, 0xBF])
-        buffer.append(Data(("recipient,state,attempts,smtp_code,enhanced_status,reply,reason,first_attempt_at,last_attempt_at,updated_at\r\n").utf8))
+        let names = (try store.list(named: campaign.listName))?.columns.filter { $0.lowercased().contains("name") } ?? []
+        let engagement = try store.recipientEngagement(of: campaign.id)
+        let header = ["recipient"] + names + ["state", "reason_in_words", "opened", "clicked", "replied", "attempts", "smtp_code", "enhanced_status",
+                                              "reply", "reason", "first_attempt_at", "last_attempt_at", "updated_at"]
+        buffer.append(Data((CSVWriter.spreadsheetRecord(header) + "\r\n").utf8))
+        func yes(_ flag: Bool) -> String { flag ? "yes" : "" }
         try store.forEachMessage(of: campaign.id) { row in
-            let fields = [row.recipient, row.state, String(row.attempts), row.smtpCode.map(String.init) ?? "", row.enhancedStatus ?? "",
-                          row.reply ?? "", row.reason ?? "", row.firstAttemptAt.map(Timestamp.iso) ?? "", row.lastAttemptAt.map(Timestamp.iso) ?? "",
-                          Timestamp.iso(row.updatedAt)]
+            let did = engagement[row.id] ?? RecipientEngagement()
+            let fields = [row.recipient] + names.map { name in row.fields.first { $0.key.lowercased() == name.lowercased() }?.value ?? "" }
+                + [row.state, row.reason.map(FailureReason.words(for:)) ?? "", yes(did.opened), yes(did.clicked), yes(did.replied),
+                   String(row.attempts), row.smtpCode.map(String.init) ?? "", row.enhancedStatus ?? "",
+                   row.reply ?? "", row.reason ?? "", row.firstAttemptAt.map(Timestamp.iso) ?? "", row.lastAttemptAt.map(Timestamp.iso) ?? "",
+                   Timestamp.iso(row.updatedAt)]
             buffer.append(Data((CSVWriter.spreadsheetRecord(fields) + "\r\n").utf8))
             if buffer.count > 1 << 16 {
                 output.write(buffer)

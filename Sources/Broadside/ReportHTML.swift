@@ -5,6 +5,38 @@ import Templates
 /// The report as one self-contained HTML page: inline CSS, SVG charts, no script and no
 /// external request. Every value that came from a list or a server is escaped.
 extension CampaignReport {
+    /// Opens, clicks, replies: people first, machines apart, and each link.
+    func engagementHTML() -> String {
+        func e(_ text: String?) -> String { HTML.escape(text ?? "") }
+        let g = engagement
+        guard !g.tracked.isEmpty || g.replies + g.autoReplies > 0 else { return "" }
+        func percent(_ rate: Double) -> String { String(format: "%.2f%%", rate * 100) }
+        var page = "<h2 id=\"engagement\">What recipients did</h2>\n<div class=\"cards\">\n"
+        if !g.tracked.isEmpty {
+            page += "<div class=\"card\">opened<b>\(g.uniqueOpens)</b>\(percent(g.openRate))</div>\n"
+        }
+        if g.tracked.contains("clicks") {
+            page += "<div class=\"card\">clicked<b>\(g.uniqueClicks)</b>\(percent(g.clickRate))</div>\n"
+            page += "<div class=\"card\">click-to-open<b>\(percent(g.clickToOpenRate))</b></div>\n"
+        }
+        page += "<div class=\"card\">replied<b>\(g.repliedRecipients)</b>\(g.autoReplies) auto-replies</div>\n"
+        page += "<div class=\"card\">unsubscribed<b>\(g.unsubscribes)</b></div>\n<div class=\"card\">complaints<b>\(g.complaints)</b></div>\n</div>\n"
+        page += "<p class=\"meta\">People only, out of \(g.delivered) delivered. "
+        if g.machines.requests > 0 {
+            let rules = g.machines.byRule.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\(e($0.key)) \($0.value)" }.joined(separator: ", ")
+            page += "Machines made \(g.machines.requests) requests, not counted as people (\(rules)); \(g.machines.openedOnly) messages were opened only by machines."
+        }
+        page += "</p>\n"
+        if !g.links.isEmpty {
+            page += "<div class=\"scroll\"><table id=\"links\"><tr><th>link</th><th>destination</th><th>clicks</th><th>clickers</th><th>machines</th></tr>\n"
+            for link in g.links {
+                page += "<tr><td class=\"n\">\(link.link)</td><td class=\"reply\">\(e(link.destination))</td><td class=\"n\">\(link.clicks)</td><td class=\"n\">\(link.uniqueClickers)</td><td class=\"n\">\(link.machineRequests)</td></tr>\n"
+            }
+            page += "</table></div>\n"
+        }
+        return page
+    }
+
     public func html() -> String {
         func e(_ text: String?) -> String { HTML.escape(text ?? "") }
         let colours: [String: String] = ["accepted": "#2e7d32", "bounced": "#c62828", "complained": "#ad1457", "failed": "#e53935",
@@ -55,6 +87,8 @@ extension CampaignReport {
             page += "<span><i style=\"background:\(colours[state.rawValue] ?? "#999")\"></i>\(state.rawValue) \(totals[state.rawValue] ?? 0) (\(String(format: "%.1f", percentages[state.rawValue] ?? 0))%)</span>"
         }
         page += "</p>\n"
+
+        page += engagementHTML()
 
         // Throughput: accepted per minute.
         page += "<h2>Accepted per minute</h2>\n"

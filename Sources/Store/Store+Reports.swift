@@ -137,11 +137,11 @@ extension Store {
     public func forEachMessage(of campaignID: Int64, _ body: (MessageRow) throws -> Void) throws {
         try read { db in
             let cursor = try Row.fetchCursor(db, sql: """
-                SELECT recipient, state, attempts, smtp_code, enhanced_status, reply, reason, first_attempt_at, last_attempt_at, updated_at
+                SELECT id, recipient, state, attempts, smtp_code, enhanced_status, reply, reason, first_attempt_at, last_attempt_at, updated_at, fields
                 FROM messages WHERE campaign_id = ? ORDER BY id
                 """, arguments: [campaignID])
             while let row = try cursor.next() {
-                try body(MessageRow(recipient: row["recipient"], state: row["state"], attempts: row["attempts"], smtpCode: row["smtp_code"],
+                try body(MessageRow(id: row["id"], fields: FieldsJSON.decode(row["fields"]) ?? [:], recipient: row["recipient"], state: row["state"], attempts: row["attempts"], smtpCode: row["smtp_code"],
                                     enhancedStatus: row["enhanced_status"], reply: row["reply"], reason: row["reason"],
                                     firstAttemptAt: row["first_attempt_at"], lastAttemptAt: row["last_attempt_at"], updatedAt: row["updated_at"]))
             }
@@ -159,6 +159,9 @@ public struct ProblemRecipient: Sendable {
 
 /// A message's last state, for the CSV report.
 public struct MessageRow: Sendable {
+    public var id: Int64
+    /// The recipient's merge fields, frozen with the campaign.
+    public var fields: [String: String]
     public var recipient: String
     public var state: String
     public var attempts: Int

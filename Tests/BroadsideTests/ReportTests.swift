@@ -94,8 +94,9 @@ struct ReportTests {
         #expect(bytes.starts(with: [0xEF, 0xBB, 0xBF]), "a BOM, so that Excel reads UTF-8")
         let lines = result.stdout.split(separator: "\r\n")
         #expect(lines.count == 1 + 20)
-        #expect(lines[0].hasSuffix("recipient,state,attempts,smtp_code,enhanced_status,reply,reason,first_attempt_at,last_attempt_at,updated_at"))
-        #expect(lines.contains { $0.hasPrefix("reject-1@example.net,failed,1,550,5.1.1,") })
+        #expect(lines[0].hasSuffix("recipient,name,state,reason_in_words,opened,clicked,replied,attempts,smtp_code,enhanced_status,reply,reason,first_attempt_at,last_attempt_at,updated_at"),
+                "the list's name columns beside the address, and what the recipient did")
+        #expect(lines.contains { $0.hasPrefix("reject-1@example.net,R,failed,address does not exist,,,,1,550,5.1.1,") }, "\(lines)")
     }
 
     @Test func twoCampaignsSideBySide() throws {

@@ -183,5 +183,30 @@ struct TrackingTests {
             "bob@example.com|click|1|1|every link at once",
         ], "\(rows)")
         #expect(fixture.landing.paths.isEmpty, "curl does not follow the redirects")
+
+        // The report counts people and machines apart; each figure against a direct count.
+        let report = try Command.broadside(["report", "c", "--json", "--db", fixture.mailing.db])
+        #expect(report.status == 0, "\(report.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+        let engagement = try #require(json["engagement"] as? [String: Any])
+        func count(_ sql: String) throws -> Int { Int(try sqlite(fixture.mailing.db, sql).first ?? "") ?? -1 }
+        let peopleClickers = try count("SELECT count(DISTINCT message_id) FROM tracking_events WHERE kind = 'click' AND machine = 0")
+        let peopleOpeners = try count("SELECT count(DISTINCT message_id) FROM tracking_events WHERE machine = 0")
+        #expect(engagement["unique_clicks"] as? Int == peopleClickers && peopleClickers == 1)
+        #expect(engagement["unique_opens"] as? Int == peopleOpeners && peopleOpeners == 1, "a person's click counts as an open")
+        #expect(engagement["delivered"] as? Int == 2)
+        #expect(engagement["open_rate"] as? Double == 0.5 && engagement["click_to_open_rate"] as? Double == 1)
+        let machines = try #require(engagement["machines"] as? [String: Any])
+        #expect(machines["requests"] as? Int == (try count("SELECT count(*) FROM tracking_events WHERE machine = 1")))
+        #expect((machines["by_rule"] as? [String: Int])?["HEAD request"] == 1)
+        let links = try #require(engagement["links"] as? [[String: Any]])
+        #expect(links.map { $0["link"] as? Int } == [0, 1])
+        #expect(links.map { $0["clicks"] as? Int } == [1, 0])
+        #expect(links.map { $0["machine_requests"] as? Int } == [2, 2])
+        #expect(links.first?["destination"] as? String == "http://127.0.0.1:\(fixture.landing.port)/order", "no recipient's values in the report")
+        #expect(links.last?["destination"] as? String == "https://example.com/about")
+        let table = try Command.broadside(["report", "c", "--db", fixture.mailing.db])
+        #expect(table.stdout.contains("People: opened 1 (50.00%) · clicked 1 (50.00%) · click-to-open 100.00%"), "\(table.stdout)")
+        #expect(table.stdout.contains("Machines (not counted above): 6 requests"), "\(table.stdout)")
     }
 }
