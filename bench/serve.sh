@@ -114,3 +114,76 @@ echo "  reference: Python ThreadingHTTPServer + sqlite3, same database, same wrk
 run_wrk "$port" | tee "$work/reference.out" | grep -v COVERED
 reference=$(awk '/Requests\/sec/ {print $2}' "$work/reference.out")
 printf '  %-44s %8.0f POSTs/s; broadside is %.1f x\n' "Python http.server + sqlite3 (reference)" "$reference" "$(echo "$ours / $reference" | bc -l)"
+
+# Click redirects (issue 14): wrk GETs the messages' tracked links; serve finds each
+# destination from the frozen template and fields, answers 302 and records the click in
+# batches. At least 10,000 a second; afterwards every answered request is recorded once.
+# The reference, on the same database and wrk: Python http.server looking the message up,
+# redirecting and INSERTing one row a request.
+/usr/bin/python3 - "$db" "$messages" "$work/clicks.txt" <<'PY'
+import hashlib, hmac, json, os, sqlite3, sys
+db, n, paths = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+c = sqlite3.connect(db)
+settings = json.dumps({"connections": 4, "track": ["clicks"], "publicURL": "http://127.0.0.1"})
+template = 'From: a@example.com\nSubject: s\nContent-Type: text/html\n\n<p><a href="https://shop.example/order?id={{ id }}">your order</a></p>\n'
+c.execute("""INSERT INTO campaigns (id, name, list_id, template_path, template_source, template_hash, settings, created_at, started_at)
+             VALUES (2, 'clicks', 1, 't.html', ?, '1', ?, 1790000000, 1790000000)""", (template, settings))
+c.execute(f"""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})
+  INSERT INTO messages (id, campaign_id, contact_id, recipient, message_id, return_path, state, attempts, updated_at, fields)
+  SELECT {n} + i, 2, i, 'user' || i || '@example.com', 'c.' || i || '@example.com', 'a@example.com', 'accepted', 1, 0, '{{"id":"' || i || '"}}' FROM n""")
+c.commit()
+identity = c.execute("SELECT id FROM database_identity").fetchone()[0]
+secret = os.environ["BROADSIDE_SECRET"].encode() + ((b"\0" + identity.encode()) if identity else b"")
+with open(paths, "w") as f:
+    for m in range(n + 1, 2 * n + 1):
+        tag = hmac.new(secret, f"click:2.{m}.0".encode(), hashlib.sha256).digest()[:8].hex()
+        f.write(f"/c/2.{m}.0.{tag}\n")
+PY
+sed -e 's/^wrk.method = "POST"/wrk.method = "GET"/' -e '/^wrk.body/d' -e '/^wrk.headers\["Content-Type"\]/d' "$work/post.lua" > "$work/get.lua"
+run_clicks() { PATHS="$work/clicks.txt" THREADS=2 wrk -t2 -c32 -d"${SERVE_BENCH_SECONDS:-8}s" --latency -s "$work/get.lua" -H "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0" "http://127.0.0.1:$1" | sed 's/^/    /'; }
+recorded() { /usr/bin/python3 -c "import sqlite3,sys;print(sqlite3.connect(sys.argv[1]).execute('select count(*) from tracking_events').fetchone()[0])" "$db"; }
+
+port=$(free_port)
+"$broadside" serve --db "$db" --listen "127.0.0.1:$port" 2> "$work/clicks.log" & serve_pid=$!; pids+=($serve_pid); disown
+wait_for "$port"
+echo
+echo "serve: $messages messages' tracked links clicked by wrk (2 threads, 32 connections) at broadside serve"
+run_clicks "$port" | tee "$work/clicks.out" | grep -v COVERED
+kill -TERM "$serve_pid"; for _ in $(seq 100); do kill -0 "$serve_pid" 2>/dev/null || break; sleep 0.1; done
+clicks=$(awk '/Requests\/sec/ {print $2}' "$work/clicks.out")
+answered=$(grep -c 'route=/c/{token} status=302' "$work/clicks.log" || true)
+completed=$(awk '/requests in/ {print $1}' "$work/clicks.out")
+got=$(recorded)
+printf '  %-44s %8.0f redirects/s (target at least 10,000)\n' "broadside serve" "$clicks"
+echo "  recorded afterwards: $got clicks; serve answered $answered with a redirect, wrk completed $completed"
+[ "$got" -eq "$answered" ] && [ "$got" -ge "$completed" ] || { echo "  LOST OR DOUBLED CLICKS" >&2; exit 1; }
+
+/usr/bin/python3 -c "import sqlite3,sys;c=sqlite3.connect(sys.argv[1]);c.execute('delete from tracking_events');c.commit()" "$db"
+port=$(free_port)
+/usr/bin/python3 - "$db" "$port" 2>/dev/null <<'PY' & pids+=($!); disown
+# Reference: a threaded http.server that looks the message up, redirects and INSERTs (no token check, no rendering).
+import json, sqlite3, sys, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+db, port = sys.argv[1], int(sys.argv[2])
+local = threading.local()
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    wbufsize = 65536
+    disable_nagle_algorithm = True
+    def log_message(self, *args): pass
+    def do_GET(self):
+        if not hasattr(local, "c"):
+            local.c = sqlite3.connect(db, timeout=30, isolation_level=None); local.c.execute("PRAGMA synchronous=NORMAL")
+        if not self.path.startswith("/c/"):
+            self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers(); return
+        m = int(self.path.split(".")[1])
+        fields = json.loads(local.c.execute("SELECT fields FROM messages WHERE id = ?", (m,)).fetchone()[0])
+        local.c.execute("INSERT INTO tracking_events (campaign_id, message_id, kind, link, at, machine, agent) VALUES (2, ?, 'click', 0, ?, 0, 'Chrome')", (m, time.time()))
+        self.send_response(302); self.send_header("Location", "https://shop.example/order?id=" + fields["id"]); self.send_header("Content-Length", "0"); self.end_headers()
+ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+PY
+wait_for "$port"
+echo "  reference: Python ThreadingHTTPServer + sqlite3 (look up, redirect, INSERT), same database, same wrk"
+run_clicks "$port" | tee "$work/clicks-reference.out" | grep -v COVERED
+reference=$(awk '/Requests\/sec/ {print $2}' "$work/clicks-reference.out")
+printf '  %-44s %8.0f redirects/s; broadside is %.1f x\n' "Python http.server + sqlite3 (reference)" "$reference" "$(echo "$clicks / $reference" | bc -l)"

@@ -13,28 +13,40 @@ public enum TrackedLinks {
         public var optedOut: Bool
     }
 
-    /// Every http(s) link of an `<a>` tag, in order.
+    /// Every http(s) link of an `<a>` tag, in order. Scanned as UTF-8 bytes: `serve` runs
+    /// this for every message a click comes for.
     public static func links(in html: String) -> [Link] {
         var links: [Link] = []
-        var rest = html[...]
-        while let open = rest.range(of: "<a", options: .caseInsensitive) {
-            let afterName = open.upperBound
-            guard afterName < rest.endIndex, rest[afterName].isWhitespace || rest[afterName] == ">" else {
-                rest = rest[afterName...]
+        let bytes = html.utf8
+        var index = bytes.startIndex
+        while let open = bytes[index...].firstIndex(of: UInt8(ascii: "<")) {
+            var next = bytes.index(after: open)
+            guard next < bytes.endIndex, bytes[next] | 0x20 == UInt8(ascii: "a") else {
+                index = next
                 continue
             }
-            guard let close = tagEnd(in: rest[afterName...]) else { break }
-            let tag = rest[afterName..<close]
+            next = bytes.index(after: next)
+            guard next < bytes.endIndex, [UInt8(ascii: " "), 0x09, 0x0A, 0x0D, UInt8(ascii: ">")].contains(bytes[next]) else {
+                index = next
+                continue
+            }
+            guard let close = tagEnd(in: html[next...]) else { break }
+            let tag = html[next..<close]
             if let (range, value) = attribute("href", in: tag) {
                 let url = decodeEntities(String(value)).trimmingCharacters(in: .whitespacesAndNewlines)
-                let lower = url.lowercased()
-                if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
+                if hasWebScheme(url) {
                     links.append(Link(range: range, url: url, optedOut: attribute("data-notrack", in: tag) != nil))
                 }
             }
-            rest = rest[close...]
+            index = close
         }
         return links
+    }
+
+    /// `http://` or `https://`, in any case.
+    static func hasWebScheme(_ url: String) -> Bool {
+        let head = url.utf8.prefix(8).map { $0 | 0x20 }
+        return head.starts(with: Array("http://".utf8)) || head.starts(with: Array("https://".utf8))
     }
 
     /// The HTML with each link that `track` accepts replaced by what `address` gives for

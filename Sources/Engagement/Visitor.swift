@@ -47,7 +47,7 @@ public struct Visit: Sendable {
 public struct VisitorRule: Sendable {
     public var name: String
     public var source: String
-    let matches: @Sendable (Visit, String) -> Bool
+    let matches: @Sendable (Visit, Agent) -> Bool
 
     /// Every rule. `lowered` is the user agent in lower case.
     public static let all: [VisitorRule] = [
@@ -83,7 +83,7 @@ public struct VisitorRule: Sendable {
         },
     ]
 
-    public init(name: String, source: String, matches: @escaping @Sendable (Visit, String) -> Bool) {
+    public init(name: String, source: String, matches: @escaping @Sendable (Visit, Agent) -> Bool) {
         self.name = name
         self.source = source
         self.matches = matches
@@ -91,13 +91,35 @@ public struct VisitorRule: Sendable {
 
     /// The visitor a request comes from.
     public static func classify(_ visit: Visit) -> Visitor {
-        let lowered = visit.userAgent.lowercased()
+        let lowered = Agent(visit.userAgent)
         if let rule = all.first(where: { $0.matches(visit, lowered) }) { return .machine(rule: rule.name) }
         return .person(agent: family(lowered))
     }
 
+    /// A user agent in ASCII lower case, searched as bytes (`serve` classifies every request).
+    public struct Agent: Sendable {
+        let bytes: [UInt8]
+
+        init(_ text: String) {
+            bytes = text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        }
+
+        var isEmpty: Bool { bytes.allSatisfy { $0 == 0x20 } }
+
+        func contains(_ needle: String) -> Bool {
+            let pattern = Array(needle.utf8)
+            guard !pattern.isEmpty, bytes.count >= pattern.count else { return pattern.isEmpty }
+            var start = 0
+            while start <= bytes.count - pattern.count {
+                if bytes[start] == pattern[0], bytes[start..<(start + pattern.count)].elementsEqual(pattern) { return true }
+                start += 1
+            }
+            return false
+        }
+    }
+
     /// A person's program by family only (the full user agent is not kept).
-    static func family(_ lowered: String) -> String {
+    static func family(_ lowered: Agent) -> String {
         let families: [(String, String)] = [
             ("outlook", "Outlook"), ("thunderbird", "Thunderbird"), ("edg/", "Edge"), ("opr/", "Opera"), ("firefox", "Firefox"),
             ("chrome", "Chrome"), ("crios", "Chrome"), ("applewebkit", "Safari or Apple Mail"),

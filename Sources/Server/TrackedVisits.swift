@@ -123,6 +123,8 @@ final class VisitWriter: @unchecked Sendable {
                 }
             }
             if last && wake.withLock({ pending.isEmpty }) { break }
+            // Let the next batch gather: one transaction every 20 ms at most, whatever the rate.
+            if !last { Thread.sleep(forTimeInterval: 0.02) }
         }
         done.signal()
     }

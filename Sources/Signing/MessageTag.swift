@@ -23,7 +23,18 @@ struct MessageTag: Sendable {
     func tag(_ numbers: [Int64]) -> String {
         let text = "\(purpose):" + numbers.map(String.init).joined(separator: ".")
         let code = HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: secret))
-        return code.prefix(length).map { String(format: "%02x", $0) }.joined()
+        return Self.hex(code.prefix(length))
+    }
+
+    /// Lower-case hex, two digits a byte.
+    static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// `N.N….TAG` with `count` numbers back to them when the tag holds; compared in constant time.

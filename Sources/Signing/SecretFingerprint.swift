@@ -7,6 +7,6 @@ import Foundation
 public enum SecretFingerprint {
     public static func of(_ secret: String) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: Data("broadside secret fingerprint v1".utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return code.prefix(8).map { String(format: "%02x", $0) }.joined()
+        return MessageTag.hex(code.prefix(8))
     }
 }
