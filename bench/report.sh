@@ -49,3 +49,27 @@ start=$(date +%s.%N)
 reference=$(echo "$(date +%s.%N) - $start" | bc -l)
 printf '  %-44s %6.2f s (target at most 2 s)\n' "broadside report --format json (every figure)" "$elapsed"
 printf '  %-44s %6.2f s\n' "Python sqlite3: totals by state only" "$reference"
+
+# With opens and clicks (issue 14): 2,000,000 tracking events on the same campaign (people
+# and machines, three links); the report must take at most twice as long as without them.
+/usr/bin/python3 - "$db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.executescript("""
+UPDATE campaigns SET settings = '{"connections":4,"track":["clicks","opens"],"publicURL":"https://news.example.com"}' WHERE id = 1;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000000)
+INSERT INTO tracking_events (campaign_id, message_id, kind, link, at, machine, agent)
+SELECT 1, 1 + (i * 7919) % 1000000, CASE WHEN i % 4 = 0 THEN 'click' ELSE 'open' END, CASE WHEN i % 4 = 0 THEN i % 3 END,
+       1790003600 + i / 100.0, i % 5 = 0, CASE WHEN i % 5 = 0 THEN 'Apple Mail Privacy Protection' ELSE 'Chrome' END FROM n;
+""")
+c.commit()
+PY
+start=$(date +%s.%N)
+"$broadside" report bench --format json --db "$db" > "$work/report-tracked.json"
+tracked=$(echo "$(date +%s.%N) - $start" | bc -l)
+printf '  %-44s %6.2f s, %.2f x the report without them (target at most 2 x)\n' "the same with 2,000,000 opens and clicks" "$tracked" "$(echo "$tracked / $elapsed" | bc -l)"
+/usr/bin/python3 -c "
+import json,sys
+e = json.load(open(sys.argv[1]))['engagement']
+print('    unique opens %d, unique clicks %d, machine requests %d, links %d' % (e['unique_opens'], e['unique_clicks'], e['machines']['requests'], len(e['links'])))
+" "$work/report-tracked.json"

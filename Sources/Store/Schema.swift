@@ -207,8 +207,56 @@ enum Schema {
                     machine INTEGER NOT NULL,
                     agent TEXT NOT NULL
                 );
-                CREATE INDEX tracking_by_campaign ON tracking_events(campaign_id, kind, message_id);
                 CREATE INDEX tracking_by_message ON tracking_events(message_id);
+
+                -- What each message's recipient did, kept up to date by the trigger below as
+                -- requests are recorded, so that a report of millions of requests reads one
+                -- row per recipient who did anything (README, "The report", for the figures).
+                CREATE TABLE engagement (
+                    message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+                    campaign_id INTEGER NOT NULL,
+                    opens INTEGER NOT NULL DEFAULT 0,              -- requests, people and machines
+                    clicks INTEGER NOT NULL DEFAULT 0,
+                    machine_requests INTEGER NOT NULL DEFAULT 0,
+                    person_open INTEGER NOT NULL DEFAULT 0,        -- 1 once a person fetched the image
+                    person_click INTEGER NOT NULL DEFAULT 0,
+                    machine_open INTEGER NOT NULL DEFAULT 0,
+                    machine_click INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX engagement_by_campaign ON engagement(campaign_id);
+                CREATE TABLE link_engagement (
+                    message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+                    link INTEGER NOT NULL,
+                    campaign_id INTEGER NOT NULL,
+                    clicks INTEGER NOT NULL DEFAULT 0,             -- by people
+                    machine_requests INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (message_id, link)
+                ) WITHOUT ROWID;
+                CREATE INDEX link_engagement_by_campaign ON link_engagement(campaign_id, link);
+                CREATE TABLE machine_requests (
+                    campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+                    rule TEXT NOT NULL,
+                    requests INTEGER NOT NULL,
+                    PRIMARY KEY (campaign_id, rule)
+                ) WITHOUT ROWID;
+                CREATE TRIGGER tracking_tally AFTER INSERT ON tracking_events BEGIN
+                    INSERT INTO engagement (message_id, campaign_id, opens, clicks, machine_requests,
+                                            person_open, person_click, machine_open, machine_click)
+                    VALUES (NEW.message_id, NEW.campaign_id, NEW.kind = 'open', NEW.kind = 'click', NEW.machine,
+                            NEW.kind = 'open' AND NOT NEW.machine, NEW.kind = 'click' AND NOT NEW.machine,
+                            NEW.kind = 'open' AND NEW.machine, NEW.kind = 'click' AND NEW.machine)
+                    ON CONFLICT (message_id) DO UPDATE SET
+                        opens = opens + excluded.opens, clicks = clicks + excluded.clicks,
+                        machine_requests = machine_requests + excluded.machine_requests,
+                        person_open = max(person_open, excluded.person_open), person_click = max(person_click, excluded.person_click),
+                        machine_open = max(machine_open, excluded.machine_open), machine_click = max(machine_click, excluded.machine_click);
+                    INSERT INTO link_engagement (message_id, link, campaign_id, clicks, machine_requests)
+                    SELECT NEW.message_id, NEW.link, NEW.campaign_id, NOT NEW.machine, NEW.machine WHERE NEW.kind = 'click'
+                    ON CONFLICT (message_id, link) DO UPDATE SET
+                        clicks = clicks + excluded.clicks, machine_requests = machine_requests + excluded.machine_requests;
+                    INSERT INTO machine_requests (campaign_id, rule, requests) SELECT NEW.campaign_id, NEW.agent, 1 WHERE NEW.machine
+                    ON CONFLICT (campaign_id, rule) DO UPDATE SET requests = requests + 1;
+                END;
 
                 -- A message that names one of ours in In-Reply-To or References.
                 CREATE TABLE replies (

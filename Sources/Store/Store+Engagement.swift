@@ -50,18 +50,17 @@ public struct RecipientEngagement: Sendable, Equatable {
 }
 
 extension Store {
+    /// Read from the tallies the database keeps as requests are recorded (schema v7's
+    /// trigger): one row per recipient who did anything, not one per request.
     public func engagement(of campaignID: Int64) throws -> EngagementFigures {
         try read { db in
             var figures = EngagementFigures()
             if let row = try Row.fetchOne(db, sql: """
-                SELECT coalesce(sum(po OR pc), 0) AS opened, coalesce(sum(pc), 0) AS clicked,
-                       coalesce(sum(NOT (po OR pc) AND (mo OR mc)), 0) AS machine_opened, coalesce(sum(NOT pc AND mc), 0) AS machine_clicked,
-                       coalesce(sum(opens), 0) AS opens, coalesce(sum(clicks), 0) AS clicks, coalesce(sum(machines), 0) AS machines
-                FROM (SELECT message_id,
-                             max(kind = 'open' AND machine = 0) AS po, max(kind = 'click' AND machine = 0) AS pc,
-                             max(kind = 'open' AND machine = 1) AS mo, max(kind = 'click' AND machine = 1) AS mc,
-                             sum(kind = 'open') AS opens, sum(kind = 'click') AS clicks, sum(machine) AS machines
-                      FROM tracking_events WHERE campaign_id = ? GROUP BY message_id)
+                SELECT coalesce(sum(person_open OR person_click), 0) AS opened, coalesce(sum(person_click), 0) AS clicked,
+                       coalesce(sum(NOT (person_open OR person_click) AND (machine_open OR machine_click)), 0) AS machine_opened,
+                       coalesce(sum(NOT person_click AND machine_click), 0) AS machine_clicked,
+                       coalesce(sum(opens), 0) AS opens, coalesce(sum(clicks), 0) AS clicks, coalesce(sum(machine_requests), 0) AS machines
+                FROM engagement WHERE campaign_id = ?
                 """, arguments: [campaignID]) {
                 figures.openedByPeople = row["opened"]
                 figures.clickedByPeople = row["clicked"]
@@ -72,15 +71,14 @@ extension Store {
                 figures.machineRequests = row["machines"]
             }
             figures.links = try Row.fetchAll(db, sql: """
-                SELECT link, sum(machine = 0) AS clicks, count(DISTINCT CASE WHEN machine = 0 THEN message_id END) AS clickers,
-                       sum(machine = 1) AS machines
-                FROM tracking_events WHERE campaign_id = ? AND kind = 'click' GROUP BY link ORDER BY link
+                SELECT link, sum(clicks) AS clicks, sum(clicks > 0) AS clickers, sum(machine_requests) AS machines
+                FROM link_engagement WHERE campaign_id = ? GROUP BY link ORDER BY link
                 """, arguments: [campaignID]).map {
                 LinkFigures(link: $0["link"], clicks: $0["clicks"], uniqueClickers: $0["clickers"], machineRequests: $0["machines"])
             }
             figures.machines = try Row.fetchAll(db, sql: """
-                SELECT agent, count(*) AS n FROM tracking_events WHERE campaign_id = ? AND machine = 1 GROUP BY agent ORDER BY n DESC, agent
-                """, arguments: [campaignID]).map { ($0["agent"], $0["n"]) }
+                SELECT rule, requests FROM machine_requests WHERE campaign_id = ? ORDER BY requests DESC, rule
+                """, arguments: [campaignID]).map { ($0["rule"], $0["requests"]) }
             if let row = try Row.fetchOne(db, sql: """
                 SELECT coalesce(sum(r.automatic = 0), 0) AS replies, coalesce(sum(r.automatic = 1), 0) AS auto,
                        count(DISTINCT CASE WHEN r.automatic = 0 THEN r.message_id END) AS replied
@@ -99,8 +97,7 @@ extension Store {
         try read { db in
             var result: [Int64: RecipientEngagement] = [:]
             let cursor = try Row.fetchCursor(db, sql: """
-                SELECT message_id, max(machine = 0) AS opened, max(kind = 'click' AND machine = 0) AS clicked
-                FROM tracking_events WHERE campaign_id = ? GROUP BY message_id
+                SELECT message_id, person_open OR person_click AS opened, person_click AS clicked FROM engagement WHERE campaign_id = ?
                 """, arguments: [campaignID])
             while let row = try cursor.next() {
                 result[row["message_id"], default: RecipientEngagement()].opened = row["opened"]

@@ -42,6 +42,8 @@ extension Store {
                     // What they opened and clicked, and their replies, go with them.
                     try db.execute(sql: "DELETE FROM tracking_events WHERE message_id = ?", arguments: [message])
                     report.trackingEvents += db.changesCount
+                    try db.execute(sql: "DELETE FROM engagement WHERE message_id = ?", arguments: [message])
+                    try db.execute(sql: "DELETE FROM link_engagement WHERE message_id = ?", arguments: [message])
                     try db.execute(sql: "DELETE FROM replies WHERE message_id = ?", arguments: [message])
                     report.replies += db.changesCount
                 }

@@ -297,7 +297,7 @@ struct MigrationTests {
             ALTER TABLE campaigns DROP COLUMN files_frozen;
             ALTER TABLE lists DROP COLUMN staging_for;
             ALTER TABLE lists DROP COLUMN staging_pid;
-            DROP TABLE campaign_files; DROP TABLE files; DROP TABLE database_identity; DROP TABLE forgotten; DROP TABLE sent_copies; DROP TABLE tracking_events; DROP TABLE replies;
+            DROP TABLE campaign_files; DROP TABLE files; DROP TABLE database_identity; DROP TABLE forgotten; DROP TABLE sent_copies; DROP TABLE tracking_events; DROP TABLE replies; DROP TABLE engagement; DROP TABLE link_engagement; DROP TABLE machine_requests;
             DELETE FROM grdb_migrations WHERE identifier NOT LIKE 'v1:%';
             """
         let script = "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.executescript(sys.argv[2])\nc.commit()"
