@@ -338,6 +338,11 @@ struct ServeTests {
         let page = try server.get("/")
         #expect(page.body.contains("href=\"/campaigns/bob%27s%20sale\""), "\(page.body)")
         #expect(try server.get("/campaigns/bob%27s%20sale").status == 200)
+        _ = try mailing.send("十一月发票")
+        let encoded = "/campaigns/%E5%8D%81%E4%B8%80%E6%9C%88%E5%8F%91%E7%A5%A8"
+        #expect(try server.get("/").body.contains("href=\"\(encoded)\""))
+        let report = try server.get(encoded)
+        #expect(report.status == 200 && report.body.contains("十一月发票"), "\(report.status)")
     }
 
     static func browser(_ arguments: [String]) throws -> CommandResult {
