@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 # System packages: libraries to build against, and real servers for the tests.
-DEBIAN_PACKAGES := libsqlite3-dev libcurl4-openssl-dev postfix python3-aiosmtpd python3-dkim python3-jinja2 dovecot-imapd openssl bc chromium curl wrk sqlite3 zlib1g-dev libreoffice-writer-nogui python3-docx python3-uno poppler-utils python3-authlib python3-flask
+DEBIAN_PACKAGES := libsqlite3-dev libcurl4-openssl-dev postfix python3-aiosmtpd python3-dkim python3-jinja2 dovecot-imapd openssl bc chromium curl wrk sqlite3 zlib1g-dev libreoffice-writer-nogui python3-docx python3-uno poppler-utils python3-authlib python3-flask fonts-noto-cjk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_FLAGS ?=
 DEMO_DB := .build/demo/broadside.sqlite

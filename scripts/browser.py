@@ -5,8 +5,12 @@ for the tests of `broadside serve`.
   browser.py click URL ID        opens URL, clicks the element #ID, prints the page's text after
   browser.py watch URL JS SECS   opens URL, prints the value of JS every 0.25 s for SECS seconds
                                  (the page may reload itself meanwhile)
+  browser.py measure URL WIDTH JS [PNG]
+                                 opens URL in a viewport WIDTH px wide (a phone's below 600: the
+                                 window itself cannot be narrower than 500 px), prints the value of
+                                 JS once the page has loaded, and saves a screenshot to PNG
 """
-import fcntl, json, os, subprocess, sys, tempfile, time
+import base64, fcntl, json, os, subprocess, sys, tempfile, time
 
 class Browser:
     def __init__(self):
@@ -75,6 +79,19 @@ def main():
     browser = Browser()
     try:
         command, url = sys.argv[1], sys.argv[2]
+        if command == "measure":
+            width = int(sys.argv[3])
+            session = browser.open("about:blank")
+            browser.call("Emulation.setDeviceMetricsOverride", session, width=width, height=844, deviceScaleFactor=1, mobile=width < 600)
+            browser.call("Page.navigate", session, url=url)
+            time.sleep(0.2)
+            if not browser.wait_for(session, "document.readyState === 'complete' && location.href !== 'about:blank'"):
+                raise SystemExit(f"{url} did not load")
+            print(json.dumps(browser.evaluate(session, sys.argv[4])))
+            if len(sys.argv) > 5:
+                shot = browser.call("Page.captureScreenshot", session, format="png", captureBeyondViewport=True)
+                open(sys.argv[5], "wb").write(base64.b64decode(shot["data"]))
+            return
         session = browser.open(url)
         if command == "click":
             element = json.dumps(sys.argv[3])

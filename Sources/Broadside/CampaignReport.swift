@@ -39,6 +39,23 @@ public struct CampaignReport: Sendable, Codable {
     public var domains: [DomainFigures]
     public var reasons: [ReasonFigures]
     public var throughput: [Minute]
+    /// Accepted over time, in bins that fit the campaign's length.
+    public var timeline: Timeline
+
+    public struct Timeline: Sendable, Codable, Equatable {
+        public var binSeconds: Double
+        public var bins: [Bin]
+
+        public struct Bin: Sendable, Codable, Equatable {
+            public var start: String
+            public var accepted: Int
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case bins
+            case binSeconds = "bin_s"
+        }
+    }
     /// How many messages needed 1, 2, or 3 and more attempts.
     public var retries: Retries
     public var unknown: [Unknown]
@@ -139,7 +156,7 @@ public struct CampaignReport: Sendable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case campaign, list, template, profile, status, total, totals, percentages, attempts, domains, reasons, throughput, retries, unknown, suppressed
+        case campaign, list, template, profile, status, total, totals, percentages, attempts, domains, reasons, throughput, timeline, retries, unknown, suppressed
         case problems, engagement
         case templateHash = "template_hash"
         case statusReason = "status_reason"
@@ -192,6 +209,8 @@ public struct CampaignReport: Sendable, Codable {
         self.domains = figures.domains
         self.reasons = figures.reasons
         self.throughput = figures.acceptedPerMinute.map { Minute(minute: Timestamp.iso($0.minute), accepted: $0.count) }
+        self.timeline = Timeline(binSeconds: figures.acceptedOverTime.binSeconds,
+                                 bins: figures.acceptedOverTime.bins.map { Timeline.Bin(start: Timestamp.iso($0.start), accepted: $0.count) })
         self.retries = Retries(one: figures.attemptsHistogram[1], two: figures.attemptsHistogram[2], threeOrMore: figures.attemptsHistogram[3])
         self.unknown = figures.unknown.map { Unknown(recipient: $0.recipient, detail: $0.detail) }
         self.problems = figures.problems.map {

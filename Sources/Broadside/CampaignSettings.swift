@@ -123,6 +123,16 @@ public enum DurationText {
         return Double(trimmed).flatMap { $0 >= 0 ? $0 : nil }
     }
 
+    /// Seconds in words in the report's language: `1 day`/`1 天`, `5 minutes`/`5 分钟`.
+    public static func describe(_ seconds: Double, language: ReportLanguage) -> String {
+        guard language == .chinese else { return seconds >= 86_400 && seconds.truncatingRemainder(dividingBy: 86_400) == 0
+            ? "\(Int(seconds / 86_400)) day\(seconds == 86_400 ? "" : "s")" : describe(seconds) }
+        if seconds >= 86_400, seconds.truncatingRemainder(dividingBy: 86_400) == 0 { return "\(Int(seconds / 86_400)) 天" }
+        if seconds >= 3600, seconds.truncatingRemainder(dividingBy: 3600) == 0 { return "\(Int(seconds / 3600)) 小时" }
+        if seconds >= 60, seconds.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(seconds / 60)) 分钟" }
+        return "\(Int(seconds)) 秒"
+    }
+
     /// Seconds in words: `24 hours`, `1 hour`, `30 minutes`, `45 seconds`.
     public static func describe(_ seconds: Double) -> String {
         func plural(_ n: Int, _ unit: String) -> String { "\(n) \(unit)\(n == 1 ? "" : "s")" }

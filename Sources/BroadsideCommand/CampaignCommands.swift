@@ -167,9 +167,11 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "table (default), json, csv (one row per message) or html (one self-contained page).") var format: Format?
     @Flag(help: "Same as --format json.") var json = false
     @Option(help: "Write the report to this file instead of standard output.") var out: String?
+    @Option(help: "The HTML report's language: en or zh (default: the language the campaign's template is written in).") var lang: String?
 
     func validate() throws {
         if campaigns.isEmpty || campaigns.count > 2 { throw ValidationError("name one campaign, or two to compare them") }
+        if let lang, ReportLanguage(rawValue: lang.lowercased()) == nil { throw ValidationError("--lang is en or zh, not '\(lang)'") }
         if campaigns.count == 2, let format, format == .csv || format == .html { throw ValidationError("comparing two campaigns gives a table or JSON") }
     }
 
@@ -198,7 +200,7 @@ struct ReportCommand: ParsableCommand {
                 text = String(decoding: try encoder.encode(reports[0]), as: UTF8.self)
             }
         case .html:
-            text = reports[0].html()
+            text = reports[0].html(language: lang.flatMap { ReportLanguage(rawValue: $0.lowercased()) } ?? ReportLanguage.of(template: records[0].templateSource))
         default:
             text = reports.count == 2 ? CampaignReport.comparison(reports[0], reports[1]) : reports[0].table(colour: out == nil && Output.colour)
         }

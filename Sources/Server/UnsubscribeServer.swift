@@ -160,9 +160,7 @@ public struct UnsubscribeServer: Sendable {
     }
 
     static func language(ofTemplate source: String?) -> Language {
-        guard let source else { return .english }
-        let han = source.unicodeScalars.filter { (0x4E00...0x9FFF).contains($0.value) }.count
-        return han > 10 ? .chinese : .english
+        ReportLanguage.of(template: source) == .chinese ? .chinese : .english
     }
 
     // MARK: dashboard
@@ -214,7 +212,7 @@ public struct UnsubscribeServer: Sendable {
     func report(_ name: String) -> Response {
         do {
             guard let campaign = try store.campaign(named: name) else { return Self.page(status: .notFound, title: "Not found", body: "") }
-            var html = try CampaignReport(campaign: campaign, store: store).html()
+            var html = try CampaignReport(campaign: campaign, store: store).html(language: ReportLanguage.of(template: campaign.templateSource))
             // Refreshed while the campaign runs.
             if campaign.status == .active { html = html.replacingOccurrences(of: "<meta charset=\"utf-8\">", with: "<meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"5\">") }
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))

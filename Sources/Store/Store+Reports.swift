@@ -13,6 +13,9 @@ public struct CampaignFigures: Sendable {
     public var reasons: [ReasonFigures]
     /// Accepted messages per minute: (minute start, count), in order.
     public var acceptedPerMinute: [(minute: Double, count: Int)]
+    /// Accepted messages over time in bins that fit the campaign's length (a second for a
+    /// campaign of a minute, an hour for one of a week): the bin's width in seconds and the bins.
+    public var acceptedOverTime: (binSeconds: Double, bins: [(start: Double, count: Int)])
     /// How many messages needed 1, 2, 3 or more attempts (index 0: none yet).
     public var attemptsHistogram: [Int]
     public var hardBounces: Int
@@ -102,6 +105,11 @@ extension Store {
                 SELECT CAST(last_attempt_at / 60 AS INTEGER) * 60 AS minute, count(*) AS n FROM messages
                 WHERE campaign_id = ? AND state IN ('accepted', 'bounced', 'complained') GROUP BY minute ORDER BY minute
                 """, arguments: [campaignID]).map { (minute: $0["minute"] as Double, count: $0["n"] as Int) }
+            let bin = Self.binSeconds(span: (tally.last ?? 0) - (tally.first ?? 0))
+            let overTime = bin == 60 ? perMinute.map { (start: $0.minute, count: $0.count) } : try Row.fetchAll(db, sql: """
+                SELECT CAST(last_attempt_at / ? AS INTEGER) * ? AS start, count(*) AS n FROM messages
+                WHERE campaign_id = ? AND state IN ('accepted', 'bounced', 'complained') GROUP BY start ORDER BY start
+                """, arguments: [bin, bin, campaignID]).map { (start: $0["start"] as Double, count: $0["n"] as Int) }
             let bounceRow = try Row.fetchOne(db, sql: """
                 SELECT sum(b.hard = 1) AS hard, sum(b.hard = 0) AS soft FROM bounces b JOIN messages m ON m.id = b.message_id
                 WHERE m.campaign_id = ? AND m.state = 'bounced' AND b.action IS NOT 'delayed'
@@ -114,10 +122,16 @@ extension Store {
                 """, arguments: [campaignID]).map { ProblemRecipient(recipient: $0["recipient"], state: $0["state"], reason: $0["reason"], reply: $0["reply"]) }
             return CampaignFigures(counts: counts, total: counts.values.reduce(0, +), attempts: tally.attempts,
                                    firstAttemptAt: tally.first, lastAttemptAt: tally.last, domains: domains, reasons: reasons,
-                                   acceptedPerMinute: perMinute, attemptsHistogram: tally.histogram,
+                                   acceptedPerMinute: perMinute, acceptedOverTime: (bin, overTime), attemptsHistogram: tally.histogram,
                                    hardBounces: bounceRow?["hard"] ?? 0, softBounces: bounceRow?["soft"] ?? 0, unknown: unknown,
                                    problems: problemRecipients)
         }
+    }
+
+    /// The smallest usual width that draws the campaign in at most 120 bins.
+    static func binSeconds(span: Double) -> Double {
+        let widths: [Double] = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400]
+        return widths.first { span / $0 <= 120 } ?? 86400
     }
 
     /// The attempts made since `since`: when the first and the last were, and how many were
