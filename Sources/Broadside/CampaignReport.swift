@@ -388,22 +388,107 @@ public struct CampaignReport: Sendable, Codable {
         output.write(buffer)
     }
 
-    /// Two campaigns side by side: totals, rates and timing.
-    public static func comparison(_ a: CampaignReport, _ b: CampaignReport) -> String {
-        func row(_ name: String, _ x: String, _ y: String) -> String {
-            "  \(name.padding(toLength: 22, withPad: " ", startingAt: 0))\(x.leftPad(16))\(y.leftPad(16))"
+    /// One figure of two campaigns, and B's difference from A (rates in percentage points).
+    public struct ComparedFigure: Sendable, Codable, Equatable {
+        public var figure: String
+        public var a: Double
+        public var b: Double
+        public var difference: Double
+        /// `count`, `rate` (a fraction, shown in percent), `per_second` or `seconds`.
+        public var unit: String
+
+        func shown(_ value: Double) -> String {
+            switch unit {
+            case "rate": return String(format: "%.2f%%", value * 100)
+            case "per_second": return String(format: "%.1f/s", value)
+            case "seconds": return String(format: "%.1f s", value)
+            default: return String(Int(value))
+            }
         }
-        var lines = [row("", TerminalText.inert(a.campaign), TerminalText.inert(b.campaign)), row("total", "\(a.total)", "\(b.total)")]
+
+        var shownDifference: String {
+            let sign = difference > 0 ? "+" : ""
+            switch unit {
+            case "rate": return sign + String(format: "%.2f", difference * 100) + " pt"
+            case "per_second": return sign + String(format: "%.1f/s", difference)
+            case "seconds": return sign + String(format: "%.1f s", difference)
+            default: return sign + String(Int(difference))
+            }
+        }
+    }
+
+    /// The figures two campaigns are compared by, in the order every form shows them.
+    public static func compared(_ a: CampaignReport, _ b: CampaignReport) -> [ComparedFigure] {
+        func row(_ name: String, _ unit: String, _ value: (CampaignReport) -> Double) -> ComparedFigure {
+            let (x, y) = (value(a), value(b))
+            return ComparedFigure(figure: name, a: x, b: y, difference: rounded(y - x, places: 6), unit: unit)
+        }
+        var rows = [row("messages", "count") { Double($0.total) }]
         for state in stateOrder where (a.totals[state.rawValue] ?? 0) + (b.totals[state.rawValue] ?? 0) > 0 {
-            lines.append(row(state.rawValue, "\(a.totals[state.rawValue] ?? 0)", "\(b.totals[state.rawValue] ?? 0)"))
+            rows.append(row(state.rawValue, "count") { Double($0.totals[state.rawValue] ?? 0) })
         }
-        for (name, x, y) in [("delivery rate", a.deliveryRate, b.deliveryRate), ("hard bounce rate", a.hardBounceRate, b.hardBounceRate),
-                             ("complaint rate", a.complaintRate, b.complaintRate)] {
-            lines.append(row(name, String(format: "%.2f%%", x * 100), String(format: "%.2f%%", y * 100)))
+        rows += [
+            row("delivery rate", "rate") { $0.deliveryRate }, row("hard bounce rate", "rate") { $0.hardBounceRate },
+            row("complaint rate", "rate") { $0.complaintRate },
+        ]
+        if !(a.engagement.tracked + b.engagement.tracked).isEmpty {
+            rows += [
+                row("unique opens", "count") { Double($0.engagement.uniqueOpens) }, row("open rate", "rate") { $0.engagement.openRate },
+                row("unique clicks", "count") { Double($0.engagement.uniqueClicks) }, row("click rate", "rate") { $0.engagement.clickRate },
+                row("click-to-open rate", "rate") { $0.engagement.clickToOpenRate },
+            ]
         }
-        lines.append(row("messages/s", String(format: "%.1f", a.ratePerSecond), String(format: "%.1f", b.ratePerSecond)))
-        lines.append(row("elapsed", String(format: "%.1f s", a.elapsedSeconds), String(format: "%.1f s", b.elapsedSeconds)))
+        rows += [
+            row("replied", "count") { Double($0.engagement.repliedRecipients) }, row("unsubscribed", "count") { Double($0.engagement.unsubscribes) },
+            row("messages/s", "per_second") { $0.ratePerSecond }, row("elapsed", "seconds") { $0.elapsedSeconds },
+        ]
+        return rows
+    }
+
+    /// Two campaigns side by side, with B's difference from A.
+    public static func comparison(_ a: CampaignReport, _ b: CampaignReport) -> String {
+        func line(_ name: String, _ x: String, _ y: String, _ d: String) -> String {
+            "  \(name.padding(toLength: 22, withPad: " ", startingAt: 0))\(x.leftPad(16))\(y.leftPad(16))\(d.leftPad(14))"
+        }
+        var lines = [line("", TerminalText.inert(a.campaign), TerminalText.inert(b.campaign), "difference")]
+        for figure in compared(a, b) {
+            lines.append(line(figure.figure, figure.shown(figure.a), figure.shown(figure.b), figure.shownDifference))
+        }
         return lines.joined(separator: "\n")
+    }
+
+    /// The comparison as CSV (figure, A, B, difference; rates as fractions), for a spreadsheet.
+    public static func comparisonCSV(_ a: CampaignReport, _ b: CampaignReport) -> String {
+        var text = "\u{FEFF}" + CSVWriter.spreadsheetRecord(["figure", a.campaign, b.campaign, "difference", "unit"]) + "\r\n"
+        for figure in compared(a, b) {
+            text += CSVWriter.spreadsheetRecord([figure.figure, "\(figure.a)", "\(figure.b)", "\(figure.difference)", figure.unit]) + "\r\n"
+        }
+        return text
+    }
+
+    /// The comparison as one self-contained page, in the reader's language.
+    public static func comparisonHTML(_ a: CampaignReport, _ b: CampaignReport, language: ReportLanguage) -> String {
+        let w = language.words
+        var page = """
+            <!doctype html>
+            <html lang="\(language.rawValue)"><head><meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(e(a.campaign)) / \(e(b.campaign)) — \(w.report)</title>
+            <style>
+            body{font-family:-apple-system,Segoe UI,Helvetica,Arial,"PingFang SC","Noto Sans CJK SC",sans-serif;margin:0 auto;max-width:960px;padding:16px;color:#222;overflow-wrap:anywhere}
+            table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 6px;border-bottom:1px solid #eee}td.n{text-align:right}
+            td.up{color:#2e7d32}td.down{color:#c62828}
+            </style></head><body>
+            <h1>\(e(a.campaign)) / \(e(b.campaign))</h1>
+            <table id="comparison"><tr><th></th><th>\(e(a.campaign))</th><th>\(e(b.campaign))</th><th>±</th></tr>
+
+            """
+        for figure in compared(a, b) {
+            let name = MessageState(rawValue: figure.figure) != nil ? w.state(figure.figure) : figure.figure
+            let trend = figure.difference > 0 ? "up" : figure.difference < 0 ? "down" : ""
+            page += "<tr><td>\(e(name))</td><td class=\"n\">\(figure.shown(figure.a))</td><td class=\"n\">\(figure.shown(figure.b))</td><td class=\"n \(trend)\">\(figure.shownDifference)</td></tr>\n"
+        }
+        return page + "</table>\n<p>\(w.madeBy)</p>\n</body></html>\n"
     }
 
     static func rounded(_ value: Double, places: Int) -> Double {

@@ -172,14 +172,13 @@ struct ReportCommand: ParsableCommand {
     func validate() throws {
         if campaigns.isEmpty || campaigns.count > 2 { throw ValidationError("name one campaign, or two to compare them") }
         if let lang, ReportLanguage(rawValue: lang.lowercased()) == nil { throw ValidationError("--lang is en or zh, not '\(lang)'") }
-        if campaigns.count == 2, let format, format == .csv || format == .html { throw ValidationError("comparing two campaigns gives a table or JSON") }
     }
 
     func run() throws {
         let store = try global.openStoreForReading()
         let records = try campaigns.map { try findCampaign($0, in: store) }
         let chosen = json ? .json : (format ?? .table)
-        if chosen == .csv {
+        if chosen == .csv, records.count == 1 {
             if let out { _ = FileManager.default.createFile(atPath: out, contents: nil) }
             guard let handle = out.map({ FileHandle(forWritingAtPath: $0) }) ?? FileHandle.standardOutput else {
                 throw BroadsideError.input("\(out ?? "-"): cannot write the report")
@@ -194,11 +193,16 @@ struct ReportCommand: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             if reports.count == 2 {
-                struct Comparison: Encodable { var campaigns: [CampaignReport] }
-                text = String(decoding: try encoder.encode(Comparison(campaigns: reports)), as: UTF8.self)
+                struct Comparison: Encodable { var campaigns: [CampaignReport]; var compared: [CampaignReport.ComparedFigure] }
+                text = String(decoding: try encoder.encode(Comparison(campaigns: reports, compared: CampaignReport.compared(reports[0], reports[1]))), as: UTF8.self)
             } else {
                 text = String(decoding: try encoder.encode(reports[0]), as: UTF8.self)
             }
+        case .csv:
+            text = CampaignReport.comparisonCSV(reports[0], reports[1])
+        case .html where reports.count == 2:
+            text = CampaignReport.comparisonHTML(reports[0], reports[1],
+                                                 language: lang.flatMap { ReportLanguage(rawValue: $0.lowercased()) } ?? ReportLanguage.of(template: records[0].templateSource))
         case .html:
             text = reports[0].html(language: lang.flatMap { ReportLanguage(rawValue: $0.lowercased()) } ?? ReportLanguage.of(template: records[0].templateSource))
         default:

@@ -108,6 +108,26 @@ struct ReportTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("autumn") && result.stdout.contains("winter"))
         #expect(result.stdout.contains("delivery rate"))
+        #expect(result.stdout.contains("difference"), "\(result.stdout)")
+
+        // As CSV and HTML too, with B's difference from A taken from the two campaigns' own figures.
+        let a = try sqlite(campaign.db, "SELECT count(*) FROM messages m JOIN campaigns c ON c.id = m.campaign_id WHERE c.name = 'autumn'").first ?? ""
+        let b = try sqlite(campaign.db, "SELECT count(*) FROM messages m JOIN campaigns c ON c.id = m.campaign_id WHERE c.name = 'winter'").first ?? ""
+        let csv = try Command.broadside(["report", "autumn", "winter", "--format", "csv", "--db", campaign.db])
+        #expect(csv.status == 0, "\(csv.stderr)")
+        #expect(csv.stdout.contains("figure,autumn,winter,difference,unit\r\n"))
+        #expect(csv.stdout.contains("messages,\(a).0,\(b).0,\(Double(Int(b)! - Int(a)!)),count\r\n"), "\(csv.stdout)")
+        let accepted = try sqlite(campaign.db, "SELECT c.name, sum(m.state = 'accepted') FROM messages m JOIN campaigns c ON c.id = m.campaign_id GROUP BY c.name ORDER BY c.name")
+        #expect(accepted.count == 2)
+        let html = try Command.broadside(["report", "autumn", "winter", "--format", "html", "--db", campaign.db])
+        #expect(html.stdout.contains("<table id=\"comparison\">") && html.stdout.contains("±"), "\(html.stdout.prefix(300))")
+        #expect(html.stdout.contains("<td>accepted</td>"))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(try Command.broadside(["report", "autumn", "winter", "--json", "--db", campaign.db]).stdout.utf8)) as? [String: Any])
+        let compared = try #require(json["compared"] as? [[String: Any]])
+        #expect(compared.first { $0["figure"] as? String == "messages" }?["difference"] as? Double == Double(Int(b)! - Int(a)!))
+        let acceptedA = Int(accepted[0].split(separator: "|")[1])!, acceptedB = Int(accepted[1].split(separator: "|")[1])!
+        #expect(acceptedA != acceptedB, "the two differ, so the difference shows")
+        #expect(compared.first { $0["figure"] as? String == "accepted" }?["difference"] as? Double == Double(acceptedB - acceptedA))
     }
 }
 
