@@ -297,7 +297,7 @@ public struct CampaignReport: Sendable, Codable {
         problem.map { "\(FailureReason.words(for: $0.reason)) (\($0.count))" }
     }
 
-    static let stateOrder: [MessageState] = [.accepted, .bounced, .complained, .failed, .deferred, .unknown, .skipped, .queued, .claimed, .awaitingReply]
+    public static let stateOrder: [MessageState] = [.accepted, .bounced, .complained, .failed, .deferred, .unknown, .skipped, .queued, .claimed, .awaitingReply]
 
     /// An aligned table for a terminal; coloured only when asked (a terminal without NO_COLOR).
     public func table(colour: Bool) -> String {

@@ -7,7 +7,7 @@ import Templates
 /// English or Chinese (labels, states, reasons, dates), readable on a 390 px phone: wide
 /// tables scroll inside their box, charts scale to the screen.
 extension CampaignReport {
-    static let colours: [String: String] = ["accepted": "#2e7d32", "bounced": "#c62828", "complained": "#ad1457", "failed": "#e53935",
+    public static let colours: [String: String] = ["accepted": "#2e7d32", "bounced": "#c62828", "complained": "#ad1457", "failed": "#e53935",
                                             "deferred": "#f9a825", "unknown": "#6a1b9a", "skipped": "#9e9e9e", "queued": "#90a4ae",
                                             "claimed": "#b0bec5", "awaiting_reply": "#b0bec5"]
 

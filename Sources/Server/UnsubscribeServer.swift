@@ -190,23 +190,54 @@ public struct UnsubscribeServer: Sendable {
         do {
             var rows = ""
             let allCounts = try store.countsByCampaign()
-            for campaign in try store.campaigns() {
+            let figures = try store.dashboardFigures()
+            let campaigns = try store.campaigns()
+            for campaign in campaigns {
                 let counts = allCounts[campaign.id] ?? [:]
+                let total = counts.values.reduce(0, +)
                 // In flight ("sending") has its column, so that the counts add up to the total.
                 let sending = MessageState.beingSent.reduce(0) { $0 + (counts[$1] ?? 0) }
                 let cells = ["queued", "sending", "accepted", "deferred", "failed", "unknown", "bounced", "complained", "skipped"].map {
                     "<td class=\"n\" data-state=\"\($0)\">\($0 == "sending" ? sending : counts[MessageStateName.named($0)] ?? 0)</td>"
-                }.joined() + "<td class=\"n\">\(counts.values.reduce(0, +))</td>"
-                rows += "<tr><td><a href=\"/campaigns/\(HTML.escape(campaign.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))\">\(HTML.escape(campaign.name))</a></td><td>\(HTML.escape(campaign.status.rawValue))</td>\(cells)</tr>\n"
+                }.joined() + "<td class=\"n\">\(total)</td>"
+                let people = [figures.opened[campaign.id], figures.clicked[campaign.id], figures.replied[campaign.id]]
+                    .map { "<td class=\"n\">\($0 ?? 0)</td>" }.joined()
+                rows += "<tr><td><a href=\"/campaigns/\(HTML.escape(campaign.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))\">\(HTML.escape(campaign.name))</a><br>\(Self.stateBar(counts, total: total))</td><td>\(HTML.escape(campaign.status.rawValue))</td>\(cells)\(people)</tr>\n"
+            }
+            let sendingNow = campaigns.filter { $0.status == .active }.count
+            let messages = allCounts.values.reduce(0) { $0 + $1.values.reduce(0, +) }
+            var recent = ""
+            for entry in figures.recentUnsubscribes {
+                recent += "<tr><td>\(HTML.escape(entry.address))</td><td>\(HTML.escape(entry.source))</td><td>\(HTML.escape(entry.campaign ?? "-"))</td><td>\(HTML.escape(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: entry.at))))</td></tr>\n"
             }
             let body = """
-                <table><tr><th>campaign</th><th>status</th><th>queued</th><th>sending</th><th>accepted</th><th>deferred</th><th>failed</th><th>unknown</th><th>bounced</th><th>complained</th><th>skipped</th><th>total</th></tr>
-                \(rows)</table>
+                <div class="cards"><div class="card">campaigns<b>\(campaigns.count)</b>\(sendingNow) sending</div>
+                <div class="card">messages<b>\(messages)</b></div><div class="card">suppression list<b>\(figures.suppressed)</b>addresses</div></div>
+                <div class="scroll"><table><tr><th>campaign</th><th>status</th><th>queued</th><th>sending</th><th>accepted</th><th>deferred</th><th>failed</th><th>unknown</th><th>bounced</th><th>complained</th><th>skipped</th><th>total</th><th>opened</th><th>clicked</th><th>replied</th></tr>
+                \(rows)</table></div>
+                <h2>Recent unsubscribes</h2>
+                \(recent.isEmpty ? "<p>None yet.</p>" : "<div class=\"scroll\"><table id=\"unsubscribes\"><tr><th>address</th><th>how</th><th>campaign</th><th>when</th></tr>\n\(recent)</table></div>")
+                <p class="meta">Counts refresh every 2 seconds; opened, clicked and replied count people only (README, "The report").</p>
                 """
             return Self.page(status: .ok, title: "Campaigns", body: body, refresh: 2)
         } catch {
             return Self.page(status: .internalServerError, title: "Error", body: "<p>\(HTML.escape("\(error)"))</p>")
         }
+    }
+
+    /// A campaign's states as one thin bar.
+    static func stateBar(_ counts: [MessageState: Int], total: Int) -> String {
+        guard total > 0 else { return "" }
+        var x = 0.0
+        var bar = "<svg class=\"bar\" viewBox=\"0 0 200 6\" width=\"200\" height=\"6\" role=\"img\" aria-label=\"states\">"
+        for state in CampaignReport.stateOrder {
+            let count = counts[state] ?? 0
+            guard count > 0 else { continue }
+            let width = 200 * Double(count) / Double(total)
+            bar += "<rect x=\"\(String(format: "%.1f", x))\" width=\"\(String(format: "%.1f", width))\" height=\"6\" fill=\"\(CampaignReport.colours[state.rawValue] ?? "#999")\"/>"
+            x += width
+        }
+        return bar + "</svg>"
     }
 
     func report(_ name: String) -> Response {
@@ -226,8 +257,10 @@ public struct UnsubscribeServer: Sendable {
             <!doctype html><html lang="\(language.rawValue)"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">\(refresh.map { "<meta http-equiv=\"refresh\" content=\"\($0)\">" } ?? "")
             <title>\(HTML.escape(title))</title>
-            <style>body{font-family:Helvetica,Arial,sans-serif;max-width:720px;margin:40px auto;padding:0 16px}button{font-size:1.1em;padding:8px 16px}
-            table{border-collapse:collapse;width:100%}td,th{padding:4px 8px;border-bottom:1px solid #eee;text-align:left}td.n{text-align:right}</style>
+            <style>body{font-family:Helvetica,Arial,"Noto Sans CJK SC",sans-serif;max-width:1100px;margin:40px auto;padding:0 16px}button{font-size:1.1em;padding:8px 16px}
+            table{border-collapse:collapse;width:100%}td,th{padding:4px 8px;border-bottom:1px solid #eee;text-align:left}td.n{text-align:right}
+            .scroll{overflow-x:auto}.cards{display:flex;flex-wrap:wrap;gap:8px;margin:12px 0}.card{border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:110px}
+            .card b{display:block;font-size:1.3em}.meta{color:#555;font-size:.9em}svg.bar{display:block;margin-top:3px;max-width:100%}</style>
             </head><body><h1>\(HTML.escape(title))</h1>\(body)</body></html>
             """
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))

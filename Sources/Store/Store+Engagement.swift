@@ -112,3 +112,40 @@ extension Store {
         }
     }
 }
+
+/// What the dashboard shows beside each campaign's states.
+public struct DashboardFigures: Sendable {
+    /// Recipients a person opened for and clicked, and who replied, by campaign.
+    public var opened: [Int64: Int] = [:]
+    public var clicked: [Int64: Int] = [:]
+    public var replied: [Int64: Int] = [:]
+    public var suppressed = 0
+    /// The latest unsubscribes: address, how (one-click, mailto), the campaign's name, when.
+    public var recentUnsubscribes: [(address: String, source: String, campaign: String?, at: Double)] = []
+}
+
+extension Store {
+    public func dashboardFigures(recent: Int = 10) throws -> DashboardFigures {
+        try read { db in
+            var figures = DashboardFigures()
+            for row in try Row.fetchAll(db, sql: """
+                SELECT campaign_id, sum(person_open OR person_click) AS opened, sum(person_click) AS clicked FROM engagement GROUP BY campaign_id
+                """) {
+                figures.opened[row["campaign_id"]] = row["opened"]
+                figures.clicked[row["campaign_id"]] = row["clicked"]
+            }
+            for row in try Row.fetchAll(db, sql: """
+                SELECT m.campaign_id, count(DISTINCT r.message_id) AS n FROM replies r JOIN messages m ON m.id = r.message_id
+                WHERE r.automatic = 0 GROUP BY m.campaign_id
+                """) {
+                figures.replied[row["campaign_id"]] = row["n"]
+            }
+            figures.suppressed = try Int.fetchOne(db, sql: "SELECT count(*) FROM suppressions") ?? 0
+            figures.recentUnsubscribes = try Row.fetchAll(db, sql: """
+                SELECT s.address, s.source, c.name, s.created_at FROM suppressions s LEFT JOIN campaigns c ON c.id = s.campaign_id
+                WHERE s.source IN ('one-click', 'mailto') ORDER BY s.created_at DESC LIMIT ?
+                """, arguments: [recent]).map { ($0["address"], $0["source"], $0["name"], $0["created_at"]) }
+            return figures
+        }
+    }
+}

@@ -345,6 +345,21 @@ struct ServeTests {
         #expect(report.status == 200 && report.body.contains("十一月发票"), "\(report.status)")
     }
 
+    /// The dashboard's totals: the suppression list's size, the latest unsubscribes, and per
+    /// campaign what people did beside its states.
+    @Test func theDashboardShowsTheSuppressionListAndRecentUnsubscribes() throws {
+        let mailing = try Mailing(csv: "email\nada@example.com\ngrace@example.org\n")
+        let links = try mailing.send("spring")
+        let server = try ServeProcess(db: mailing.db, secret: Self.secret, log: mailing.dir.path("serve.log"), arguments: ["--trust-loopback"])
+        #expect(try server.post(try #require(links["grace@example.org"]), ["-d", "List-Unsubscribe=One-Click"]).status == 200)
+        _ = try sqlite(mailing.db, "INSERT INTO suppressions (address, reason, source, created_at) VALUES ('old@example.net', 'manual', 'manual', 0)")
+        let page = try server.get("/").body
+        #expect(page.contains("suppression list<b>2</b>"), "\(page)")
+        #expect(page.contains("<table id=\"unsubscribes\">") && page.contains("<td>grace@example.org</td><td>one-click</td><td>spring</td>"), "\(page)")
+        #expect(!page.contains("<td>old@example.net</td>"), "a manual suppression is no unsubscribe")
+        #expect(page.contains("<th>opened</th><th>clicked</th><th>replied</th>") && page.contains("<svg class=\"bar\""))
+    }
+
     static func browser(_ arguments: [String]) throws -> CommandResult {
         try Command.run(URL(fileURLWithPath: "/usr/bin/python3"), [Repository.root.appendingPathComponent("scripts/browser.py").path] + arguments)
     }
