@@ -219,7 +219,7 @@ public struct CampaignReport: Sendable, Codable {
         self.suppressed = try store.suppressionsBySource(campaignID: campaign.id)
         let delivered = reached - (figures.counts[.bounced] ?? 0)
         let activity = try store.engagement(of: campaign.id)
-        let destinations = activity.links.isEmpty ? [] : Self.linkDestinations(campaign: campaign, store: store)
+        let destinations = activity.links.isEmpty ? [:] : Self.linkDestinations(campaign: campaign, store: store)
         self.engagement = Engagement(
             tracked: (try? CampaignSettings(json: campaign.settings))?.track ?? [], delivered: delivered,
             uniqueOpens: activity.openedByPeople, uniqueClicks: activity.clickedByPeople,
@@ -231,7 +231,7 @@ public struct CampaignReport: Sendable, Codable {
             replies: activity.replies, repliedRecipients: activity.repliedMessages, autoReplies: activity.autoReplies,
             unsubscribes: (suppressed["one-click"] ?? 0) + (suppressed["mailto"] ?? 0), complaints: figures.counts[.complained] ?? 0,
             links: activity.links.map {
-                Engagement.Link(link: $0.link, destination: $0.link < destinations.count ? destinations[$0.link] : nil, clicks: $0.clicks,
+                Engagement.Link(link: $0.link, destination: destinations[$0.link], clicks: $0.clicks,
                                 uniqueClickers: $0.uniqueClickers, machineRequests: $0.machineRequests)
             })
     }
@@ -239,21 +239,25 @@ public struct CampaignReport: Sendable, Codable {
     /// Each link's destination without its query, read from the first message as the campaign
     /// rendered it. A stand-in unsubscribe address keeps the links numbered as they were sent
     /// (the real one needs the secret, which a report does not).
-    static func linkDestinations(campaign: CampaignRecord, store: Store) -> [String] {
+    static func linkDestinations(campaign: CampaignRecord, store: Store) -> [Int: String] {
         guard let settings = try? CampaignSettings(json: campaign.settings),
               let template = try? CampaignTemplate(source: campaign.templateSource, path: campaign.templatePath),
-              let first = try? store.frozenRecipient(campaignID: campaign.id, row: 1) else { return [] }
+              let first = try? store.frozenRecipient(campaignID: campaign.id, row: 1) else { return [:] }
         var extras = MessageExtras(unsubscribeURL: settings.unsubscribeURL, unsubscribeMailto: settings.unsubscribeMailto)
         if settings.unsubscribeURL != nil || settings.unsubscribeMailto != nil { extras.tokens = UnsubscribeToken(secret: "stand-in") }
-        guard let html = (try? PersonalMessage(template: template, extras: extras).untrackedHTML(fields: first.fields, campaign: campaign.id, message: 0)) ?? nil else {
-            return []
+        guard let bodies = try? PersonalMessage(template: template, extras: extras).untrackedBodies(fields: first.fields, campaign: campaign.id, message: 0) else {
+            return [:]
         }
-        return TrackedLinks.links(in: html).map { link in
-            guard var parts = URLComponents(string: link.url) else { return link.url }
+        func withoutQuery(_ url: String) -> String {
+            guard var parts = URLComponents(string: url) else { return url }
             parts.query = nil
             parts.fragment = nil
-            return parts.string ?? link.url
+            return parts.string ?? url
         }
+        var destinations: [Int: String] = [:]
+        for (number, link) in TrackedLinks.links(in: bodies.html ?? "").enumerated() { destinations[number] = withoutQuery(link.url) }
+        for (offset, link) in TextLinks.links(in: bodies.text ?? "").enumerated() { destinations[TextLinks.firstNumber + offset] = withoutQuery(link.url) }
+        return destinations
     }
 
     /// Opens, clicks and replies, when the campaign tracked them or has replies.

@@ -51,12 +51,23 @@ public struct MessageExtras: Sendable {
         public var tokens: TrackingToken
         public var clicks: Bool
         public var opens: Bool
+        /// The text part's links too (`--track clicks,text`).
+        public var textLinks: Bool
 
-        public init(publicURL: String, tokens: TrackingToken, clicks: Bool, opens: Bool) {
+        public init(publicURL: String, tokens: TrackingToken, clicks: Bool, opens: Bool, textLinks: Bool = false) {
             self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
             self.tokens = tokens
             self.clicks = clicks
             self.opens = opens
+            self.textLinks = textLinks
+        }
+
+        /// The text part as sent, its links through `/c/` (numbered from `TextLinks.firstNumber`).
+        func applied(toText text: String, campaign: Int64, message: Int64, unsubscribe: String?) -> String {
+            guard textLinks else { return text }
+            return TextLinks.rewrite(text, track: { $0 != unsubscribe && !$0.hasPrefix(publicURL + "/u/") }) {
+                "\(publicURL)/c/\(tokens.click(campaign: campaign, message: message, link: $0))"
+            }
         }
 
         /// The HTML as sent: links through `/c/`, the open image at the end. A `mailto:`
@@ -198,8 +209,13 @@ public struct PersonalMessage: Sendable {
         headers += extras.headers(campaign: campaign, message: message)
 
         var (text, html) = try bodies(record)
-        if let tracking = extras.tracking, let shown = html {
-            html = tracking.applied(to: shown, campaign: campaign, message: message, unsubscribe: record["unsubscribe_url"])
+        if let tracking = extras.tracking {
+            if let shown = html {
+                html = tracking.applied(to: shown, campaign: campaign, message: message, unsubscribe: record["unsubscribe_url"])
+            }
+            if let written = text {
+                text = tracking.applied(toText: written, campaign: campaign, message: message, unsubscribe: record["unsubscribe_url"])
+            }
         }
         var images: [InlineImage] = []
         if let shown = html { (html, images) = try inlineImages(in: shown) }
@@ -213,9 +229,14 @@ public struct PersonalMessage: Sendable {
     /// The HTML body a recipient's message has, before tracking: what `serve` reads a
     /// tracked link's destination from (nil when the message has no HTML).
     public func untrackedHTML(fields: [String: String], campaign: Int64, message: Int64) throws(RenderProblem) -> String? {
+        try untrackedBodies(fields: fields, campaign: campaign, message: message).html
+    }
+
+    /// Both bodies a recipient's message has, before tracking.
+    public func untrackedBodies(fields: [String: String], campaign: Int64, message: Int64) throws(RenderProblem) -> (text: String?, html: String?) {
         var record = MergeRecord(fields)
         record["unsubscribe_url"] = extras.unsubscribeURL(campaign: campaign, message: message) ?? record["unsubscribe_url"] ?? ""
-        return try bodies(record).html
+        return try bodies(record)
     }
 
     /// The text and HTML bodies: from the single file's body and Content-Type, or from a

@@ -38,8 +38,11 @@ enum MessageExtrasSetup {
     static func tracking(_ settings: CampaignSettings, database: String) throws -> MessageExtras.Tracking? {
         let kinds = settings.track ?? []
         guard !kinds.isEmpty else { return nil }
-        if let unknown = kinds.first(where: { !["clicks", "opens"].contains($0) }) {
-            throw BroadsideError.input("--track takes clicks, opens or clicks,opens, not '\(unknown)'")
+        if let unknown = kinds.first(where: { !["clicks", "opens", "text"].contains($0) }) {
+            throw BroadsideError.input("--track takes clicks, opens and text (the text part's links too), comma-separated, not '\(unknown)'")
+        }
+        if kinds.contains("text"), !kinds.contains("clicks") {
+            throw BroadsideError.input("--track text tracks the text part's links: it goes with clicks (--track clicks,text)")
         }
         guard let url = settings.publicURL else {
             throw BroadsideError.input("--track needs --public-url https://… (where broadside serve answers from the internet)")
@@ -49,6 +52,6 @@ enum MessageExtrasSetup {
             throw BroadsideError.input("--public-url must be an https URL without a query (http only to this machine, for tests), not '\(url)'")
         }
         return MessageExtras.Tracking(publicURL: url, tokens: TrackingToken(secret: try Secret.required(), database: database),
-                                      clicks: kinds.contains("clicks"), opens: kinds.contains("opens"))
+                                      clicks: kinds.contains("clicks"), opens: kinds.contains("opens"), textLinks: kinds.contains("text"))
     }
 }

@@ -151,3 +151,45 @@ public enum TrackedLinks {
         return output + rest
     }
 }
+
+/// The links of a plain-text part (`--track clicks,text`): every `http://` or `https://`
+/// address written out, numbered in order from `TextLinks.firstNumber` (so that a link's
+/// number says which part it is in). A trailing full stop, comma or bracket of the
+/// sentence around it is not part of the address.
+public enum TextLinks {
+    public static let firstNumber = 100_000
+
+    public static func links(in text: String) -> [(range: Range<String.Index>, url: String)] {
+        var links: [(Range<String.Index>, String)] = []
+        let bytes = text.utf8
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            guard bytes[index] | 0x20 == UInt8(ascii: "h"), TrackedLinks.hasWebScheme(String(text[index...].prefix(8))) else {
+                index = bytes.index(after: index)
+                continue
+            }
+            var end = index
+            let stops: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\""), UInt8(ascii: "'")]
+            while end < bytes.endIndex, !stops.contains(bytes[end]) { end = bytes.index(after: end) }
+            let trailing: Set<UInt8> = [UInt8(ascii: "."), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ":"), UInt8(ascii: "!"),
+                                        UInt8(ascii: "?"), UInt8(ascii: ")"), UInt8(ascii: "]")]
+            while end > index, trailing.contains(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+            let url = String(text[index..<end])
+            if url.utf8.count > 8 { links.append((index..<end, url)) }
+            index = end > index ? end : bytes.index(after: index)
+        }
+        return links
+    }
+
+    /// The text with each link replaced by what `address` gives for its number.
+    public static func rewrite(_ text: String, track: (String) -> Bool, address: (Int) -> String) -> String {
+        var output = ""
+        var last = text.startIndex
+        for (offset, link) in links(in: text).enumerated() where track(link.url) {
+            output += text[last..<link.range.lowerBound]
+            output += address(firstNumber + offset)
+            last = link.range.upperBound
+        }
+        return output + text[last...]
+    }
+}

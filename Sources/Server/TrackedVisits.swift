@@ -10,7 +10,18 @@ import Store
 final class LinkBook: @unchecked Sendable {
     struct Message: Sendable {
         var links: [String]
+        /// The text part's links, numbered from `TextLinks.firstNumber`.
+        var textLinks: [String]
         var acceptedAt: Double?
+
+        /// The destination of link `number`, in the part the number says.
+        func destination(_ number: Int) -> String? {
+            if number >= TextLinks.firstNumber {
+                let index = number - TextLinks.firstNumber
+                return index < textLinks.count ? textLinks[index] : nil
+            }
+            return number < links.count ? links[number] : nil
+        }
     }
 
     private let store: Store
@@ -51,8 +62,9 @@ final class LinkBook: @unchecked Sendable {
 
     private func load(_ id: Int64, campaign: Int64) -> Message? {
         guard let tracked = try? store.trackedMessage(id, campaignID: campaign), let renderer = renderer(campaign) else { return nil }
-        let html = (try? renderer.untrackedHTML(fields: tracked.fields, campaign: campaign, message: id)) ?? nil
-        let found = Message(links: html.map { TrackedLinks.links(in: $0).map(\.url) } ?? [], acceptedAt: tracked.acceptedAt)
+        let bodies = try? renderer.untrackedBodies(fields: tracked.fields, campaign: campaign, message: id)
+        let found = Message(links: bodies?.html.map { TrackedLinks.links(in: $0).map(\.url) } ?? [],
+                            textLinks: bodies?.text.map { TextLinks.links(in: $0).map(\.url) } ?? [], acceptedAt: tracked.acceptedAt)
         lock.withLock {
             if messages.count >= capacity { messages.removeAll(keepingCapacity: true) }
             messages[id] = found

@@ -11,8 +11,8 @@ import Store
 extension UnsubscribeServer {
     func click(token: String, request: Request) async -> Response {
         guard let (campaign, message, link) = tracking.decodeClick(token),
-              let found = await links.message(message, campaign: campaign), link < found.links.count,
-              let destination = URL(string: found.links[link]) else {
+              let found = await links.message(message, campaign: campaign), let target = found.destination(link),
+              let destination = URL(string: target) else {
             return Self.page(status: .notFound, title: "Not found", body: "")
         }
         let now = Date().timeIntervalSince1970

@@ -209,4 +209,35 @@ struct TrackingTests {
         #expect(table.stdout.contains("People: opened 1 (50.00%) · clicked 1 (50.00%) · click-to-open 100.00%"), "\(table.stdout)")
         #expect(table.stdout.contains("Machines (not counted above): 6 requests"), "\(table.stdout)")
     }
+
+    /// `--track clicks,text`: the text part's links go through serve too, numbered apart.
+    @Test func textLinksAreTrackedWhenAsked() throws {
+        let landingDir = try TemporaryDirectory()
+        let landing = try LandingServer(dir: landingDir)
+        let mailing = try Mailing(csv: "email,id\nann@example.com,7\n", template: """
+            From: News <news@example.com>
+            Subject: Your order
+
+            Your order is at http://127.0.0.1:\(landing.port)/order?id={{ id }}.
+            Questions: write to help@example.com or see https://example.com/help, any time.
+            """)
+        let serve = try ServeProcess(db: mailing.db, secret: Mailing.secret, log: mailing.dir.path("serve.log"))
+        let base = "http://127.0.0.1:\(serve.port)"
+        let sent = try Command.broadside(["send", "--template", mailing.template, "--list", "l", "--campaign", "t", "--smtp", mailing.smtp.url,
+                                          "--db", mailing.db, "--track", "clicks,text", "--public-url", base], environment: ["BROADSIDE_SECRET": Mailing.secret])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        let message = try #require(try mailing.smtp.received().first)
+        let text = try #require(try PythonEmail.parse(Array(message.data.utf8)).text)
+        #expect(text.contains("Your order is at \(base)/c/"), "\(text)")
+        #expect(text.contains("."), "the full stop after the address stays")
+        #expect(!text.contains("127.0.0.1:\(landing.port)") && text.contains("write to help@example.com"), "\(text)")
+        var first = String(try #require(text.components(separatedBy: "\(base)").dropFirst().first?.prefix { !$0.isWhitespace }))
+        if first.hasSuffix(".") { first.removeLast() }   // the sentence's full stop
+        _ = try sqlite(mailing.db, "UPDATE events SET at = at - 3600")
+        let answer = try serve.get(first, ["-A", Self.chromeAgent])
+        #expect(answer.status == 302 && answer.headers.lowercased().contains("location: http://127.0.0.1:\(landing.port)/order?id=7"), "\(answer.headers)")
+        let refused = try Command.broadside(["send", "--template", mailing.template, "--list", "l", "--campaign", "u", "--smtp", mailing.smtp.url,
+                                             "--db", mailing.db, "--track", "text", "--public-url", base], environment: ["BROADSIDE_SECRET": Mailing.secret])
+        #expect(refused.status == 2 && refused.stderr.contains("--track clicks,text"), "\(refused.stderr)")
+    }
 }

@@ -67,3 +67,13 @@ struct VisitorTests {
         #expect(VisitorRule.all.allSatisfy { !$0.source.isEmpty }, "every rule says where it comes from")
     }
 }
+
+@Suite("Links in a text part")
+struct TextLinksTests {
+    @Test func addressesWrittenOutAreFoundWithoutTheSentenceAroundThem() {
+        let text = "See https://a.example/x?y=1. Or (http://b.example/path), <https://c.example/>, mail me@x.example, http://, HTTPS://D.example!"
+        #expect(TextLinks.links(in: text).map(\.url) == ["https://a.example/x?y=1", "http://b.example/path", "https://c.example/", "HTTPS://D.example"])
+        let rewritten = TextLinks.rewrite(text, track: { !$0.contains("c.example") }) { "T\($0)" }
+        #expect(rewritten == "See T100000. Or (T100001), <https://c.example/>, mail me@x.example, http://, T100003!")
+    }
+}
