@@ -334,9 +334,11 @@ public struct CampaignReport: Sendable, Codable {
         lines += engagementLines().map(t)
         if !domains.isEmpty {
             lines.append("")
-            lines.append("  domain                          sent  accepted  deferred    failed   bounced  most common problem")
+            let tracked = !engagement.tracked.isEmpty
+            lines.append("  domain                          sent  accepted  deferred    failed   bounced\(tracked ? "    opened   clicked" : "")  most common problem")
             for domain in domains {
-                lines.append("  \(TerminalText.padded(String(domain.domain.prefix(28)), to: 28))\(String(domain.messages).leftPad(8))\(String(domain.accepted).leftPad(10))\(String(domain.deferred).leftPad(10))\(String(domain.failed).leftPad(10))\(String(domain.bounced).leftPad(10))  \(Self.problemInWords(domain.commonProblem).map(t) ?? "")")
+                let did = tracked ? String(domain.opened).leftPad(10) + String(domain.clicked).leftPad(10) : ""
+                lines.append("  \(TerminalText.padded(String(domain.domain.prefix(28)), to: 28))\(String(domain.messages).leftPad(8))\(String(domain.accepted).leftPad(10))\(String(domain.deferred).leftPad(10))\(String(domain.failed).leftPad(10))\(String(domain.bounced).leftPad(10))\(did)  \(Self.problemInWords(domain.commonProblem).map(t) ?? "")")
             }
         }
         if !reasons.isEmpty {

@@ -133,10 +133,13 @@ extension CampaignReport {
             }
         }
         page += "</svg>\n"
-        page += "<div class=\"scroll\"><table><tr><th>\(w.domain)</th><th>\(w.sent)</th><th>\(w.state(MessageState.accepted.rawValue))</th><th>\(w.state(MessageState.deferred.rawValue))</th><th>\(w.state(MessageState.failed.rawValue))</th><th>\(w.state(MessageState.bounced.rawValue))</th><th>\(w.mostCommonProblem)</th></tr>\n"
+        let tracked = !engagement.tracked.isEmpty
+        let engaged = tracked ? "<th>\(w.opened)</th><th>\(w.clicked)</th>" : ""
+        page += "<div class=\"scroll\"><table><tr><th>\(w.domain)</th><th>\(w.sent)</th><th>\(w.state(MessageState.accepted.rawValue))</th><th>\(w.state(MessageState.deferred.rawValue))</th><th>\(w.state(MessageState.failed.rawValue))</th><th>\(w.state(MessageState.bounced.rawValue))</th>\(engaged)<th>\(w.mostCommonProblem)</th></tr>\n"
         for domain in domains {
             let problem = domain.commonProblem.map { "\(w.reason($0.reason)) (\($0.count))" }
-            page += "<tr><td>\(Self.e(domain.domain))</td><td class=\"n\">\(domain.messages)</td><td class=\"n\">\(domain.accepted)</td><td class=\"n\">\(domain.deferred)</td><td class=\"n\">\(domain.failed)</td><td class=\"n\">\(domain.bounced)</td><td class=\"reply\">\(Self.e(problem))</td></tr>\n"
+            let did = tracked ? "<td class=\"n\">\(domain.opened)</td><td class=\"n\">\(domain.clicked)</td>" : ""
+            page += "<tr><td>\(Self.e(domain.domain))</td><td class=\"n\">\(domain.messages)</td><td class=\"n\">\(domain.accepted)</td><td class=\"n\">\(domain.deferred)</td><td class=\"n\">\(domain.failed)</td><td class=\"n\">\(domain.bounced)</td>\(did)<td class=\"reply\">\(Self.e(problem))</td></tr>\n"
         }
         return page + "</table></div>\n"
     }

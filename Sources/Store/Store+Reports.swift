@@ -36,6 +36,9 @@ public struct DomainFigures: Sendable, Codable, Equatable {
     public var commonReply: String?
     /// The reason most of the domain's messages that were not delivered share, and how many.
     public var commonProblem: CommonProblem?
+    /// Recipients of the domain a person opened for, and who clicked (when the campaign tracked them).
+    public var opened = 0
+    public var clicked = 0
 
     public struct CommonProblem: Sendable, Codable, Equatable {
         public var reason: String
@@ -43,7 +46,7 @@ public struct DomainFigures: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case domain, messages, accepted, deferred, failed, bounced
+        case domain, messages, accepted, deferred, failed, bounced, opened, clicked
         case commonReply = "common_reply"
         case commonProblem = "common_problem"
     }
@@ -93,6 +96,27 @@ extension Store {
                 if n > problems[domain]?.count ?? 0 { problems[domain] = .init(reason: row["reason"], count: n) }
             }
             for index in domains.indices { domains[index].commonProblem = problems[domains[index].domain] }
+            // What people did, by domain (from the engagement tallies: one row per recipient who did anything).
+            var engaged: [String: (opened: Int, clicked: Int)] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT substr(m.recipient, instr(m.recipient, '@') + 1) AS domain, sum(e.person_open OR e.person_click) AS opened,
+                       sum(e.person_click) AS clicked
+                FROM engagement e JOIN messages m ON m.id = e.message_id WHERE e.campaign_id = ? GROUP BY domain
+                """, arguments: [campaignID]) {
+                engaged[row["domain"]] = (row["opened"], row["clicked"])
+            }
+            let named = Set(domains.map(\.domain))
+            for index in domains.indices {
+                if let figures = engaged[domains[index].domain] {
+                    domains[index].opened = figures.opened
+                    domains[index].clicked = figures.clicked
+                } else if domains[index].domain.hasPrefix("other (") {
+                    // The "other" row: what the domains not listed did.
+                    let rest = engaged.filter { !named.contains($0.key) }.values
+                    domains[index].opened = rest.reduce(0) { $0 + $1.opened }
+                    domains[index].clicked = rest.reduce(0) { $0 + $1.clicked }
+                }
+            }
 
             let reasons = try Row.fetchAll(db, sql: """
                 SELECT coalesce(reason, 'unknown') AS reason, state, count(*) AS n, max(reply) AS example FROM messages
