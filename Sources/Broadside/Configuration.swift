@@ -1,3 +1,4 @@
+import Bounces
 import Delivery
 import Foundation
 import Store

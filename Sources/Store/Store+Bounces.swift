@@ -3,19 +3,6 @@ import Delivery
 import Foundation
 import GRDB
 
-/// When a bounce suppresses its recipient.
-public struct SuppressionPolicy: Sendable, Equatable {
-    /// Hard bounces suppress at once.
-    public var hardBounces = true
-    /// Complaints suppress at once.
-    public var complaints = true
-    /// Soft bounces suppress after this many within `softWindow` seconds.
-    public var softBounces = 3
-    public var softWindow: Double = 30 * 86_400
-
-    public init() {}
-}
-
 /// What recording one bounce did.
 public enum BounceEffect: Sendable, Equatable {
     /// Already recorded (the same message fetched or imported again).
@@ -44,28 +31,22 @@ extension Store {
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM bounces WHERE fingerprint = ?)", arguments: [fingerprint]) == true {
                 return .duplicate
             }
-            // In order: the VERP return path it came back to, the returned original's Message-ID, the recipient.
+            // The evidence in the order the library gives it (BounceEvidence): one query each.
             var match: Row?
-            if let verpMessage {
-                match = try Row.fetchOne(db, sql: """
-                    SELECT m.id, m.state, m.campaign_id, c.name, m.recipient FROM messages m JOIN campaigns c ON c.id = m.campaign_id
-                    WHERE m.id = ?
-                    """, arguments: [verpMessage])
-            }
-            if match == nil, byMessageID, let messageID = bounce.messageID, !messageID.isEmpty {
-                match = try Row.fetchOne(db, sql: """
-                    SELECT m.id, m.state, m.campaign_id, c.name, m.recipient FROM messages m JOIN campaigns c ON c.id = m.campaign_id
-                    WHERE m.message_id = ?
-                    """, arguments: [messageID])
-            }
-            // The address as sent (a forward's Original-Recipient), else the one that failed.
-            for recipient in [bounce.originalRecipient, bounce.recipient].compactMap({ $0 }) where match == nil && byRecipient {
-                match = try Row.fetchOne(db, sql: """
-                    SELECT m.id, m.state, m.campaign_id, c.name, m.recipient FROM messages m JOIN campaigns c ON c.id = m.campaign_id
-                    WHERE lower(m.recipient) = lower(?) AND m.state IN ('accepted', 'unknown', 'bounced', 'deferred')
-                      AND coalesce(m.last_attempt_at, m.updated_at) >= ?
-                    ORDER BY coalesce(m.last_attempt_at, m.updated_at) DESC LIMIT 1
-                    """, arguments: [recipient, now - recentWindow])
+            let select = "SELECT m.id, m.state, m.campaign_id, c.name, m.recipient FROM messages m JOIN campaigns c ON c.id = m.campaign_id"
+            for evidence in BounceEvidence.inOrder(for: bounce, verpMessage: verpMessage, byMessageID: byMessageID, byRecipient: byRecipient) where match == nil {
+                switch evidence {
+                case .message(let id):
+                    match = try Row.fetchOne(db, sql: "\(select) WHERE m.id = ?", arguments: [id])
+                case .messageID(let messageID):
+                    match = try Row.fetchOne(db, sql: "\(select) WHERE m.message_id = ?", arguments: [messageID])
+                case .recipient(let recipient):
+                    match = try Row.fetchOne(db, sql: """
+                        \(select) WHERE lower(m.recipient) = lower(?) AND m.state IN ('accepted', 'unknown', 'bounced', 'deferred')
+                          AND coalesce(m.last_attempt_at, m.updated_at) >= ?
+                        ORDER BY coalesce(m.last_attempt_at, m.updated_at) DESC LIMIT 1
+                        """, arguments: [recipient, now - recentWindow])
+                }
             }
             let messageRowID: Int64? = match?["id"]
             try db.execute(sql: """
@@ -78,13 +59,15 @@ extension Store {
             let address: String = match["recipient"]
             let state: String = match["state"]
 
-            let newState: MessageState?
-            switch bounce.kind {
-            case .complaint: newState = .complained
-            case .failure: newState = .bounced
-            case .delay, .autoReply, .delivered: newState = nil
+            // What it does, as the library decides it (BounceConsequence).
+            let consequence = try BounceConsequence.of(bounce, policy: policy) {
+                try Int.fetchOne(db, sql: """
+                    SELECT count(*) FROM bounces b JOIN messages m ON m.id = b.message_id
+                    WHERE lower(m.recipient) = lower(?) AND b.hard = 0 AND b.action IS NOT 'delayed' AND b.received_at >= ?
+                      AND b.reason NOT IN (\(BounceConsequence.reasonsNotCounted.map { "'\($0)'" }.joined(separator: ",")))
+                    """, arguments: [address, now - policy.softWindow]) ?? 0
             }
-            if let newState, let current = MessageState(rawValue: state), current.canMove(to: newState) || current == newState {
+            if let newState = consequence.newState, let current = MessageState(rawValue: state), current.canMove(to: newState) || current == newState {
                 try db.execute(sql: """
                     UPDATE messages SET state = ?, reason = ?, enhanced_status = coalesce(?, enhanced_status), smtp_code = coalesce(?, smtp_code),
                         reply = coalesce(?, reply), updated_at = ? WHERE id = ?
@@ -95,26 +78,7 @@ extension Store {
                     """, arguments: [messageRowID, campaignID, now, newState.rawValue, bounce.replyCode, bounce.status, bounce.diagnostic,
                                      bounce.reason.rawValue])
             }
-
-            // The suppression policy.
-            var suppress: (reason: String, source: String)?
-            switch bounce.kind {
-            case .complaint where policy.complaints:
-                suppress = ("complaint", "complaint")
-            case .failure where !bounce.reason.isSenderSide:
-                if bounce.hard && policy.hardBounces {
-                    suppress = ("hard bounce: \(bounce.reason.rawValue)", "bounce")
-                } else if !bounce.hard {
-                    let soft = try Int.fetchOne(db, sql: """
-                        SELECT count(*) FROM bounces b JOIN messages m ON m.id = b.message_id
-                        WHERE lower(m.recipient) = lower(?) AND b.hard = 0 AND b.action IS NOT 'delayed' AND b.received_at >= ?
-                          AND b.reason NOT IN (\(FailureReason.allCases.filter(\.isSenderSide).map { "'\($0.rawValue)'" }.joined(separator: ",")), 'feedback', 'vacation', 'delivered')
-                        """, arguments: [address, now - policy.softWindow]) ?? 0
-                    if soft >= policy.softBounces { suppress = ("\(soft) soft bounces in \(Int(policy.softWindow / 86_400)) days", "bounce") }
-                }
-            default:
-                break
-            }
+            let suppress = consequence.suppression.map { (reason: $0.reason, source: $0.source) }
             var suppressed = false
             if let suppress {
                 // The contact's normalised address, as every other suppression takes it.
