@@ -92,7 +92,7 @@ public final class IMAPMailbox {
         return response.lines.filter { $0.hasPrefix("* SEARCH") }.flatMap { $0.dropFirst(8).split(separator: " ").compactMap { Int64($0) } }
     }
 
-    /// Appends `message` to the mailbox (IMAP APPEND; libcurl sets no flags, so a mail program shows it unread).
+    /// Appends `message` to the mailbox (IMAP APPEND, which libcurl sends with the `\Seen` flag: read, as sent mail is).
     public func append(_ message: [UInt8]) throws(TransportError) {
         let upload = Upload(bytes: message)
         let context = Unmanaged.passUnretained(upload).toOpaque()

@@ -51,6 +51,11 @@ struct SentCopyTests {
             #expect(copies[id]?.first == received[id], "\(id)'s copy differs from what was sent")
         }
         #expect(Set(copies.keys).isSubset(of: accepted), "only accepted messages have a copy")
+        // Stored read, as sent mail is (libcurl's APPEND asks for \Seen): Dovecot's file names carry the flags (`…:2,S`).
+        let folder = imap.maildir.appendingPathComponent(".Sent")
+        let files = try ["new", "cur"].flatMap { try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent($0).path) }
+        let unread = files.filter { !($0.split(separator: ":").last.map { $0.hasPrefix("2,") && $0.contains("S") } ?? false) }
+        #expect(unread.isEmpty, "\(unread.count) of \(files.count) copies unread: \(unread.prefix(3))")
         #expect(try sqlite(fixture.db, "SELECT state, count(*) FROM sent_copies GROUP BY state") == ["appended|\(accepted.count)"])
 
         // The narrowest window: killed after an APPEND, before it was recorded. The next run
