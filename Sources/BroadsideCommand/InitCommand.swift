@@ -30,6 +30,15 @@ struct InitCommand: ParsableCommand {
             # bounce_mailbox: imaps://imap.example.com/INBOX
             # bounce_user: bounces@example.com
             # bounce_password_env: BOUNCE_PASSWORD  # or bounce_password_command: pass show bounces
+            # track: [clicks, opens]               # through `broadside serve` at public_url (needs BROADSIDE_SECRET)
+            # public_url: https://news.example.com
+          # office:                               # Exchange Online without a password (OAuth 2)
+          #   preset: exchange-online
+          #   user: news@contoso.com
+          #   oauth:                              # then: broadside auth login --profile office
+          #     client_id: 11111111-2222-3333-4444-555555555555
+          #     tenant: contoso.onmicrosoft.com
+          #   sent_folder: imaps://outlook.office365.com/Sent%20Items   # a copy of each message sent (relays that keep none)
 
         # Limits per recipient domain, for every profile.
         domain_limits:
