@@ -261,107 +261,115 @@ public struct CampaignReport: Sendable, Codable {
     }
 
     /// Opens, clicks and replies, when the campaign tracked them or has replies.
-    func engagementLines() -> [String] {
+    func engagementLines(_ w: TableWords) -> [String] {
         let e = engagement
         guard !e.tracked.isEmpty || e.replies + e.autoReplies > 0 else { return [] }
         func percent(_ rate: Double) -> String { String(format: "%.2f%%", rate * 100) }
         var lines = [""]
         var figures: [String] = []
         if e.tracked.contains("opens") || e.tracked.contains("clicks") {
-            figures.append("opened \(e.uniqueOpens) (\(percent(e.openRate)))")
+            figures.append("\(w.opened) \(e.uniqueOpens) (\(percent(e.openRate)))")
         }
         if e.tracked.contains("clicks") {
-            figures.append("clicked \(e.uniqueClicks) (\(percent(e.clickRate)))")
-            figures.append("click-to-open \(percent(e.clickToOpenRate))")
+            figures.append("\(w.clicked) \(e.uniqueClicks) (\(percent(e.clickRate)))")
+            figures.append("\(w.clickToOpen) \(percent(e.clickToOpenRate))")
         }
-        figures.append("replied \(e.repliedRecipients)\(e.autoReplies > 0 ? " (and \(e.autoReplies) auto-replies)" : "")")
-        figures.append("unsubscribed \(e.unsubscribes)")
-        figures.append("complaints \(e.complaints)")
-        lines.append("People: " + figures.joined(separator: " · ") + " — of \(e.delivered) delivered")
+        figures.append("\(w.replied) \(e.repliedRecipients)\(e.autoReplies > 0 ? w.autoReplies(e.autoReplies) : "")")
+        figures.append("\(w.unsubscribed) \(e.unsubscribes)")
+        figures.append("\(w.complaints) \(e.complaints)")
+        lines.append(w.people + figures.joined(separator: " · ") + w.ofDelivered(e.delivered))
         if e.machines.requests > 0 {
             let rules = e.machines.byRule.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-            lines.append("Machines (not counted above): \(e.machines.requests) requests (\(rules)); \(e.machines.openedOnly) messages only machines opened, \(e.machines.clickedOnly) only machines clicked")
+            lines.append(w.machines(e.machines.requests, rules, e.machines.openedOnly, e.machines.clickedOnly))
         }
         if !e.links.isEmpty {
-            lines.append("  link  destination                                   clicks  clickers  machines")
+            lines.append(Self.columns([(w.linkColumns[0], 6, true), (w.linkColumns[1], 46, false), (w.linkColumns[2], 8, true),
+                                       (w.linkColumns[3], 10, true), (w.linkColumns[4], 10, true)]))
             for link in e.links {
-                lines.append("  \(String(link.link).leftPad(4))  \(TerminalText.padded(String((link.destination ?? "?").prefix(44)), to: 44))\(String(link.clicks).leftPad(8))\(String(link.uniqueClickers).leftPad(10))\(String(link.machineRequests).leftPad(10))")
+                lines.append(Self.columns([(String(link.link), 6, true), (String((link.destination ?? "?").prefix(44)), 46, false),
+                                           (String(link.clicks), 8, true), (String(link.uniqueClickers), 10, true),
+                                           (String(link.machineRequests), 10, true)]))
             }
         }
         return lines
     }
 
-    /// "2000 took one attempt, 3 took two, 1 took three or more": how many tries messages needed.
-    var attemptsInWords: String {
-        "Messages by attempts: \(retries.one) took one, \(retries.two) took two, \(retries.threeOrMore) took three or more"
-    }
-
-    /// "mailbox full (2)": a domain's most common problem in words, with how many had it.
-    static func problemInWords(_ problem: DomainFigures.CommonProblem?) -> String? {
-        problem.map { "\(FailureReason.words(for: $0.reason)) (\($0.count))" }
+    /// One line of columns: (text, width, aligned right), widths as a terminal shows them
+    /// (a Chinese character takes two); the first column is indented by two.
+    static func columns(_ cells: [(String, Int, Bool)]) -> String {
+        "  " + cells.map { text, width, right in
+            let pad = String(repeating: " ", count: max(0, width - TerminalText.width(text)))
+            return right ? pad + text : text + pad
+        }.joined()
     }
 
     public static let stateOrder: [MessageState] = [.accepted, .bounced, .complained, .failed, .deferred, .unknown, .skipped, .queued, .claimed, .awaitingReply]
 
-    /// An aligned table for a terminal; coloured only when asked (a terminal without NO_COLOR).
-    public func table(colour: Bool) -> String {
+    /// An aligned table for a terminal, in the report's language; coloured only when asked
+    /// (a terminal without NO_COLOR).
+    public func table(colour: Bool, language: ReportLanguage = .english) -> String {
         func paint(_ text: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
         let colours: [MessageState: String] = [.accepted: "32", .bounced: "31", .complained: "31", .failed: "31", .deferred: "33", .unknown: "35", .skipped: "90"]
+        let w = language.table, words = language.words
         // Whatever came from outside (names, replies, addresses) is shown, never obeyed by the terminal.
         let t = TerminalText.inert
         var lines = [
-            "Campaign \(t(campaign))  (list \(t(list)), template \(t(template)) #\(templateHash.prefix(8))\(profile.map { ", profile \(t($0))" } ?? ""))",
-            "Status   \(status)\(statusReason.map { " — \(t($0))" } ?? "")   started \(startedAt ?? "-")   finished \(finishedAt ?? "-")",
+            w.heading(t(campaign), t(list), t(template), String(templateHash.prefix(8)), profile.map(t)),
+            w.status(status, statusReason.map(t), startedAt ?? "-", finishedAt ?? "-"),
             "",
         ]
-        let width = Self.stateOrder.map { $0.rawValue.count }.max() ?? 10
+        let width = Self.stateOrder.map { TerminalText.width(words.state($0.rawValue)) }.max() ?? 10
         for state in Self.stateOrder {
             let count = totals[state.rawValue] ?? 0
             if count == 0 && [.claimed, .awaitingReply, .complained].contains(state) { continue }
-            let line = "  \(state.rawValue.padding(toLength: width, withPad: " ", startingAt: 0))  \(String(count).leftPad(9))  \(String(format: "%6.2f%%", percentages[state.rawValue] ?? 0))"
+            let line = "  \(TerminalText.padded(words.state(state.rawValue), to: width))  \(String(count).leftPad(9))  \(String(format: "%6.2f%%", percentages[state.rawValue] ?? 0))"
             lines.append(count > 0 ? paint(line, colours[state] ?? "0") : line)
         }
-        lines.append("  \("total".padding(toLength: width, withPad: " ", startingAt: 0))  \(String(total).leftPad(9))")
+        lines.append("  \(TerminalText.padded(w.total, to: width))  \(String(total).leftPad(9))")
         lines.append("")
-        lines.append(String(format: "Delivered %.2f%% · hard bounces %.2f%% · soft %.2f%% · complaints %.2f%%",
-                            deliveryRate * 100, hardBounceRate * 100, softBounceRate * 100, complaintRate * 100))
-        lines.append(String(format: "%d attempts in %.1f s · %.1f messages/s · busiest minute %d accepted",
-                            attempts, elapsedSeconds, ratePerSecond, throughput.map(\.accepted).max() ?? 0))
-        lines.append(attemptsInWords)
+        func percent(_ rate: Double) -> String { String(format: "%.2f%%", rate * 100) }
+        lines.append(w.rates(percent(deliveryRate), percent(hardBounceRate), percent(softBounceRate), percent(complaintRate)))
+        lines.append(w.pace(attempts, elapsedSeconds, ratePerSecond, throughput.map(\.accepted).max() ?? 0))
+        lines.append(words.attempts(retries.one, retries.two, retries.threeOrMore))
         if !suppressed.isEmpty {
-            lines.append("Suppressed by this campaign: " + suppressed.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key == "smtp" ? "refused at SMTP time" : $0.key)" }.joined(separator: ", "))
+            lines.append(w.suppressedBy + suppressed.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key == "smtp" ? w.refusedAtSMTP : $0.key)" }.joined(separator: ", "))
         }
-        lines += engagementLines().map(t)
+        lines += engagementLines(w).map(t)
         if !domains.isEmpty {
-            lines.append("")
             let tracked = !engagement.tracked.isEmpty
-            lines.append("  domain                          sent  accepted  deferred    failed   bounced\(tracked ? "    opened   clicked" : "")  most common problem")
+            lines.append("")
+            let names = w.domainColumns + (tracked ? w.openedClicked : [])
+            lines.append(Self.columns([(names[0], 28, false)] + names.dropFirst().enumerated().map { ($1, $0 == 0 ? 8 : 10, true) })
+                         + "  " + words.mostCommonProblem)
             for domain in domains {
-                let did = tracked ? String(domain.opened).leftPad(10) + String(domain.clicked).leftPad(10) : ""
-                lines.append("  \(TerminalText.padded(String(domain.domain.prefix(28)), to: 28))\(String(domain.messages).leftPad(8))\(String(domain.accepted).leftPad(10))\(String(domain.deferred).leftPad(10))\(String(domain.failed).leftPad(10))\(String(domain.bounced).leftPad(10))\(did)  \(Self.problemInWords(domain.commonProblem).map(t) ?? "")")
+                let numbers = [domain.messages, domain.accepted, domain.deferred, domain.failed, domain.bounced] + (tracked ? [domain.opened, domain.clicked] : [])
+                let problem = domain.commonProblem.map { "\(words.reason($0.reason)) (\($0.count))" } ?? ""
+                lines.append(Self.columns([(String(domain.domain.prefix(28)), 28, false)] + numbers.enumerated().map { (String($1), $0 == 0 ? 8 : 10, true) })
+                             + "  " + t(problem))
             }
         }
         if !reasons.isEmpty {
             lines.append("")
-            lines.append("  reason                             state        count  example")
+            lines.append(Self.columns([(w.reasonColumns[0], 35, false), (w.reasonColumns[1], 10, false), (w.reasonColumns[2], 7, true), ("", 2, false), (w.reasonColumns[3], 0, false)]))
             for reason in reasons.prefix(20) {
-                lines.append("  \(TerminalText.padded(t(FailureReason.words(for: reason.reason)), to: 34)) \(reason.state.padding(toLength: 10, withPad: " ", startingAt: 0))\(String(reason.count).leftPad(7))  \(reason.example.map { t(String($0.prefix(60))) } ?? "")")
+                lines.append(Self.columns([(String(t(words.reason(reason.reason)).prefix(34)), 35, false), (words.state(reason.state), 10, false),
+                                           (String(reason.count), 7, true), ("", 2, false), (reason.example.map { t(String($0.prefix(60))) } ?? "", 0, false)]))
             }
         }
         let notReached = problems.filter { $0.state != "unknown" }
         if !notReached.isEmpty {
             lines.append("")
-            lines.append("  Recipients not reached (\(notReached.count == 1000 ? "the first 1,000" : String(notReached.count))):")
+            lines.append("  " + w.notReached(notReached.count == 1000 ? w.firstThousand : String(notReached.count)))
             for problem in notReached.prefix(20) {
-                lines.append("    \(TerminalText.padded(t(problem.recipient), to: 36)) \(problem.state.padding(toLength: 10, withPad: " ", startingAt: 0)) \(t(problem.words ?? ""))")
+                lines.append("  " + Self.columns([(t(problem.recipient), 37, false), (words.state(problem.state), 11, false), (t(words.reason(problem.reason)), 0, false)]))
             }
-            if notReached.count > 20 { lines.append("    … and \(notReached.count - 20) more (report --json or --csv lists them all)") }
+            if notReached.count > 20 { lines.append("    " + w.more(notReached.count - 20)) }
         }
         if !unknown.isEmpty {
             lines.append("")
-            lines.append(paint("  \(unknown.count) message(s) may or may not have been delivered (the connection was lost after the end of DATA):", "35"))
+            lines.append(paint("  " + w.unknown(unknown.count), "35"))
             for entry in unknown.prefix(20) { lines.append("    \(t(entry.recipient))") }
-            lines.append("  Check with the recipients or the relay's logs; 'broadside retry \(t(campaign)) --unknown' sends them again (same Message-ID).")
+            lines.append("  " + w.unknownAdvice(t(campaign)))
         }
         return lines.joined(separator: "\n")
     }

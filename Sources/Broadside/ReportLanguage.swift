@@ -145,3 +145,70 @@ public struct ReportWords: Sendable {
         return date(parsed.timeIntervalSince1970)
     }
 }
+
+/// The terminal table's sentences, in one language.
+public struct TableWords: Sendable {
+    var heading: @Sendable (_ campaign: String, _ list: String, _ template: String, _ hash: String, _ profile: String?) -> String
+    var status: @Sendable (_ status: String, _ reason: String?, _ started: String, _ finished: String) -> String
+    var total: String
+    var rates: @Sendable (_ delivered: String, _ hard: String, _ soft: String, _ complaints: String) -> String
+    var pace: @Sendable (_ attempts: Int, _ seconds: Double, _ perSecond: Double, _ busiest: Int) -> String
+    var suppressedBy: String
+    var refusedAtSMTP: String
+    var domainColumns: [String]
+    var openedClicked: [String]
+    var reasonColumns: [String]
+    var notReached: @Sendable (_ count: String) -> String
+    var firstThousand: String
+    var more: @Sendable (Int) -> String
+    var unknown: @Sendable (Int) -> String
+    var unknownAdvice: @Sendable (_ campaign: String) -> String
+    var people: String
+    var opened, clicked, clickToOpen, replied, unsubscribed, complaints: String
+    var autoReplies: @Sendable (Int) -> String
+    var ofDelivered: @Sendable (Int) -> String
+    var machines: @Sendable (_ requests: Int, _ rules: String, _ openedOnly: Int, _ clickedOnly: Int) -> String
+    var linkColumns: [String]
+
+    static let english = TableWords(
+        heading: { c, l, t, h, p in "Campaign \(c)  (list \(l), template \(t) #\(h)\(p.map { ", profile \($0)" } ?? ""))" },
+        status: { s, r, a, b in "Status   \(s)\(r.map { " — \($0)" } ?? "")   started \(a)   finished \(b)" },
+        total: "total",
+        rates: { d, h, s, c in "Delivered \(d) · hard bounces \(h) · soft \(s) · complaints \(c)" },
+        pace: { n, s, r, b in String(format: "%d attempts in %.1f s · %.1f messages/s · busiest minute %d accepted", n, s, r, b) },
+        suppressedBy: "Suppressed by this campaign: ", refusedAtSMTP: "refused at SMTP time",
+        domainColumns: ["domain", "sent", "accepted", "deferred", "failed", "bounced"], openedClicked: ["opened", "clicked"],
+        reasonColumns: ["reason", "state", "count", "example"],
+        notReached: { "Recipients not reached (\($0)):" }, firstThousand: "the first 1,000",
+        more: { "… and \($0) more (report --json or --csv lists them all)" },
+        unknown: { "\($0) message(s) may or may not have been delivered (the connection was lost after the end of DATA):" },
+        unknownAdvice: { "Check with the recipients or the relay's logs; 'broadside retry \($0) --unknown' sends them again (same Message-ID)." },
+        people: "People: ", opened: "opened", clicked: "clicked", clickToOpen: "click-to-open", replied: "replied",
+        unsubscribed: "unsubscribed", complaints: "complaints",
+        autoReplies: { " (and \($0) auto-replies)" }, ofDelivered: { " — of \($0) delivered" },
+        machines: { n, rules, o, c in "Machines (not counted above): \(n) requests (\(rules)); \(o) messages only machines opened, \(c) only machines clicked" },
+        linkColumns: ["link", "destination", "clicks", "clickers", "machines"])
+
+    static let chinese = TableWords(
+        heading: { c, l, t, h, p in "活动 \(c)（名单 \(l)，模板 \(t) #\(h)\(p.map { "，发送配置 \($0)" } ?? "")）" },
+        status: { s, r, a, b in "状态   \(s)\(r.map { " — \($0)" } ?? "")   开始于 \(a)   结束于 \(b)" },
+        total: "合计",
+        rates: { d, h, s, c in "送达 \(d) · 硬退信 \(h) · 软退信 \(s) · 投诉 \(c)" },
+        pace: { n, s, r, b in String(format: "%d 次尝试，用时 %.1f 秒 · %.1f 封/秒 · 最繁忙的一分钟接收 %d 封", n, s, r, b) },
+        suppressedBy: "本活动加入屏蔽名单：", refusedAtSMTP: "发送时被拒",
+        domainColumns: ["域名", "发送", "已接收", "延迟", "失败", "退信"], openedClicked: ["打开", "点击"],
+        reasonColumns: ["原因", "状态", "数量", "示例"],
+        notReached: { "未送达的收件人（\($0)）：" }, firstThousand: "前 1,000 位",
+        more: { "… 另有 \($0) 位（report --json 或 --csv 列出全部）" },
+        unknown: { "\($0) 封邮件可能已送达，也可能没有（连接在 DATA 结束后中断）：" },
+        unknownAdvice: { "请询问收件人或查看中继服务器日志；'broadside retry \($0) --unknown' 会以相同的 Message-ID 重新发送。" },
+        people: "真人：", opened: "打开", clicked: "点击", clickToOpen: "点击/打开比", replied: "回复",
+        unsubscribed: "退订", complaints: "投诉",
+        autoReplies: { "（另有 \($0) 条自动回复）" }, ofDelivered: { " — 基数 \($0) 封已送达" },
+        machines: { n, rules, o, c in "机器（不计入上述数字）：\(n) 次请求（\(rules)）；\(o) 封邮件只被机器打开，\(c) 封只被机器点击" },
+        linkColumns: ["链接", "目标地址", "点击次数", "点击人数", "机器请求"])
+}
+
+extension ReportLanguage {
+    public var table: TableWords { self == .english ? .english : .chinese }
+}

@@ -167,11 +167,16 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "table (default), json, csv (one row per message) or html (one self-contained page).") var format: Format?
     @Flag(help: "Same as --format json.") var json = false
     @Option(help: "Write the report to this file instead of standard output.") var out: String?
-    @Option(help: "The HTML report's language: en or zh (default: the language the campaign's template is written in).") var lang: String?
+    @Option(help: "The report's language, for the table and the HTML page: en or zh (default: the language the campaign's template is written in).") var lang: String?
 
     func validate() throws {
         if campaigns.isEmpty || campaigns.count > 2 { throw ValidationError("name one campaign, or two to compare them") }
         if let lang, ReportLanguage(rawValue: lang.lowercased()) == nil { throw ValidationError("--lang is en or zh, not '\(lang)'") }
+    }
+
+    /// `--lang`, else the language the campaign's template is written in.
+    func language(_ campaign: CampaignRecord) -> ReportLanguage {
+        lang.flatMap { ReportLanguage(rawValue: $0.lowercased()) } ?? ReportLanguage.of(template: campaign.templateSource)
     }
 
     func run() throws {
@@ -201,12 +206,12 @@ struct ReportCommand: ParsableCommand {
         case .csv:
             text = CampaignReport.comparisonCSV(reports[0], reports[1])
         case .html where reports.count == 2:
-            text = CampaignReport.comparisonHTML(reports[0], reports[1],
-                                                 language: lang.flatMap { ReportLanguage(rawValue: $0.lowercased()) } ?? ReportLanguage.of(template: records[0].templateSource))
+            text = CampaignReport.comparisonHTML(reports[0], reports[1], language: language(records[0]))
         case .html:
-            text = reports[0].html(language: lang.flatMap { ReportLanguage(rawValue: $0.lowercased()) } ?? ReportLanguage.of(template: records[0].templateSource))
+            text = reports[0].html(language: language(records[0]))
         default:
-            text = reports.count == 2 ? CampaignReport.comparison(reports[0], reports[1]) : reports[0].table(colour: out == nil && Output.colour)
+            text = reports.count == 2 ? CampaignReport.comparison(reports[0], reports[1])
+                : reports[0].table(colour: out == nil && Output.colour, language: language(records[0]))
         }
         if let out {
             try Data((text + "\n").utf8).write(to: URL(fileURLWithPath: out))

@@ -82,5 +82,9 @@ struct ReportLayoutTests {
         try Command.broadsideSucceeding(["send", "--template", template, "--list", "l", "--campaign", "十一月", "--dry-run", "--outbox", dir.path("o"), "--db", db])
         let html = try Command.broadside(["report", "十一月", "--format", "html", "--db", db])
         #expect(html.stdout.contains("<html lang=\"zh\">"), "\(html.stdout.prefix(200))")
+        // The terminal table too; --lang says otherwise.
+        let table = try Command.broadside(["report", "十一月", "--db", db])
+        #expect(table.stdout.contains("合计") && table.stdout.contains("已接收") && table.stdout.contains("送达 100.00%"), "\(table.stdout)")
+        #expect(try Command.broadside(["report", "十一月", "--lang", "en", "--db", db]).stdout.contains("Delivered 100.00%"))
     }
 }
