@@ -184,6 +184,8 @@ public struct SendingProfile: Sendable, Decodable {
     public var bounceUser: String?
     public var bouncePasswordEnv: String?
     public var bouncePasswordCommand: String?
+    /// Where replies arrive, when not in the bounce mailbox (read with the bounce mailbox's sign-in).
+    public var replyMailbox: String?
     /// Built-in OAuth 2 sign-in (`broadside auth login`).
     public var oauth: OAuthSection?
     /// Where a copy of each sent message is appended (`imaps://host/Sent`).
@@ -208,11 +210,11 @@ public struct SendingProfile: Sendable, Decodable {
         case dkimKeyFile = "dkim_key_file", dkimSelector = "dkim_selector", dkimDomain = "dkim_domain"
         case bounceMailbox = "bounce_mailbox", bounceUser = "bounce_user", bouncePasswordEnv = "bounce_password_env"
         case bouncePasswordCommand = "bounce_password_command"
-        case oauth, sentFolder = "sent_folder", track, publicURL = "public_url"
+        case oauth, sentFolder = "sent_folder", track, publicURL = "public_url", replyMailbox = "reply_mailbox"
     }
 
     /// The profile reads or writes a mailbox over IMAP: its token must be allowed to.
-    public var usesIMAP: Bool { bounceMailbox != nil || sentFolder != nil }
+    public var usesIMAP: Bool { bounceMailbox != nil || replyMailbox != nil || sentFolder != nil }
 
     func apply(to settings: inout CampaignSettings, name: String) throws {
         if password != nil {

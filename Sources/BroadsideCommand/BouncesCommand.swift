@@ -125,27 +125,35 @@ struct BouncesCommand: ParsableCommand {
             }
             let fromCommandLine = signIn.givesPassword
             let environment = ProcessInfo.processInfo.environment
-            var account: IMAPMailbox.Account
-            if let profile, let configured, configured.oauth != nil, !fromCommandLine, configured.bouncePasswordEnv == nil,
-               configured.bouncePasswordCommand == nil, let url = imap ?? configured.bounceMailbox {
-                // The profile signs in with OAuth 2: the bounce mailbox is read with the same sign-in (XOAUTH2).
-                let (settings, oauth) = try AuthCommand.oauthProfile(profile, global: global)
-                let credentials = try TransportSetup.oauthCredentials(oauth, settings: settings, environment: environment)
-                account = IMAPMailbox.Account(url: url, user: signIn.user ?? configured.bounceUser ?? credentials.user, credentialSource: credentials)
-            } else {
-                account = try passwordAccount(configured, fromCommandLine: fromCommandLine, environment: environment)
+            guard let bounceURL = imap ?? configured?.bounceMailbox else {
+                throw BroadsideError.input("give the mailbox with --imap, --user and --password-env (or --password-command), or a --profile with bounce_mailbox, bounce_user and bounce_password_env (or bounce_password_command)")
             }
-            account.caFile = caFile
+            // The profile's reply mailbox too, when replies arrive elsewhere than bounces.
+            var urls = [bounceURL]
+            if imap == nil, let reply = configured?.replyMailbox, reply != bounceURL { urls.append(reply) }
             let intake = BounceIntake(store: try global.openStore(), policy: try global.configuration().suppression, now: Output.now(),
                                       secret: Secret.optional, matchByRecipient: matchByRecipient)
             var summary = BounceIntake.Summary()
-            try intake.fetch(account, after: delete ? .delete : moveTo.map { .move($0) } ?? .markSeen, into: &summary)
+            for url in urls {
+                var account: IMAPMailbox.Account
+                if let profile, let configured, configured.oauth != nil, !fromCommandLine, configured.bouncePasswordEnv == nil,
+                   configured.bouncePasswordCommand == nil {
+                    // The profile signs in with OAuth 2: its mailboxes are read with the same sign-in (XOAUTH2).
+                    let (settings, oauth) = try AuthCommand.oauthProfile(profile, global: global)
+                    let credentials = try TransportSetup.oauthCredentials(oauth, settings: settings, environment: environment)
+                    account = IMAPMailbox.Account(url: url, user: signIn.user ?? configured.bounceUser ?? credentials.user, credentialSource: credentials)
+                } else {
+                    account = try passwordAccount(url, configured, fromCommandLine: fromCommandLine, environment: environment)
+                }
+                account.caFile = caFile
+                try intake.fetch(account, after: delete ? .delete : moveTo.map { .move($0) } ?? .markSeen, into: &summary)
+            }
             try BouncesCommand.print(summary, json: json)
         }
 
         /// The mailbox from the command line or the profile, signed in with a password.
-        func passwordAccount(_ configured: SendingProfile?, fromCommandLine: Bool, environment: [String: String]) throws -> IMAPMailbox.Account {
-            guard let url = imap ?? configured?.bounceMailbox, let user = signIn.user ?? configured?.bounceUser,
+        func passwordAccount(_ url: String, _ configured: SendingProfile?, fromCommandLine: Bool, environment: [String: String]) throws -> IMAPMailbox.Account {
+            guard let user = signIn.user ?? configured?.bounceUser,
                   let password = try TransportSetup.secret(variable: fromCommandLine ? signIn.passwordEnv : configured?.bouncePasswordEnv,
                                                            command: fromCommandLine ? signIn.passwordCommand : configured?.bouncePasswordCommand,
                                                            what: "mailbox password", environment: environment) else {

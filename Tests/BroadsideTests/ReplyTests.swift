@@ -52,4 +52,28 @@ struct ReplyTests {
         #expect(second.stdout.contains("\"replies\":0"), "\(second.stdout)")
         #expect(try sqlite(campaign.db, "SELECT count(*) FROM replies") == ["2"])
     }
+
+    /// Replies that arrive in a mailbox of their own (the profile's reply_mailbox) are read
+    /// by the same fetch as the bounce mailbox, with its sign-in.
+    @Test func theProfilesReplyMailboxIsReadToo() throws {
+        let campaign = try BounceTests.SentCampaign()
+        let bounces = try IMAPTestServer()
+        let replies = try IMAPTestServer()
+        try replies.deliver(try Self.reply(from: "c@example.com", answering: try #require(campaign.messageIDs["c@example.com"]), messageID: "<r9@example.com>"),
+                            name: "1.eml")
+        let config = try campaign.dir.write("broadside.yaml", """
+            profiles:
+              news:
+                smtp: smtp://127.0.0.1:25
+                bounce_mailbox: \(bounces.url)
+                reply_mailbox: \(replies.url)
+                bounce_user: \(bounces.user)
+                bounce_password_env: IMAP_PASSWORD
+            """)
+        let fetched = try Command.broadside(["bounces", "fetch", "--profile", "news", "--config", config, "--db", campaign.db, "--json"],
+                                            environment: ["IMAP_PASSWORD": bounces.password])
+        #expect(fetched.status == 0, "\(fetched.stderr)")
+        #expect(fetched.stdout.contains("\"replies\":1"), "\(fetched.stdout)")
+        #expect(try sqlite(campaign.db, "SELECT m.recipient FROM replies r JOIN messages m ON m.id = r.message_id") == ["c@example.com"])
+    }
 }
