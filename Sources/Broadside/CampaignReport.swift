@@ -239,12 +239,15 @@ public struct CampaignReport: Sendable, Codable {
     /// Each link's destination without its query, read from the first message as the campaign
     /// rendered it. A stand-in unsubscribe address keeps the links numbered as they were sent
     /// (the real one needs the secret, which a report does not).
+    /// Signs the stand-in unsubscribe links only: no token made with it leaves the report.
+    static let numberingKey = String(repeating: "n", count: 32)
+
     static func linkDestinations(campaign: CampaignRecord, store: Store) -> [Int: String] {
         guard let settings = try? CampaignSettings(json: campaign.settings),
               let template = try? CampaignTemplate(source: campaign.templateSource, path: campaign.templatePath),
               let first = try? store.frozenRecipient(campaignID: campaign.id, row: 1) else { return [:] }
         var extras = MessageExtras(unsubscribeURL: settings.unsubscribeURL, unsubscribeMailto: settings.unsubscribeMailto)
-        if settings.unsubscribeURL != nil || settings.unsubscribeMailto != nil { extras.tokens = UnsubscribeToken(secret: "stand-in") }
+        if settings.unsubscribeURL != nil || settings.unsubscribeMailto != nil { extras.tokens = UnsubscribeToken(secret: Self.numberingKey) }
         guard let bodies = try? PersonalMessage(template: template, extras: extras).untrackedBodies(fields: first.fields, campaign: campaign.id, message: 0) else {
             return [:]
         }
