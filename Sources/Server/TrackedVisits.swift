@@ -28,7 +28,7 @@ final class LinkBook: @unchecked Sendable {
     private let secret: String
     private let lock = NSLock()
     /// Guarded by `lock`.
-    private var renderers: [Int64: PersonalMessage?] = [:]
+    private var renderers: [Int64: PersonalMessage] = [:]
     private var messages: [Int64: Message] = [:]
     /// The last link fetched per message and when: a scanner fetches them all at once.
     private var lastLink: [Int64: (link: Int, at: Double)] = [:]
@@ -85,7 +85,8 @@ final class LinkBook: @unchecked Sendable {
             }
             made = PersonalMessage(template: template, extras: extras)
         }
-        lock.withLock { renderers[campaign] = made }
+        // Only a campaign that tracks is remembered: one resumed later with --track is read again.
+        if let made { lock.withLock { renderers[campaign] = made } }
         return made
     }
 }
