@@ -63,6 +63,42 @@ function done(summary, latency, requests)
   io.write(string.format("COVERED %d\n", covered))
 end
 EOF_LUA
+# The reference both comparisons run, on the same database and wrk: what one would write
+# in Python, a threaded http.server with no token check and no rendering. POST /u/…: one
+# INSERT into the suppression list. GET /c/…: look the message up, INSERT the click, redirect.
+cat > "$work/reference.py" <<'PY'
+import json, sqlite3, sys, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+db, port = sys.argv[1], int(sys.argv[2])
+local = threading.local()
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    wbufsize = 65536                 # one write an answer, so delayed ACKs do not stall it
+    disable_nagle_algorithm = True
+    def log_message(self, *args): pass
+    def db(self):
+        if not hasattr(local, "c"):
+            local.c = sqlite3.connect(db, timeout=30, isolation_level=None); local.c.execute("PRAGMA synchronous=NORMAL")
+        return local.c
+    def answer(self, status=200, location=None, body=b"ok"):
+        self.send_response(status)
+        if location: self.send_header("Location", location)
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def do_GET(self):
+        if not self.path.startswith("/c/"):
+            return self.answer()
+        m = int(self.path.split(".")[1])
+        fields = json.loads(self.db().execute("SELECT fields FROM messages WHERE id = ?", (m,)).fetchone()[0])
+        self.db().execute("INSERT INTO tracking_events (campaign_id, message_id, kind, link, at, machine, agent) VALUES (2, ?, 'click', 0, ?, 0, 'Chrome')", (m, time.time()))
+        self.answer(302, "https://shop.example/order?id=" + fields["id"], b"")
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        m = int(self.path.split(".")[1])
+        self.db().execute("INSERT INTO suppressions (address, reason, source, campaign_id, created_at) SELECT recipient, 'unsubscribed', 'one-click', 1, 0 FROM messages WHERE id = ? ON CONFLICT(address) DO NOTHING", (m,))
+        self.answer()
+ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+PY
+
 free_port() { /usr/bin/python3 -c "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1]);s.close()"; }
 wait_for() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done; echo "server on $1 did not start" >&2; exit 3; }
 suppressed() { /usr/bin/python3 -c "import sqlite3,sys;print(sqlite3.connect(sys.argv[1]).execute('select count(*) from suppressions').fetchone()[0])" "$db"; }
@@ -85,30 +121,7 @@ grep -q "method=POST.*route=/u/{token}.*status=200" "$work/serve.log" && ! grep 
 
 /usr/bin/python3 -c "import sqlite3,sys;c=sqlite3.connect(sys.argv[1]);c.execute('delete from suppressions');c.commit()" "$db"
 port=$(free_port)
-/usr/bin/python3 - "$db" "$port" 2>/dev/null <<'PY' & pids+=($!); disown
-# Reference: what one would write in Python, on the same database: a threaded http.server,
-# one INSERT a POST (no token check).
-import sqlite3, sys, threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-db, port = sys.argv[1], int(sys.argv[2])
-local = threading.local()
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    wbufsize = 65536                 # one write an answer, so delayed ACKs do not stall it
-    disable_nagle_algorithm = True
-    def log_message(self, *args): pass
-    def answer(self, body=b"ok"):
-        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-    def do_GET(self): self.answer()
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        if not hasattr(local, "c"):
-            local.c = sqlite3.connect(db, timeout=30, isolation_level=None); local.c.execute("PRAGMA synchronous=NORMAL")
-        m = int(self.path.split(".")[1])
-        local.c.execute("INSERT INTO suppressions (address, reason, source, campaign_id, created_at) SELECT recipient, 'unsubscribed', 'one-click', 1, 0 FROM messages WHERE id = ? ON CONFLICT(address) DO NOTHING", (m,))
-        self.answer()
-ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
-PY
+/usr/bin/python3 "$work/reference.py" "$db" "$port" 2>/dev/null & pids+=($!); disown
 wait_for "$port"
 echo "  reference: Python ThreadingHTTPServer + sqlite3, same database, same wrk"
 run_wrk "$port" | tee "$work/reference.out" | grep -v COVERED
@@ -160,28 +173,7 @@ echo "  recorded afterwards: $got clicks; serve answered $answered with a redire
 
 /usr/bin/python3 -c "import sqlite3,sys;c=sqlite3.connect(sys.argv[1]);c.execute('delete from tracking_events');c.commit()" "$db"
 port=$(free_port)
-/usr/bin/python3 - "$db" "$port" 2>/dev/null <<'PY' & pids+=($!); disown
-# Reference: a threaded http.server that looks the message up, redirects and INSERTs (no token check, no rendering).
-import json, sqlite3, sys, threading, time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-db, port = sys.argv[1], int(sys.argv[2])
-local = threading.local()
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    wbufsize = 65536
-    disable_nagle_algorithm = True
-    def log_message(self, *args): pass
-    def do_GET(self):
-        if not hasattr(local, "c"):
-            local.c = sqlite3.connect(db, timeout=30, isolation_level=None); local.c.execute("PRAGMA synchronous=NORMAL")
-        if not self.path.startswith("/c/"):
-            self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers(); return
-        m = int(self.path.split(".")[1])
-        fields = json.loads(local.c.execute("SELECT fields FROM messages WHERE id = ?", (m,)).fetchone()[0])
-        local.c.execute("INSERT INTO tracking_events (campaign_id, message_id, kind, link, at, machine, agent) VALUES (2, ?, 'click', 0, ?, 0, 'Chrome')", (m, time.time()))
-        self.send_response(302); self.send_header("Location", "https://shop.example/order?id=" + fields["id"]); self.send_header("Content-Length", "0"); self.end_headers()
-ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
-PY
+/usr/bin/python3 "$work/reference.py" "$db" "$port" 2>/dev/null & pids+=($!); disown
 wait_for "$port"
 echo "  reference: Python ThreadingHTTPServer + sqlite3 (look up, redirect, INSERT), same database, same wrk"
 run_clicks "$port" | tee "$work/clicks-reference.out" | grep -v COVERED
