@@ -19,6 +19,9 @@ The recipient's local part chooses the behaviour, so one campaign can script man
   stall-*         the message is received whole and never answered (the connection stays open)
   stallread-*     the server answers DATA with 354 and then stops reading (the upload blocks)
 Anything else is accepted: 250 2.0.0 Ok: queued as <id>.
+
+With --throttle-for SECONDS, every RCPT in the server's first SECONDS is answered 421 and
+the connection closed, as a relay that throttles for a while.
 """
 import argparse
 import base64
@@ -52,9 +55,10 @@ class Recorder:
 
 
 class Handler:
-    def __init__(self, recorder, slow):
+    def __init__(self, recorder, slow, throttle_until=0.0):
         self.recorder = recorder
         self.slow = slow
+        self.throttle_until = throttle_until
         self.ids = itertools.count(1)
         self.seen_flaky = set()
 
@@ -73,7 +77,7 @@ class Handler:
         if local.startswith("flaky-") and address not in self.seen_flaky:
             self.seen_flaky.add(address)
             return "451 4.3.0 <%s>: Temporary lookup failure, try again later" % address
-        if local.startswith("throttle-"):
+        if local.startswith("throttle-") or time.time() < self.throttle_until:
             server.transport.write(b"421 4.7.0 Too many messages from your IP, slow down; closing connection\r\n")
             server.transport.close()
             return "421 4.7.0 closing"
@@ -189,13 +193,14 @@ def main():
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
     parser.add_argument("--slow", type=float, default=2.0)
+    parser.add_argument("--throttle-for", type=float, default=0.0, help="answer every RCPT 421 for this many seconds after starting")
     parser.add_argument("--no-smtputf8", action="store_true", help="do not offer SMTPUTF8 in EHLO")
     parser.add_argument("--exit-with-parent", action="store_true", help="exit when standard input closes")
     args = parser.parse_args()
     if args.exit_with_parent:
         exit_with_parent()
 
-    handler = Handler(Recorder(args.record), args.slow)
+    handler = Handler(Recorder(args.record), args.slow, time.time() + args.throttle_for)
     options = dict(hostname="broadside-test", ident="Broadside test SMTP", enable_SMTPUTF8=not args.no_smtputf8,
                    decode_data=False, data_size_limit=64 * 1024 * 1024)
     if args.auth:

@@ -66,6 +66,8 @@ public struct CampaignReport: Sendable, Codable {
     public var suppressed: [String: Int]
     /// Opens, clicks, replies, unsubscribes and complaints: people and machines apart.
     public var engagement: Engagement
+    /// Each relay's figures, when the campaign has several (a profile's `relays:`).
+    public var relays: [RelayFigures]?
 
     /// What recipients did (README, "The report": each figure's definition).
     public struct Engagement: Sendable, Codable, Equatable {
@@ -157,7 +159,7 @@ public struct CampaignReport: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case campaign, list, template, profile, status, total, totals, percentages, attempts, domains, reasons, throughput, timeline, retries, unknown, suppressed
-        case problems, engagement
+        case problems, engagement, relays
         case templateHash = "template_hash"
         case statusReason = "status_reason"
         case createdAt = "created_at"
@@ -217,6 +219,9 @@ public struct CampaignReport: Sendable, Codable {
             Problem(recipient: $0.recipient, state: $0.state, reason: $0.reason, words: $0.reason.map(FailureReason.words(for:)), reply: $0.reply)
         }
         self.suppressed = try store.suppressionsBySource(campaignID: campaign.id)
+        if let names = (try? CampaignSettings(json: campaign.settings))?.relays?.map(\.name) {
+            self.relays = try store.relayFigures(of: campaign.id, relays: names, now: Date().timeIntervalSince1970)
+        }
         let delivered = reached - (figures.counts[.bounced] ?? 0)
         let activity = try store.engagement(of: campaign.id)
         let destinations = activity.links.isEmpty ? [:] : Self.linkDestinations(campaign: campaign, store: store)
@@ -297,6 +302,27 @@ public struct CampaignReport: Sendable, Codable {
         return lines
     }
 
+    /// Each relay: what it carried, how fast it answered, how long and why it was out of rotation.
+    func relayLines(_ w: ReportWords) -> [String] {
+        guard let relays, !relays.isEmpty else { return [] }
+        let c = w.relayColumns
+        var lines = ["", Self.columns([(c[0], 14, false), (c[1], 8, true), (c[2], 10, true), (c[3], 10, true), (c[4], 8, true), (c[5], 9, true),
+                                      (c[6], 11, true), (c[7], 11, true), (c[8], 17, true)]) + "  " + c[9]]
+        for relay in relays {
+            lines.append(Self.columns([(String(relay.relay.prefix(13)), 14, false), (String(relay.attempts), 8, true), (String(relay.accepted), 10, true),
+                                       (String(relay.deferred), 10, true), (String(relay.failed), 8, true), (String(relay.unknown), 9, true),
+                                       (Self.milliseconds(relay.replyP50), 11, true), (Self.milliseconds(relay.replyP99), 11, true),
+                                       (String(format: "%.0f s", relay.secondsOutOfRotation), 17, true)])
+                         + "  " + String(relay.outBecause.first?.prefix(90) ?? ""))
+        }
+        return lines
+    }
+
+    /// Seconds as milliseconds for people (`12 ms`), or `-` when there is no figure.
+    static func milliseconds(_ seconds: Double?) -> String {
+        seconds.map { String(format: "%.0f ms", $0 * 1000) } ?? "-"
+    }
+
     /// One line of columns: (text, width, aligned right), widths as a terminal shows them
     /// (a Chinese character takes two); the first column is indented by two.
     static func columns(_ cells: [(String, Int, Bool)]) -> String {
@@ -338,6 +364,7 @@ public struct CampaignReport: Sendable, Codable {
             lines.append(w.suppressedBy + suppressed.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key == "smtp" ? w.refusedAtSMTP : $0.key)" }.joined(separator: ", "))
         }
         lines += engagementLines(w).map(t)
+        lines += relayLines(words).map(t)
         if !domains.isEmpty {
             let tracked = !engagement.tracked.isEmpty
             lines.append("")

@@ -59,14 +59,20 @@ public struct SendProgress: Sendable {
     public var started: Double
 }
 
-/// Sends a campaign's due messages: one thread claims and renders batches into a
-/// bounded feed; one OS thread per connection takes from it and runs libcurl (never on
-/// Swift's cooperative pool); the ledger records every step in the database.
+/// Sends a campaign's due messages: one thread claims and renders batches and hands each
+/// message to a relay (`RelayRotation`: by weight, around relays out of rotation) through
+/// that relay's bounded feed; one OS thread per connection takes from its relay's feed and
+/// runs libcurl (never on Swift's cooperative pool); the ledger records every step in the
+/// database.
 public final class CampaignSender: @unchecked Sendable {
     private struct Job: Sendable {
         var message: OutgoingMessage
         var attempts: Int
         var firstAttemptAt: Double?
+        /// The recipient's domain, lowercased: it decides the relays and the domain's limits.
+        var domain: String
+        /// The message that finds out whether its resting relay is back.
+        var probe = false
     }
 
     private struct RunState {
@@ -76,42 +82,72 @@ public final class CampaignSender: @unchecked Sendable {
         var sentThisRun = 0
         /// Claimed messages whose outcome is not known yet.
         var inFlight = 0
-        /// The relay's health: backoff, cool-down and pauses (pure, see `RelayHealth`).
-        var health: RelayHealth
+        /// Messages handed back to the queue, or deferred to be due at once (rerouted): once
+        /// the ledger has written them the producer claims them again.
+        var handedBack = 0
+        /// Which relay carries each message, and each relay's health (pure, see `RelayRotation`).
+        var rotation: RelayRotation
         var progress: SendProgress
-        /// The profile's and the domains' limits (pure, see `SendGate`).
+        /// The profile's, the relays' and the domains' limits (pure, see `SendGate`).
         var gate = SendGate(profile: RateLimits([]))
     }
 
     private let store: Store
     private let campaign: CampaignRecord
     private let renderer: PersonalMessage
-    private let transport: any MessageTransport
+    private let relays: [Relay]
     private let options: SendOptions
     private let clock: any WallClock
     private let random: @Sendable () -> Double
     private let logger: Logger
-    private let feed: MessageFeed<Job>
+    /// One feed a relay: what the producer routed to it and its connections have not taken yet.
+    private let feeds: [MessageFeed<Job>]
     private let state: Locked<RunState>
     private let wake = NSCondition()
     /// `--save-sent`: each message's bytes are kept here before they go, for its Sent copy.
     private let spool: SentSpool?
 
-    public init(store: Store, campaign: CampaignRecord, renderer: PersonalMessage, transport: any MessageTransport,
+    /// A campaign through its one server, with `options.connections` connections.
+    public convenience init(store: Store, campaign: CampaignRecord, renderer: PersonalMessage, transport: any MessageTransport,
+                            options: SendOptions, spool: SentSpool? = nil, clock: any WallClock = SystemClock(),
+                            random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger) {
+        self.init(store: store, campaign: campaign, renderer: renderer,
+                  relays: [Relay(name: nil, transport: transport, connections: options.connections)],
+                  options: options, spool: spool, clock: clock, random: random, logger: logger)
+    }
+
+    /// A campaign through one or several relays (`relays` is never empty).
+    public init(store: Store, campaign: CampaignRecord, renderer: PersonalMessage, relays: [Relay],
                 options: SendOptions, spool: SentSpool? = nil, clock: any WallClock = SystemClock(),
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger) {
+        precondition(!relays.isEmpty, "a campaign goes through at least one relay")
         self.store = store
         self.campaign = campaign
         self.renderer = renderer
-        self.transport = transport
+        self.relays = relays
         self.options = options
         self.spool = spool
         self.clock = clock
         self.random = random
         self.logger = logger
-        self.feed = MessageFeed(capacity: max(options.batchSize * 2, options.connections * 4))
-        self.state = Locked(RunState(health: RelayHealth(settings: options.health), progress: SendProgress(due: 0, started: clock.now())))
+        self.feeds = relays.map { MessageFeed(capacity: Self.feedCapacity(relay: $0, options: options)) }
+        let rotation = RelayRotation(relays: relays.map { RelayRotation.Relay(name: $0.label, weight: $0.weight, domains: Set($0.domains)) },
+                                     health: options.health)
+        self.state = Locked(RunState(rotation: rotation, progress: SendProgress(due: 0, started: clock.now())))
     }
+
+    /// How many rendered messages may wait for a relay: two batches, but no more than about a
+    /// second of sending under a per-second rate (the profile's or the relay's), so that what
+    /// waits is never far behind the rotation (a relay back from a rest gets its share at once).
+    static func feedCapacity(relay: Relay, options: SendOptions) -> Int {
+        let smooth = (options.rates + relay.rates).filter { $0.period <= RateLimits.smoothUpTo }
+        let perSecond = smooth.map { Double($0.count) / $0.period }.min()
+        let room = perSecond.map { min(options.batchSize * 2, Int($0.rounded(.up))) } ?? options.batchSize * 2
+        return max(room, relay.connections * 4)
+    }
+
+    /// Connections over all relays: each has a number of its own (the in-flight log's slots, the events).
+    private var connections: Int { relays.reduce(0) { $0 + $1.connections } }
 
     /// Asks the run to stop: no more claims, messages in flight finish, the rest go back to the queue.
     /// Returns whether this call stopped the run (the first reason given wins).
@@ -123,7 +159,7 @@ public final class CampaignSender: @unchecked Sendable {
             return true
         }
         guard first else { return false }
-        feed.close()
+        feeds.forEach { $0.close() }
         wake.lock()
         wake.broadcast()
         wake.unlock()
@@ -131,6 +167,17 @@ public final class CampaignSender: @unchecked Sendable {
     }
 
     public var progress: SendProgress { state.withLock { $0.progress } }
+
+    /// The relays out of rotation now, by name, with why (none for a campaign's one server).
+    public var relaysOut: [String: String] {
+        state.withLock { state in
+            var out: [String: String] = [:]
+            for (index, relay) in relays.enumerated() {
+                if let name = relay.name, let why = state.rotation.whyOut(index) { out[name] = why }
+            }
+            return out
+        }
+    }
 
     private var stopping: Bool { state.withLock { $0.stop != nil } }
 
@@ -141,7 +188,8 @@ public final class CampaignSender: @unchecked Sendable {
         let log = try InFlightLog(path: InFlightLog.path(database: store.path, campaign: campaign.id))
         let recovered = try store.recover(campaignID: campaign.id, inFlight: log.leftOver, now: started,
                                           suppressDeadAddresses: options.suppressDeadAddresses)
-        try log.start(connections: options.connections)
+        try store.closeRelayPeriods(campaignID: campaign.id, at: started)
+        try log.start(connections: connections)
         if recovered.unknown > 0 {
             logger.warning("\(recovered.unknown) message(s) were awaiting the server's reply when the last run stopped; they are now 'unknown' (see: broadside retry \(campaign.name) --unknown)")
         }
@@ -157,22 +205,44 @@ public final class CampaignSender: @unchecked Sendable {
             let history = try store.sendTimes(profile: options.profileKey, domain: domain, since: started - RateLimits.longestPeriod(limits))
             domainLimits[domain.lowercased()] = RateLimits(limits, history: history)
         }
+        // A relay's own caps count what went through it, across the profile's campaigns.
+        let relayLimits = try relays.map { relay -> RateLimits in
+            guard let name = relay.name, !relay.rates.isEmpty else { return RateLimits(relay.rates) }
+            return RateLimits(relay.rates, history: try store.sendTimes(profile: options.profileKey, relay: name,
+                                                                        since: started - RateLimits.longestPeriod(relay.rates)))
+        }
+        let ledger = DeliveryLedger(store: store, campaignID: campaign.id, clock: clock, suppressDeadAddresses: options.suppressDeadAddresses)
         state.withLock {
             $0.progress = SendProgress(due: (counts[.queued] ?? 0) + (counts[.deferred] ?? 0), started: started)
-            $0.gate = SendGate(profile: RateLimits(options.rates, history: profileHistory), domains: domainLimits)
+            $0.gate = SendGate(profile: RateLimits(options.rates, history: profileHistory), domains: domainLimits, relays: relayLimits)
+        }
+        // Relays the check before the run could not use start out of rotation: a refused
+        // sign-in for the run, a server not reached until its probe.
+        for (index, relay) in relays.enumerated() {
+            guard let cause = relay.outAtStart else { continue }
+            let change = state.withLock { state -> RelayRotation.Change? in
+                if case .signInRequired = cause { return state.rotation.leaveOut(index, cause: cause, at: started) }
+                return state.rotation.rest(index, until: started + options.health.reconnectDelay, reason: cause.description, at: started)
+            }
+            if let change { record(change, ledger: ledger, at: started) }
+            logger.warning("relay \(relay.label) is out of rotation: \(TerminalText.inert(cause.description))")
         }
 
-        let ledger = DeliveryLedger(store: store, campaignID: campaign.id, clock: clock, suppressDeadAddresses: options.suppressDeadAddresses)
         let watch = try SuppressionWatch(store: store)
         let threads = DispatchGroup()
-        for number in 1...max(1, options.connections) {
-            threads.enter()
-            let thread = Thread { [self] in
-                defer { threads.leave() }
-                sendLoop(connection: number, ledger: ledger, log: log, watch: watch)
+        var number = 0
+        for (index, relay) in relays.enumerated() {
+            for _ in 0..<relay.connections {
+                number += 1
+                let connection = number
+                threads.enter()
+                let thread = Thread { [self] in
+                    defer { threads.leave() }
+                    sendLoop(relay: index, connection: connection, ledger: ledger, log: log, watch: watch)
+                }
+                thread.name = "broadside-smtp-\(connection)"
+                thread.start()
             }
-            thread.name = "broadside-smtp-\(number)"
-            thread.start()
         }
         threads.enter()
         let producer = Thread { [self] in
@@ -194,6 +264,7 @@ public final class CampaignSender: @unchecked Sendable {
             throw BroadsideError.environment("recording outcomes in \(store.path) failed: \(error)")
         }
         log.remove()
+        try store.closeRelayPeriods(campaignID: campaign.id, at: clock.now())
         removeFinishedPDFs()
         let reason = state.withLock { $0.stop ?? ($0.limitReached ? .limitReached : .finished) }
         let now = clock.now()
@@ -212,9 +283,10 @@ public final class CampaignSender: @unchecked Sendable {
         return reason
     }
 
-    /// Claims and renders due messages into the feed until none are due or the run stops.
+    /// Claims and renders due messages and routes them to relays until none are due or the run stops.
     private func produce(ledger: DeliveryLedger) {
-        defer { feed.close() }
+        defer { feeds.forEach { $0.close() } }
+        var handedBackSeen = 0
         while !stopping {
             let now = clock.now()
             // With PDFs to make, smaller batches: sending starts after the first few documents,
@@ -238,8 +310,15 @@ public final class CampaignSender: @unchecked Sendable {
             }
             if claimed.isEmpty {
                 // Messages still in flight may come back deferred: wait for their outcomes.
-                if state.withLock({ $0.inFlight }) > 0 {
+                let (inFlight, handedBack) = state.withLock { ($0.inFlight, $0.handedBack) }
+                if inFlight > 0 {
                     waitUntil(clock.now() + 0.02)
+                    continue
+                }
+                // Messages handed back (their relay left rotation) are due again once written.
+                if handedBack > handedBackSeen {
+                    handedBackSeen = handedBack
+                    ledger.waitForCommits()
                     continue
                 }
                 guard options.follow else { return }
@@ -297,7 +376,8 @@ public final class CampaignSender: @unchecked Sendable {
                             continue
                         }
                     }
-                    jobs.append(Job(message: outgoing, attempts: message.attempts, firstAttemptAt: message.firstAttemptAt))
+                    jobs.append(Job(message: outgoing, attempts: message.attempts, firstAttemptAt: message.firstAttemptAt,
+                                    domain: Self.domain(of: message.recipient)))
                 } catch {
                     ledger.append(.notSent(message: message.id, reason: "not sent: \(error)", at: now))
                     state.withLock {
@@ -306,14 +386,61 @@ public final class CampaignSender: @unchecked Sendable {
                     }
                 }
             }
-            let notFed = feed.put(jobs)
-            if !notFed.isEmpty {
-                // The run stopped while these waited: they go back to the queue (those already
-                // in the feed go back through the connections that take them).
-                for job in notFed { release(job.message.id, ledger: ledger) }
-                return
+            if !route(jobs, ledger: ledger) { return }
+        }
+    }
+
+    /// Hands each job to the relay the rotation picks, waiting while every relay that could
+    /// carry it rests. False when the run stopped meanwhile: the jobs not handed over go back
+    /// to the queue (those already in a feed go back through the connections that take them).
+    private func route(_ jobs: [Job], ledger: DeliveryLedger) -> Bool {
+        var next = 0
+        while next < jobs.count {
+            var job = jobs[next]
+            let now = clock.now()
+            switch state.withLock({ $0.rotation.pick(domain: job.domain, now: now) }) {
+            case .relay(let relay, let probe):
+                job.probe = probe
+                if !feeds[relay].put([job]).isEmpty {
+                    if probe { state.withLock { $0.rotation.probeReturned(relay, at: clock.now()) } }
+                    for job in jobs[next...] { release(job.message.id, ledger: ledger) }
+                    return false
+                }
+                next += 1
+            case .wait(let until, let capped):
+                // Every relay for it rests for its own cap, for long: as with the profile's cap,
+                // the run ends unless --follow (`resume` goes on when they allow).
+                if capped && until - now > 60 && !options.follow {
+                    stop(.capReached(until: until))
+                }
+                if stopping {
+                    for job in jobs[next...] { release(job.message.id, ledger: ledger) }
+                    return false
+                }
+                waitUntil(min(until, now + 0.5))
+            case .noneLeft:
+                // Its domain's relays are left out while others carry the rest: it waits for a later run.
+                let cause = state.withLock { $0.rotation.pauseCause }
+                if let cause {
+                    if stop(.paused(cause)) { logger.error("\(TerminalText.inert(cause.description)); pausing the campaign") }
+                    for job in jobs[next...] { release(job.message.id, ledger: ledger) }
+                    return false
+                }
+                ledger.append(.postponed(message: job.message.id, reason: "no relay for \(job.domain) is left in this run",
+                                         at: now, until: now + options.retry.firstDelay))
+                state.withLock {
+                    $0.progress.deferred += 1
+                    $0.inFlight -= 1
+                }
+                next += 1
             }
         }
+        return true
+    }
+
+    /// The recipient's domain, lowercased.
+    private static func domain(of recipient: String) -> String {
+        recipient.split(separator: "@").last.map { $0.lowercased() } ?? ""
     }
 
     /// Messages a batch when the template attaches PDFs: 32 documents for each LibreOffice process.
@@ -344,90 +471,123 @@ public final class CampaignSender: @unchecked Sendable {
         prepared.removeIfEmpty()
     }
 
-    /// One connection: takes messages from the feed and sends them, one at a time.
-    private func sendLoop(connection: Int, ledger: DeliveryLedger, log: InFlightLog, watch: SuppressionWatch) {
+    /// One connection of relay `relay`: takes messages from its feed and sends them, one at a time.
+    private func sendLoop(relay: Int, connection: Int, ledger: DeliveryLedger, log: InFlightLog, watch: SuppressionWatch) {
         var session: (any TransportSession)?
         defer { session?.close() }
         // The connection's slots in the in-flight log, each with the ledger ticket of the result it last held.
         var slot = 0
         var slotTickets = [Int](repeating: 0, count: InFlightLog.slotsPerConnection)
-        while let job = feed.take() {
+        while let job = feeds[relay].take() {
             if stopping || ledger.hasFailed {
-                release(job.message.id, ledger: ledger)
+                release(job, relay: relay, ledger: ledger)
+                continue
+            }
+            // Its relay left rotation since it was routed: back to the queue, for another relay.
+            if !job.probe && !state.withLock({ $0.rotation.carries(relay) }) {
+                release(job, relay: relay, ledger: ledger)
                 continue
             }
             if session == nil {
                 do {
-                    session = try transport.makeSession(number: connection)
+                    session = try relays[relay].transport.makeSession(number: connection)
                 } catch {
-                    release(job.message.id, ledger: ledger)
-                    stop(.paused(.cannotConnect("\(error)")))
+                    release(job, relay: relay, ledger: ledger)
+                    leaveOut(relay, cause: .cannotConnect("\(error)"), ledger: ledger)
                     continue
                 }
             }
             guard let current = session else { continue }
             // Once a slot is taken the message goes, even if the run is stopping meanwhile.
-            if !waitForLimits(recipient: job.message.envelope.recipient) {
-                release(job.message.id, ledger: ledger)
+            if !waitForLimits(relay: relay, domain: job.domain, ledger: ledger) {
+                release(job, relay: relay, ledger: ledger)
                 continue
             }
             // A slot is reused once the database has the result it held (rarely waited for: the ledger is milliseconds behind).
             guard ledger.waitFor(slotTickets[slot]) else {
-                release(job.message.id, ledger: ledger)
+                release(job, relay: relay, ledger: ledger)
                 continue
             }
             // The last look before the wire: an address suppressed since the claim gets nothing.
             if watch.isSuppressed(job.message.envelope.recipient) {
                 ledger.append(.skipped(message: job.message.id, reason: "suppressed while waiting to be sent", at: clock.now()))
-                state.withLock { $0.inFlight -= 1 }
+                state.withLock {
+                    $0.inFlight -= 1
+                    if job.probe { $0.rotation.probeReturned(relay, at: clock.now()) }
+                }
                 continue
             }
             if job.message.envelope.copies.contains(where: watch.isSuppressed) {
                 // Back to the queue: claimed again, it is rendered without that Cc.
-                release(job.message.id, ledger: ledger)
+                release(job, relay: relay, ledger: ledger)
                 continue
             }
             let attempt = job.attempts + 1
-            var reachedEndOfData = false
+            var endOfDataAt: Double?
             let outcome = current.deliver(job.message) {
                 // In the log before the final "." leaves: after a crash the message is `unknown`, never sent again.
                 guard !ledger.hasFailed else { return false }
                 log.awaitingReply(connection: connection, slot: slot, message: job.message.id, attempt: attempt)
-                reachedEndOfData = true
+                endOfDataAt = clock.now()
                 return true
             }
-            if !reachedEndOfData, let reply = outcome.reply, reply.asksForSignIn {
-                // Not the message's fault: it goes back to the queue unchanged, and the run stops.
-                release(job.message.id, ledger: ledger)
-                let why = PauseCause.signInRequired(reply: TerminalText.inert(reply.text))
-                // Every connection may hear the same refusal: one of them says it.
-                if stop(.paused(why)) { logger.error("\(why.description)") }
+            if endOfDataAt == nil, let reply = outcome.reply, reply.asksForSignIn {
+                // Not the message's fault: it goes back to the queue unchanged, and the relay is left out.
+                release(job, relay: relay, ledger: ledger)
+                session?.close()
+                session = nil
+                leaveOut(relay, cause: .signInRequired(reply: TerminalText.inert(reply.text)), ledger: ledger)
                 continue
             }
             let now = clock.now()
-            let decision = AttemptDecision(outcome: outcome, attempts: attempt, firstAttemptAt: job.firstAttemptAt ?? now,
+            var decision = AttemptDecision(outcome: outcome, attempts: attempt, firstAttemptAt: job.firstAttemptAt ?? now,
                                            now: now, policy: options.retry, random: random())
+            let verdict = note(outcome, decision: decision, relay: relay, domain: job.domain, now: now, ledger: ledger)
+            if verdict.reroute, decision.state == .deferred {
+                // Deferred only because of its relay: another relay takes it now, not at its retry time.
+                decision.nextAttemptAt = now
+                state.withLock { $0.handedBack += 1 }
+            }
             let reply = outcome.reply
             let result = AttemptResult(message: job.message.id, state: decision.state, at: now, nextAttemptAt: decision.nextAttemptAt,
                                        smtpCode: reply?.code, enhancedStatus: reply?.enhancedStatus, reply: reply?.text ?? outcome.detail,
-                                       reason: decision.reason ?? job.message.note, connection: connection)
+                                       reason: decision.reason ?? job.message.note, connection: connection, relay: relays[relay].name,
+                                       replySeconds: endOfDataAt.map { now - $0 })
             log.finished(connection: connection, slot: slot, attempt: attempt, result: result)
             slotTickets[slot] = ledger.append(.outcome(result))
             slot = (slot + 1) % InFlightLog.slotsPerConnection
-            if let reconnectIn = note(outcome, decision: decision, now: now) { waitUntil(clock.now() + reconnectIn) }
+            if case .out? = verdict.change {
+                // Its next message opens a new connection: this one met the trouble.
+                session?.close()
+                session = nil
+            }
         }
     }
 
-    /// A claimed message goes back to the queue unsent.
-    private func release(_ message: Int64, ledger: DeliveryLedger) {
-        ledger.append(.released(message: message))
-        state.withLock { $0.inFlight -= 1 }
+    /// A claimed message goes back to the queue unsent; a probe that never went is sent again.
+    private func release(_ job: Job, relay: Int, ledger: DeliveryLedger) {
+        ledger.append(.released(message: job.message.id))
+        state.withLock {
+            $0.inFlight -= 1
+            $0.handedBack += 1
+            if job.probe { $0.rotation.probeReturned(relay, at: clock.now()) }
+        }
     }
 
-    /// Counts the outcome and reacts to what it says about the server: a lost server
-    /// means waiting before reconnecting (returned, in seconds) and, after a while, a pause;
-    /// refusals of the sender in a row pause; throttling cools the whole profile down.
-    private func note(_ outcome: DeliveryOutcome, decision: AttemptDecision, now: Double) -> Double? {
+    /// A claimed message goes back to the queue unsent (the producer's, never routed).
+    private func release(_ message: Int64, ledger: DeliveryLedger) {
+        ledger.append(.released(message: message))
+        state.withLock {
+            $0.inFlight -= 1
+            $0.handedBack += 1
+        }
+    }
+
+    /// Counts the outcome and reacts to what it says about the relay (see `RelayRotation`):
+    /// a relay that leaves rotation hands its waiting messages back to the queue for the
+    /// others; with every relay left out, the run pauses.
+    private func note(_ outcome: DeliveryOutcome, decision: AttemptDecision, relay: Int, domain: String, now: Double,
+                      ledger: DeliveryLedger) -> RelayRotation.Verdict {
         let verdict = state.withLock { state in
             state.inFlight -= 1
             switch decision.state {
@@ -437,29 +597,58 @@ public final class CampaignSender: @unchecked Sendable {
             case .unknown: state.progress.unknown += 1
             default: break
             }
-            return state.health.record(outcome, decision: decision, at: now)
+            return state.rotation.record(outcome, decision: decision, relay: relay, domain: domain, at: now)
         }
+        if let change = verdict.change { record(change, ledger: ledger, at: now) }
         // Several connections may reach the same verdict at once: the one that stops the run says it.
         if let pause = verdict.pause, stop(.paused(pause)) {
             logger.error("\(TerminalText.inert(pause.description)); pausing the campaign")
         }
-        return verdict.reconnectIn
+        return verdict
     }
 
-    /// Waits while a throttling reply holds the profile back, then for a slot under the
-    /// profile's and the recipient domain's limits. A long wait (a daily cap) ends the run
-    /// unless `--follow`; returns false then. One lock a message: eight threads share it.
-    private func waitForLimits(recipient: String) -> Bool {
-        let domain = options.domainLimits.isEmpty ? "" : recipient.split(separator: "@").last.map { $0.lowercased() } ?? ""
+    /// Relay `relay` is out for the rest of the run; the run pauses if it was the last.
+    private func leaveOut(_ relay: Int, cause: PauseCause, ledger: DeliveryLedger) {
+        let now = clock.now()
+        let (change, pause) = state.withLock { state in (state.rotation.leaveOut(relay, cause: cause, at: now), state.rotation.pauseCause) }
+        if let change { record(change, ledger: ledger, at: now) }
+        if let pause {
+            if stop(.paused(pause)) { logger.error("\(TerminalText.inert(pause.description)); pausing the campaign") }
+        } else if change != nil {
+            logger.warning("relay \(relays[relay].label) is left out of this run: \(TerminalText.inert(cause.description))")
+        }
+    }
+
+    /// Records a relay entering or leaving rotation; one leaving hands back what waits in its feed.
+    private func record(_ change: RelayRotation.Change, ledger: DeliveryLedger, at now: Double) {
+        switch change {
+        case .out(let relay, let reason):
+            if let name = relays[relay].name { ledger.append(.relayOut(relay: name, reason: reason, at: now)) }
+            for job in feeds[relay].drain() { release(job, relay: relay, ledger: ledger) }
+        case .back(let relay):
+            if let name = relays[relay].name { ledger.append(.relayBack(relay: name, at: now)) }
+        }
+    }
+
+    /// Waits for a slot under the profile's, the relay's and the recipient domain's limits.
+    /// A long wait (a daily cap) ends the run unless `--follow`; a relay's own cap instead
+    /// rests that relay while others carry the campaign. Returns false when the message
+    /// does not go now. One lock a message: the connections share it.
+    private func waitForLimits(relay: Int, domain: String, ledger: DeliveryLedger) -> Bool {
+        let domain = options.domainLimits.isEmpty ? "" : domain
         while !stopping {
             let now = clock.now()
-            switch state.withLock({ $0.gate.ask(domain: domain, now: now, coolUntil: $0.health.coolUntil) }) {
+            switch state.withLock({ $0.gate.ask(relay: relay, domain: domain, now: now) }) {
             case .go(let wait):
                 if wait > 0 { waitUntil(now + wait) }
                 return true
-            case .coolingDown(let until):
-                waitUntil(until)
-            case .limited(let until):
+            case .limited(let until, let relayOnly):
+                if relayOnly && relays.count > 1 {
+                    let reason = "its own limit (\(relays[relay].rates.map(\.description).joined(separator: ", "))) is reached"
+                    let change = state.withLock { $0.rotation.rest(relay, until: until, reason: reason, cap: true, at: now) }
+                    if let change { record(change, ledger: ledger, at: now) }
+                    return false
+                }
                 // A cap over hours ends this run (unless --follow): `resume` goes on when it allows.
                 if until - now > 60 && !options.follow {
                     stop(.capReached(until: until))

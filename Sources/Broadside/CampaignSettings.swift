@@ -32,6 +32,9 @@ public struct CampaignSettings: Sendable, Codable, Equatable {
     /// (`SecretFingerprint`, never the secret): `serve` and `resume` check theirs against it.
     public var secretFingerprint: String?
 
+    /// Several relays sharing the campaign (a profile's `relays:`); nil: the one server in `smtp`.
+    public var relays: [RelaySettings]?
+
     /// What is tracked (`clicks`, `opens`), through `serve` at `publicURL`.
     public var track: [String]?
     /// Where `serve` answers from the internet: `https://news.example.com` (tracked links go to `/c/…`).
@@ -109,6 +112,55 @@ public struct CampaignSettings: Sendable, Codable, Equatable {
         if let serverLostTimeout { options.health.serverLostTimeout = serverLostTimeout }
         if let senderSideFailuresBeforePause { options.health.senderSideFailuresBeforePause = senderSideFailuresBeforePause }
         return options
+    }
+}
+
+/// One relay of a campaign that has several: its server and what it does not take from
+/// the campaign (its own sign-in, connections, limits), its weight and the domains kept for it.
+public struct RelaySettings: Sendable, Codable, Equatable {
+    public var name: String
+    public var smtp: String
+    public var weight: Int?
+    public var connections: Int?
+    public var rates: [String]?
+    public var domains: [String]?
+    public var user: String?
+    public var passwordEnv: String?
+    public var passwordCommand: String?
+    public var caFile: String?
+    public var insecure: Bool?
+    public var ehlo: String?
+    public var messagesPerConnection: Int?
+
+    public init(name: String, smtp: String) {
+        self.name = name
+        self.smtp = smtp
+    }
+
+    /// The campaign's settings as this relay sends them: its server, and its own sign-in,
+    /// certificate and connection settings where it has them.
+    public func applied(to campaign: CampaignSettings) -> CampaignSettings {
+        var settings = campaign
+        settings.relays = nil
+        settings.smtp = smtp
+        if let user {
+            // Its own user signs in with its own secret, never the campaign's.
+            settings.user = user
+            settings.passwordEnv = passwordEnv
+            settings.passwordCommand = passwordCommand
+            settings.oauth = nil
+            settings.oauth2TokenEnv = nil
+            settings.oauth2TokenCommand = nil
+        } else if passwordEnv != nil || passwordCommand != nil {
+            settings.passwordEnv = passwordEnv
+            settings.passwordCommand = passwordCommand
+        }
+        if let caFile { settings.caFile = caFile }
+        if let insecure { settings.insecure = insecure }
+        if let ehlo { settings.ehlo = ehlo }
+        if let messagesPerConnection { settings.messagesPerConnection = messagesPerConnection }
+        settings.connections = connections ?? campaign.connections
+        return settings
     }
 }
 

@@ -90,6 +90,11 @@ public struct Configuration: Sendable, Decodable {
                     if case .mapping(let oauth)? = keys["oauth"] {
                         try check(oauth, allowed: OAuthSection.keys, in: "profile '\(name.string ?? "")' oauth")
                     }
+                    if case .sequence(let relays)? = keys["relays"] {
+                        for case .mapping(let relay) in relays {
+                            try check(relay, allowed: RelaySection.CodingKeys.allCases.map(\.rawValue), in: "a relay of profile '\(name.string ?? "")'")
+                        }
+                    }
                 }
             }
         }
@@ -193,11 +198,13 @@ public struct SendingProfile: Sendable, Decodable {
     /// `track: [clicks, opens]` and where `serve` answers from the internet.
     public var track: [String]?
     public var publicURL: String?
+    /// Several relays sharing the campaign, each with its server, sign-in, connections, limits and weight.
+    public var relays: [RelaySection]?
     /// Present only to be refused: a password never lives in a file.
     var password: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case preset, smtp, user, ehlo, connections, rate, password
+        case preset, smtp, user, ehlo, connections, rate, password, relays
         case passwordEnv = "password_env", passwordCommand = "password_command"
         case oauth2TokenEnv = "oauth2_token_env", oauth2TokenCommand = "oauth2_token_command", oauth2TokenLifetime = "oauth2_token_lifetime"
         case caFile = "ca_file", insecureSkipVerify = "insecure_skip_verify"
@@ -242,6 +249,7 @@ public struct SendingProfile: Sendable, Decodable {
         if let sentFolder { settings.sentFolder = sentFolder }
         if let track { settings.track = track.map { $0.lowercased() } }
         if let publicURL { settings.publicURL = publicURL }
+        if let relays { settings.relays = try RelaySection.settings(relays, profile: name) }
         if let oauth {
             let settingsOAuth = try oauth.settings(profile: name, preset: preset ?? name)
             if let problem = settingsOAuth.problem(profile: name) { throw BroadsideError.input(problem) }
@@ -262,6 +270,70 @@ public struct SendingProfile: Sendable, Decodable {
         settings.oauth2TokenLifetime = try seconds(oauth2TokenLifetime, "oauth2_token_lifetime") ?? settings.oauth2TokenLifetime
         settings.throttleCooldown = try seconds(throttleCooldown, "throttle_cooldown") ?? settings.throttleCooldown
         settings.serverLostTimeout = try seconds(serverLostTimeout, "server_lost_timeout") ?? settings.serverLostTimeout
+    }
+}
+
+/// One of a profile's `relays:` as written in the configuration file. What it leaves out
+/// (the user, the password's variable, the CA file …) it takes from its profile.
+public struct RelaySection: Sendable, Decodable {
+    public var name: String
+    public var smtp: String
+    public var weight: Int?
+    public var connections: Int?
+    public var rate: RateList?
+    public var domains: [String]?
+    public var user: String?
+    public var passwordEnv: String?
+    public var passwordCommand: String?
+    public var caFile: String?
+    public var insecureSkipVerify: Bool?
+    public var ehlo: String?
+    public var messagesPerConnection: Int?
+    /// Present only to be refused: a password never lives in a file.
+    var password: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, smtp, weight, connections, rate, domains, user, ehlo, password
+        case passwordEnv = "password_env", passwordCommand = "password_command"
+        case caFile = "ca_file", insecureSkipVerify = "insecure_skip_verify", messagesPerConnection = "messages_per_connection"
+    }
+
+    /// The relays as a campaign keeps them, checked: names given once, weights and
+    /// connections of at least one, and some relay for mail to any domain.
+    static func settings(_ sections: [RelaySection], profile: String) throws -> [RelaySettings] {
+        guard !sections.isEmpty else { throw BroadsideError.input("profile '\(profile)': relays is empty; name at least one relay, or give smtp instead") }
+        var names: Set<String> = []
+        var relays: [RelaySettings] = []
+        for section in sections {
+            let at = "profile '\(profile)' relay '\(section.name)'"
+            guard !section.name.isEmpty, names.insert(section.name.lowercased()).inserted else {
+                throw BroadsideError.input("profile '\(profile)': relay names must be given once each and not be empty ('\(section.name)')")
+            }
+            if section.password != nil {
+                throw BroadsideError.input("\(at) holds a password; passwords never live in files: use password_env or password_command")
+            }
+            if let weight = section.weight, weight < 1 { throw BroadsideError.input("\(at): weight must be 1 or more, not \(weight)") }
+            if let connections = section.connections, connections < 1 {
+                throw BroadsideError.input("\(at): connections must be 1 or more, not \(connections)")
+            }
+            var relay = RelaySettings(name: section.name, smtp: section.smtp)
+            relay.weight = section.weight
+            relay.connections = section.connections
+            relay.rates = section.rate?.rates
+            relay.domains = section.domains.map { $0.map { $0.lowercased() } }
+            relay.user = section.user
+            relay.passwordEnv = section.passwordEnv
+            relay.passwordCommand = section.passwordCommand
+            relay.caFile = section.caFile
+            relay.insecure = section.insecureSkipVerify
+            relay.ehlo = section.ehlo
+            relay.messagesPerConnection = section.messagesPerConnection
+            relays.append(relay)
+        }
+        guard relays.contains(where: { ($0.domains ?? []).isEmpty }) else {
+            throw BroadsideError.input("profile '\(profile)': every relay names domains, so mail to any other domain has none; leave domains out of at least one relay")
+        }
+        return relays
     }
 }
 

@@ -63,6 +63,18 @@ final class MessageFeed<Item: Sendable>: @unchecked Sendable {
         return item
     }
 
+    /// Takes every item waiting in the feed at once (their relay left rotation: they go back
+    /// to the caller), and wakes a producer waiting for room.
+    func drain() -> [Item] {
+        condition.lock()
+        defer { condition.unlock() }
+        let waiting = items[head...].compactMap { $0 }
+        items.removeAll(keepingCapacity: true)
+        head = 0
+        if putterWaiting { condition.broadcast() }
+        return waiting
+    }
+
     /// No more items will come; those already in the feed can still be taken.
     func close() {
         condition.lock()

@@ -51,6 +51,7 @@ extension CampaignReport {
         page += engagementHTML(w)
         page += timelineHTML(w, language: language)
         page += domainsHTML(w)
+        page += relaysHTML(w)
 
         page += "<h2>\(w.reasons)</h2>\n"
         if reasons.isEmpty {
@@ -117,6 +118,19 @@ extension CampaignReport {
     }
 
     /// The biggest recipient domains: a bar each and a table.
+    /// Each relay of a campaign that has several.
+    func relaysHTML(_ w: ReportWords) -> String {
+        guard let relays, !relays.isEmpty else { return "" }
+        var page = "<h2 id=\"relays\">\(w.relays)</h2>\n<div class=\"scroll\"><table><tr>"
+        page += w.relayColumns.map { "<th>\($0)</th>" }.joined() + "</tr>\n"
+        for relay in relays {
+            let numbers = [relay.attempts, relay.accepted, relay.deferred, relay.failed, relay.unknown].map { "<td class=\"n\">\($0)</td>" }.joined()
+            page += "<tr><td>\(Self.e(relay.relay))</td>\(numbers)<td class=\"n\">\(Self.milliseconds(relay.replyP50))</td><td class=\"n\">\(Self.milliseconds(relay.replyP99))</td>"
+            page += "<td class=\"n\">\(String(format: "%.0f s", relay.secondsOutOfRotation))</td><td class=\"reply\">\(Self.e(relay.outBecause.joined(separator: "; ")))</td></tr>\n"
+        }
+        return page + "</table></div>\n"
+    }
+
     func domainsHTML(_ w: ReportWords) -> String {
         var page = "<h2>\(w.domains)</h2>\n"
         guard !domains.isEmpty else { return page }

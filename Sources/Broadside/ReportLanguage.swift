@@ -25,6 +25,10 @@ public struct ReportWords: Sendable {
     var unknownTitle, unknownText, madeBy: String
     var engagement, opened, clicked, clickToOpen, replied, autoReplies, unsubscribed, peopleOnly, machinesMade, onlyMachinesOpened: String
     var link, destination, clicks, clickers, machines: String
+    /// The relays' section: its title and its columns (relay, sent, accepted, deferred, failed,
+    /// unknown, reply p50, reply p99, out of rotation, why out).
+    var relays: String
+    var relayColumns: [String]
     var states: [MessageState: String]
     var reasonWords: @Sendable (FailureReason) -> String
     /// Seconds since 1970 as the reader writes a date and time (UTC).
@@ -49,6 +53,8 @@ public struct ReportWords: Sendable {
         machinesMade: "Machines made REQUESTS requests, not counted as people (RULES);",
         onlyMachinesOpened: "ONLY messages were opened only by machines.",
         link: "link", destination: "destination", clicks: "clicks", clickers: "clickers", machines: "machines",
+        relays: "Relays",
+        relayColumns: ["relay", "sent", "accepted", "deferred", "failed", "unknown", "reply p50", "reply p99", "out of rotation", "why it was out"],
         states: Dictionary(uniqueKeysWithValues: MessageState.allCases.map { ($0, $0.rawValue) }),
         reasonWords: { $0.inWords },
         date: { seconds in
@@ -75,6 +81,8 @@ public struct ReportWords: Sendable {
         unsubscribed: "退订", peopleOnly: "仅统计真人，基数为 DELIVERED 封已送达邮件。",
         machinesMade: "机器共请求 REQUESTS 次，不计入真人（RULES）；", onlyMachinesOpened: "ONLY 封邮件只被机器打开。",
         link: "链接", destination: "目标地址", clicks: "点击次数", clickers: "点击人数", machines: "机器请求",
+        relays: "中继服务器",
+        relayColumns: ["中继", "发送", "已接收", "延迟", "失败", "未知", "回复中位数", "回复 p99", "停用时长", "停用原因"],
         states: [.queued: "排队中", .claimed: "发送中", .awaitingReply: "等待回复", .accepted: "已接收", .deferred: "延迟",
                  .failed: "失败", .unknown: "未知", .bounced: "退信", .complained: "投诉", .skipped: "跳过"],
         reasonWords: { ReportWords.chineseReason($0) },

@@ -108,3 +108,49 @@ public enum TransportSetup {
         return value
     }
 }
+
+extension TransportSetup {
+    /// The relays a campaign's settings name: each of a profile's `relays:` with a transport
+    /// of its own, or the campaign's one server (or outbox).
+    public static func relays(_ settings: CampaignSettings, environment: [String: String]) throws -> [Relay] {
+        guard let configured = settings.relays, settings.outbox == nil else {
+            return [Relay(name: nil, transport: try make(settings, environment: environment), connections: settings.connections)]
+        }
+        return try configured.map { relaySettings in
+            let own = relaySettings.applied(to: settings)
+            var relay: Relay
+            do {
+                relay = Relay(name: relaySettings.name, transport: try make(own, environment: environment), connections: own.connections)
+            } catch let error as BroadsideError {
+                throw BroadsideError(error.kind, "relay '\(relaySettings.name)': \(error.message)")
+            }
+            relay.weight = relaySettings.weight ?? 1
+            relay.domains = relaySettings.domains ?? []
+            relay.rates = (relaySettings.rates ?? []).compactMap(RateLimit.init(parsing:))
+            return relay
+        }
+    }
+
+    /// Connects to each relay and signs in once, before anything changes state. One server
+    /// that fails stops the run (exit 3); of several, one that fails starts out of rotation,
+    /// with why (`Relay.outAtStart`), and only all of them failing stops the run, naming each.
+    public static func check(_ relays: inout [Relay]) throws {
+        if relays.count == 1 {
+            try relays[0].transport.verify()
+            return
+        }
+        var problems: [String] = []
+        for index in relays.indices {
+            do {
+                try relays[index].transport.verify()
+            } catch {
+                relays[index].outAtStart = error.reply.map { $0.asksForSignIn ? PauseCause.signInRequired(reply: $0.text) : nil }
+                    ?? .cannotConnect(error.message)
+                problems.append("relay '\(relays[index].label)': \(error.message)")
+            }
+        }
+        if problems.count == relays.count {
+            throw BroadsideError.environment("no relay can be used: \(problems.joined(separator: "; "))")
+        }
+    }
+}

@@ -128,9 +128,12 @@ struct DeliveryOptions: ParsableArguments {
         if dryRun {
             settings.outbox = outbox ?? "outbox/\(campaign)"
             settings.smtp = nil
+            settings.relays = nil
         } else if let smtp {
+            // One server named on the command line replaces the profile's relays.
             settings.smtp = smtp
             settings.outbox = nil
+            settings.relays = nil
         }
         if let user = signIn.user { settings.user = user }
         if signIn.givesPassword {
@@ -170,6 +173,8 @@ struct SendRun {
         var rate_per_s: Double
         var stopped: String
         var next_attempt_at: String?
+        /// Relays out of rotation when the run ended, with why.
+        var relays_out: [String: String]?
     }
 
     func execute() throws {
@@ -201,7 +206,7 @@ struct SendRun {
             throw BroadsideError.input("campaign '\(campaign)' is a dry run; send it for real with: broadside send --campaign \(campaign) --template \(existing.templatePath) --list \(existing.listName) --smtp URL")
         }
         // Every check that can refuse runs before the first write: no campaign, no snapshot, no outbox folder.
-        let transport = try TransportSetup.make(settings, environment: ProcessInfo.processInfo.environment)
+        var relays = try TransportSetup.relays(settings, environment: ProcessInfo.processInfo.environment)
         let loaded = try CampaignSetup.template(name: campaign, templatePath: template, existing: existing)
         let extras = try MessageExtrasSetup.make(settings, template: loaded, database: store.identity)
         var options = settings.sendOptions
@@ -215,8 +220,11 @@ struct SendRun {
                                           extras: extras, settings: settings, dryRun: delivery.dryRun, store: store)
         // PDF attachments need LibreOffice: known before anything changes state.
         let converter = PersonalMessage(template: loaded).attachesPDFs && !delivery.dryRun ? try PDFConverter.ifNeeded(for: loaded) : nil
-        // A wrong address or password stops here (exit 3), before anything changes state.
-        try transport.verify()
+        // A wrong address or password stops here (exit 3), before anything changes state; of
+        // several relays, one that fails starts out of rotation and the run's log says why.
+        try TransportSetup.check(&relays)
+        // What goes through one connection of its own (a test message, the Sent folder's sign-in): the first relay that answered.
+        let transport = (relays.first { $0.outAtStart == nil } ?? relays[0]).transport
         // The Sent folder is opened before anything is written, like the server.
         let sentAccount = try (settings.outbox == nil ? settings.sentFolder : nil).map { folder -> IMAPMailbox.Account in
             let account = try TransportSetup.sentFolderAccount(folder, settings: settings, transport: transport,
@@ -251,7 +259,7 @@ struct SendRun {
         let spool = sentAccount.map { _ in SentSpool(database: store.path, campaign: prepared.campaign.id) }
         let sender = CampaignSender(store: store, campaign: prepared.campaign,
                                     renderer: PersonalMessage(template: prepared.template, extras: extras, files: prepared.files, pdfs: pdfs),
-                                    transport: transport, options: options, spool: spool, logger: logger)
+                                    relays: relays, options: options, spool: spool, logger: logger)
         var copier: SentCopier?
         if let spool, let sentAccount {
             copier = SentCopier(store: store, campaignID: prepared.campaign.id, spool: spool, account: sentAccount, logger: logger)
@@ -286,8 +294,9 @@ struct SendRun {
                 Output.note("note: \(copies.lost) Sent cop\(copies.lost == 1 ? "y was" : "ies were") not appended: the message's file in \(spool?.folder.path ?? "") was removed")
             }
         }
-        if let tokens = (transport as? SMTPTransport)?.server.credentialSource, tokens.renewals > 0 {
-            Output.note("note: the OAuth 2 token was renewed \(tokens.renewals) time\(tokens.renewals == 1 ? "" : "s") during the run")
+        let renewals = relays.compactMap { ($0.transport as? SMTPTransport)?.server.credentialSource?.renewals }.reduce(0, +)
+        if renewals > 0 {
+            Output.note("note: the OAuth 2 token was renewed \(renewals) time\(renewals == 1 ? "" : "s") during the run")
         }
 
         // The run's figures as the report defines them: from its first attempt to its last.
@@ -301,7 +310,8 @@ struct SendRun {
             unknown: counts[.unknown] ?? 0, skipped: counts[.skipped] ?? 0, queued: counts[.queued] ?? 0,
             elapsed_s: (elapsed * 1000).rounded() / 1000,
             rate_per_s: elapsed > 0 ? (Double(span.accepted) / elapsed * 10).rounded() / 10 : 0,
-            stopped: Self.describe(reason), next_attempt_at: next.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: $0)) })
+            stopped: Self.describe(reason), next_attempt_at: next.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: $0)) },
+            relays_out: sender.relaysOut.isEmpty ? nil : sender.relaysOut)
         if delivery.json {
             try Output.json(summary)
         } else {
@@ -316,6 +326,9 @@ struct SendRun {
                 Output.line("\(summary.queued) message(s) are queued: 'broadside resume \(campaign)' sends them now")
             } else if let next = summary.next_attempt_at, summary.deferred > 0 {
                 Output.line("Waiting for retries: \(summary.deferred) deferred message(s) fall due from \(next); run 'broadside resume \(campaign)' then, or send with --follow")
+            }
+            for (relay, why) in sender.relaysOut.sorted(by: { $0.key < $1.key }) {
+                Output.line("Relay \(TerminalText.inert(relay)) was out of rotation at the end: \(TerminalText.inert(why))")
             }
             if summary.unknown > 0 {
                 Output.line("\(summary.unknown) message(s) may or may not have been delivered; 'broadside retry \(campaign) --unknown' sends them again")

@@ -269,6 +269,25 @@ enum Schema {
                 CREATE INDEX replies_by_message ON replies(message_id);
                 """)
         }
+        migrator.registerMigration("v8: several relays per campaign") { db in
+            try db.execute(sql: """
+                -- The relay an attempt went through (NULL: the campaign's one server) and how
+                -- long the server took to answer the end of DATA.
+                ALTER TABLE events ADD COLUMN relay TEXT;
+                ALTER TABLE events ADD COLUMN reply_seconds REAL;
+
+                -- A relay out of rotation (resting, or left out for the run), from when until when.
+                CREATE TABLE relay_periods (
+                    id INTEGER PRIMARY KEY,
+                    campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+                    relay TEXT NOT NULL,
+                    out_at REAL NOT NULL,
+                    back_at REAL,                      -- NULL while it is out
+                    reason TEXT NOT NULL
+                );
+                CREATE INDEX relay_periods_by_campaign ON relay_periods(campaign_id, relay);
+                """)
+        }
         return migrator
     }
 }

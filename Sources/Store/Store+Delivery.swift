@@ -28,9 +28,14 @@ public struct AttemptResult: Sendable, Equatable {
     public var reply: String
     public var reason: String?
     public var connection: Int
+    /// The relay it went through, when the campaign has several.
+    public var relay: String?
+    /// How long the server took to answer the end of DATA.
+    public var replySeconds: Double?
 
     public init(message: Int64, state: MessageState, at: Double, nextAttemptAt: Double? = nil, smtpCode: Int? = nil,
-                enhancedStatus: String? = nil, reply: String, reason: String? = nil, connection: Int) {
+                enhancedStatus: String? = nil, reply: String, reason: String? = nil, connection: Int,
+                relay: String? = nil, replySeconds: Double? = nil) {
         self.message = message
         self.state = state
         self.at = at
@@ -40,6 +45,8 @@ public struct AttemptResult: Sendable, Equatable {
         self.reply = reply
         self.reason = reason
         self.connection = connection
+        self.relay = relay
+        self.replySeconds = replySeconds
     }
 }
 
@@ -72,6 +79,10 @@ public enum DeliveryRecord: Sendable {
     case skipped(message: Int64, reason: String, at: Double)
     /// It could not be made yet (its PDF attachment failed): deferred to `until`, no attempt counted.
     case postponed(message: Int64, reason: String, at: Double, until: Double)
+    /// A relay left rotation (rests, or is left out for the run), with why.
+    case relayOut(relay: String, reason: String, at: Double)
+    /// A relay is back in rotation.
+    case relayBack(relay: String, at: Double)
 }
 
 extension Store {
@@ -137,10 +148,6 @@ extension Store {
             let claim = try FastStatement(db, cached: true, sql: "UPDATE messages SET state = 'claimed', updated_at = ? WHERE id = ?")
             let skip = try db.cachedStatement(sql: "UPDATE messages SET state = 'skipped', reason = ?, updated_at = ? WHERE id = ?")
             let skipEvent = try db.cachedStatement(sql: "INSERT INTO events (message_id, campaign_id, at, state, reason) VALUES (?, ?, ?, 'skipped', ?)")
-            let postpone = try db.cachedStatement(sql: """
-                UPDATE messages SET state = 'deferred', reason = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'claimed'
-                """)
-            let postponeEvent = try db.cachedStatement(sql: "INSERT INTO events (message_id, campaign_id, at, state, reason) VALUES (?, ?, ?, 'deferred', ?)")
             for row in rows {
                 // By position, in the order of `select`: looking columns up by name costs more than the query.
                 let id: Int64 = row[0]
@@ -187,6 +194,8 @@ extension Store {
                 UPDATE messages SET state = 'deferred', reason = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'claimed'
                 """)
             let postponeEvent = try db.cachedStatement(sql: "INSERT INTO events (message_id, campaign_id, at, state, reason) VALUES (?, ?, ?, 'deferred', ?)")
+            let relayOut = try db.cachedStatement(sql: "INSERT INTO relay_periods (campaign_id, relay, out_at, reason) VALUES (?, ?, ?, ?)")
+            let relayBack = try db.cachedStatement(sql: "UPDATE relay_periods SET back_at = ? WHERE campaign_id = ? AND relay = ? AND back_at IS NULL")
             for record in records {
                 switch record {
                 case .outcome(let result):
@@ -202,8 +211,20 @@ extension Store {
                 case .postponed(let message, let reason, let at, let until):
                     try postpone.execute(arguments: [reason, until, at, message])
                     try postponeEvent.execute(arguments: [message, campaignID, at, reason])
+                case .relayOut(let relay, let reason, let at):
+                    try relayOut.execute(arguments: [campaignID, relay, at, reason])
+                case .relayBack(let relay, let at):
+                    try relayBack.execute(arguments: [at, campaignID, relay])
                 }
             }
+        }
+    }
+
+    /// Ends the periods out of rotation still open (the run is over, or a run that died left them open).
+    public func closeRelayPeriods(campaignID: Int64, at now: Double) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE relay_periods SET back_at = max(out_at, ?) WHERE campaign_id = ? AND back_at IS NULL",
+                           arguments: [now, campaignID])
         }
     }
 
@@ -222,8 +243,8 @@ extension Store {
             WHERE id = ? AND state IN (\(beingSent))
             """)
         let event = try FastStatement(db, cached: true, sql: """
-            INSERT INTO events (message_id, campaign_id, at, state, smtp_code, enhanced_status, reply, reason, connection)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO events (message_id, campaign_id, at, state, smtp_code, enhanced_status, reply, reason, connection, relay, reply_seconds)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let state: FastStatement.Value = .text(result.state.rawValue)
         let code: FastStatement.Value = result.smtpCode.map { .integer(Int64($0)) } ?? .null
@@ -233,7 +254,8 @@ extension Store {
         let connection: FastStatement.Value = .integer(Int64(result.connection))
         try message.execute(state, .real(result.at), .real(result.at), result.nextAttemptAt.map { .real($0) } ?? .null, code, status, reply, reason,
                             connection, .real(now), .integer(result.message))
-        try event.execute(.integer(result.message), .integer(campaignID), .real(result.at), state, code, status, reply, reason, connection)
+        try event.execute(.integer(result.message), .integer(campaignID), .real(result.at), state, code, status, reply, reason, connection,
+                          result.relay.map { .text($0) } ?? .null, result.replySeconds.map { .real($0) } ?? .null)
         if suppressDeadAddresses, result.state == .failed, let reason = result.reason.flatMap(FailureReason.init(rawValue:)),
            FailureReason.isDeadAddress(reason, enhancedStatus: result.enhancedStatus) {
             try db.execute(sql: """
@@ -276,6 +298,16 @@ extension Store {
                 SELECT e.at FROM events e JOIN campaigns c ON c.id = e.campaign_id
                 WHERE c.profile = ? AND e.state IN ('accepted', 'unknown') AND e.at > ? ORDER BY e.at
                 """, arguments: [profile, since])
+        }
+    }
+
+    /// When messages went out through relay `relay` of `profile` since `since`, across all its campaigns.
+    public func sendTimes(profile: String, relay: String, since: Double) throws -> [Double] {
+        try read { db in
+            try Double.fetchAll(db, sql: """
+                SELECT e.at FROM events e JOIN campaigns c ON c.id = e.campaign_id
+                WHERE c.profile = ? AND e.relay = ? AND e.state IN ('accepted', 'unknown') AND e.at > ? ORDER BY e.at
+                """, arguments: [profile, relay, since])
         }
     }
 

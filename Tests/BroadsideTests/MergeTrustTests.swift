@@ -298,6 +298,7 @@ struct MigrationTests {
             ALTER TABLE lists DROP COLUMN staging_for;
             ALTER TABLE lists DROP COLUMN staging_pid;
             DROP TABLE campaign_files; DROP TABLE files; DROP TABLE database_identity; DROP TABLE forgotten; DROP TABLE sent_copies; DROP TABLE tracking_events; DROP TABLE replies; DROP TABLE engagement; DROP TABLE link_engagement; DROP TABLE machine_requests;
+            DROP TABLE relay_periods; ALTER TABLE events DROP COLUMN relay; ALTER TABLE events DROP COLUMN reply_seconds;
             DELETE FROM grdb_migrations WHERE identifier NOT LIKE 'v1:%';
             """
         let script = "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.executescript(sys.argv[2])\nc.commit()"
@@ -311,7 +312,7 @@ struct MigrationTests {
         let m2 = try #require(received.first { $0.rcpt_tos == ["m2@example.com"] })
         #expect(m2.data.contains("Subject: amount 200\r\n"))
         #expect(try PythonEmail.parts(of: m2.data).map(\.filename) == ["terms.txt"])
-        #expect(try sqlite(db, "SELECT identifier FROM grdb_migrations ORDER BY identifier").count == 7)
+        #expect(try sqlite(db, "SELECT identifier FROM grdb_migrations ORDER BY identifier").count == 8)
         #expect(try sqlite(db, "SELECT length(id) FROM database_identity") == ["0"], "a database that sent keeps its tokens' key")
         let lists = try Command.broadside(["lists", "--db", db])
         #expect(lists.stdout.contains("amount"), "\(lists.stdout)")

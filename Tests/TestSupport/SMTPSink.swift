@@ -1,0 +1,54 @@
+import Foundation
+
+/// Postfix's `smtp-sink` (Debian's `postfix`) on a loopback port: accepts every message as
+/// fast as it can and writes each to a file of its own in a folder, so that a test counts
+/// what this server received and for whom.
+public final class SMTPSink: @unchecked Sendable {
+    public let port: Int
+    private let process: Process
+    private let directory: TemporaryDirectory
+    private var folder: String { directory.path("received") }
+
+    public var url: String { "smtp://127.0.0.1:\(port)" }
+
+    public init() throws {
+        directory = try TemporaryDirectory()
+        // smtp-sink runs as nobody once it listens: the folder must let it write.
+        try FileManager.default.createDirectory(atPath: directory.path("received"), withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o777])
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.url.path)
+        port = try freeLoopbackPort()
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/smtp-sink")
+        process.arguments = ["-u", "nobody", "-d", "\(directory.path("received"))/%H%M%S.", "127.0.0.1:\(port)", "256"]
+        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        for _ in 0..<50 {
+            if canConnect(port: port) { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        stop()
+        throw TestSupportError("smtp-sink did not listen on \(port) (is postfix installed?)")
+    }
+
+    /// The recipient (RCPT TO) of each message received so far.
+    public func recipients() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: folder).compactMap { name -> String? in
+            guard let text = try? String(contentsOfFile: "\(folder)/\(name)", encoding: .utf8),
+                  let line = text.split(separator: "\n").first(where: { $0.hasPrefix("X-Rcpt-Args: <") }) else { return nil }
+            return String(line.dropFirst("X-Rcpt-Args: <".count).prefix { $0 != ">" })
+        }
+    }
+
+    /// Kills it at once (SIGKILL), as a crashed relay.
+    public func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
+}
