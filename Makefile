@@ -47,6 +47,7 @@ bench: release
 	@bash bench/serve.sh "$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)/broadside"
 	@bash bench/documents.sh "$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)/broadside"
 	@bash bench/latency.sh "$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)/broadside"
+	@bash bench/relays.sh "$$(swift build -c release $(SWIFT_FLAGS) --show-bin-path)/broadside"
 
 clean:
 	rm -rf .build outbox
