@@ -142,6 +142,31 @@ struct RelaysTests {
         #expect(figures["locked"]?["attempts"] as? Int == 0)
         let table = try Command.broadside(["report", "c", "--db", campaign.db])
         #expect(table.stdout.contains("locked") && table.stdout.contains("requires sign-in"), "\(table.stdout)")
+        // The page serve's dashboard links to is the same report: a row per relay with why.
+        let page = try Command.broadside(["report", "c", "--db", campaign.db, "--format", "html"]).stdout
+        #expect(page.contains("<h2 id=\"relays\">Relays</h2>") && page.contains("<tr><td>locked</td>"), "\(page.suffix(2000))")
+    }
+
+    @Test func aRelaysOwnDailyCapIsCountedFromTheDatabaseAcrossCampaignsWhileTheOthersCarryOn() throws {
+        let small = try SMTPSink(), big = try SMTPSink()
+        let campaign = try TestCampaign(count: 100)
+        let config = try Self.config(campaign.dir, relays: [
+            "name: small\nsmtp: \(small.url)\nrate: 10/day",
+            "name: big\nsmtp: \(big.url)",
+        ])
+        let first = try campaign.send(["--config", config, "--profile", "tier"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try small.recipients().count == 10, "its cap, and not one more")
+        #expect(try big.recipients().count == 90, "the rest went through the other relay")
+        #expect(first.stdout.contains("\"relays_out\":{\"small\":\"its own limit (10/day) is reached"), "\(first.stdout)")
+        // Another campaign of the same profile, another process: the cap still holds.
+        let list = try campaign.dir.write("m.csv", "email,name\n" + (1...20).map { "m\($0)@example.com,M\($0)\n" }.joined())
+        #expect(try Command.broadside(["import", list, "--list", "m", "--db", campaign.db]).status == 0)
+        let second = try Command.broadside(["send", "--template", campaign.template, "--list", "m", "--campaign", "d", "--db", campaign.db,
+                                            "--config", config, "--profile", "tier", "--json"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(try small.recipients().count == 10)
+        #expect(try big.recipients().count == 110)
     }
 
     @Test func everyRelayDownAtTheStartRefusesTheRunNamingEachAndWritesNothing() throws {
