@@ -61,10 +61,18 @@ let package = Package(
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         .target(name: "Transport", dependencies: ["Addresses", "Delivery", "CurlShim", "CCurl"]),
+        // The delivery engine: claims, routes over relays, sends on a thread per connection,
+        // records through the ledger and the in-flight log; the decisions it acts on are the
+        // pure types of Delivery (RelayRotation, SendGate, AttemptDecision).
+        .target(name: "Engine", dependencies: [
+            "Addresses", "Delivery", "Signing", "Store",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // A campaign, wired together: import, send, report.
         .target(name: "Broadside", dependencies: [
             "CSV", "Addresses", "Templates", "Messages", "Delivery", "Bounces", "Signing", "Store", "Transport", "Documents", "Engagement",
+            "Engine",
             .product(name: "Ink", package: "Ink"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
@@ -76,7 +84,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "BroadsideCommand", dependencies: [
-            "Broadside", "Documents", "Bounces", "Signing", "Store", "Delivery", "Transport", "Server",
+            "Broadside", "Documents", "Bounces", "Signing", "Store", "Delivery", "Transport", "Server", "Engine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -94,7 +102,7 @@ let package = Package(
         .testTarget(name: "EngagementTests", dependencies: ["Engagement"]),
         .testTarget(name: "BouncesTests", dependencies: ["Bounces", "TestSupport"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "Messages", "Addresses", "TestSupport"]),
-        .testTarget(name: "BroadsideTests", dependencies: ["Broadside", "Store", "Transport", "Signing", "TestSupport"],
+        .testTarget(name: "BroadsideTests", dependencies: ["Broadside", "Engine", "Store", "Transport", "Signing", "TestSupport"],
                     exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

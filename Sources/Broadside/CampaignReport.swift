@@ -1,5 +1,6 @@
 import CSV
 import Delivery
+import Engine
 import Foundation
 import Engagement
 import Messages

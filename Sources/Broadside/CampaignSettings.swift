@@ -1,4 +1,5 @@
 import Delivery
+import Engine
 import Foundation
 
 /// What a campaign was started with, kept in its row so that `resume` sends the same

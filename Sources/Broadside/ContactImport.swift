@@ -1,5 +1,6 @@
 import Addresses
 import CSV
+import Engine
 import Foundation
 import Store
 

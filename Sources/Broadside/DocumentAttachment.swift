@@ -1,4 +1,5 @@
 import Documents
+import Engine
 import Foundation
 import Messages
 import Templates

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// A LibreOffice profile of this process's own: kept from run to run in the cache folder (a

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Documents to PDF through LibreOffice, as many processes as cores, each with a profile of

@@ -1,4 +1,5 @@
 import Delivery
+import Engine
 import Foundation
 import Transport
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Broadside
 import Delivery
+import Engine
 import Foundation
 import Messages
 import Store

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Broadside
 import Delivery
+import Engine
 import Foundation
 import Store
 
@@ -23,6 +24,9 @@ enum ExitStatus {
             printError(error.message)
             return error.kind == .invalidRequest ? badInput : badEnvironment
         case let error as TransportError:
+            printError(error.message)
+            return badEnvironment
+        case let error as EngineError:
             printError(error.message)
             return badEnvironment
         default:

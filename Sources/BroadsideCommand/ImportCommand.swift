@@ -1,5 +1,6 @@
 import ArgumentParser
 import Broadside
+import Engine
 import Foundation
 import Store
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Broadside
 import Delivery
 import Dispatch
+import Engine
 import Foundation
 import Signing
 import Store
@@ -257,9 +258,9 @@ struct SendRun {
             .prepared(try PreparedPDFs(folder: PreparedPDFs.folder(database: store.path, campaign: prepared.campaign.id), converter: $0))
         } ?? .fillOnly
         let spool = sentAccount.map { _ in SentSpool(database: store.path, campaign: prepared.campaign.id) }
-        let sender = CampaignSender(store: store, campaign: prepared.campaign,
-                                    renderer: PersonalMessage(template: prepared.template, extras: extras, files: prepared.files, pdfs: pdfs),
-                                    relays: relays, options: options, spool: spool, logger: logger)
+        let messages = RenderedMessages(renderer: PersonalMessage(template: prepared.template, extras: extras, files: prepared.files, pdfs: pdfs),
+                                        store: store, spool: spool)
+        let sender = CampaignSender(store: store, campaign: prepared.campaign, messages: messages, relays: relays, options: options, logger: logger)
         var copier: SentCopier?
         if let spool, let sentAccount {
             copier = SentCopier(store: store, campaignID: prepared.campaign.id, spool: spool, account: sentAccount, logger: logger)

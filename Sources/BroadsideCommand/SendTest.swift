@@ -2,6 +2,7 @@ import Addresses
 import ArgumentParser
 import Broadside
 import Delivery
+import Engine
 import Foundation
 import Store
 

@@ -1,6 +1,7 @@
 import Addresses
 import ArgumentParser
 import Broadside
+import Engine
 import Foundation
 import Store
 

@@ -94,7 +94,7 @@ public final class CampaignSender: @unchecked Sendable {
 
     private let store: Store
     private let campaign: CampaignRecord
-    private let renderer: PersonalMessage
+    private let messages: any CampaignMessages
     private let relays: [Relay]
     private let options: SendOptions
     private let clock: any WallClock
@@ -104,29 +104,26 @@ public final class CampaignSender: @unchecked Sendable {
     private let feeds: [MessageFeed<Job>]
     private let state: Locked<RunState>
     private let wake = NSCondition()
-    /// `--save-sent`: each message's bytes are kept here before they go, for its Sent copy.
-    private let spool: SentSpool?
 
     /// A campaign through its one server, with `options.connections` connections.
-    public convenience init(store: Store, campaign: CampaignRecord, renderer: PersonalMessage, transport: any MessageTransport,
-                            options: SendOptions, spool: SentSpool? = nil, clock: any WallClock = SystemClock(),
+    public convenience init(store: Store, campaign: CampaignRecord, messages: any CampaignMessages, transport: any MessageTransport,
+                            options: SendOptions, clock: any WallClock = SystemClock(),
                             random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger) {
-        self.init(store: store, campaign: campaign, renderer: renderer,
+        self.init(store: store, campaign: campaign, messages: messages,
                   relays: [Relay(name: nil, transport: transport, connections: options.connections)],
-                  options: options, spool: spool, clock: clock, random: random, logger: logger)
+                  options: options, clock: clock, random: random, logger: logger)
     }
 
     /// A campaign through one or several relays (`relays` is never empty).
-    public init(store: Store, campaign: CampaignRecord, renderer: PersonalMessage, relays: [Relay],
-                options: SendOptions, spool: SentSpool? = nil, clock: any WallClock = SystemClock(),
+    public init(store: Store, campaign: CampaignRecord, messages: any CampaignMessages, relays: [Relay],
+                options: SendOptions, clock: any WallClock = SystemClock(),
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger) {
         precondition(!relays.isEmpty, "a campaign goes through at least one relay")
         self.store = store
         self.campaign = campaign
-        self.renderer = renderer
+        self.messages = messages
         self.relays = relays
         self.options = options
-        self.spool = spool
         self.clock = clock
         self.random = random
         self.logger = logger
@@ -261,11 +258,11 @@ public final class CampaignSender: @unchecked Sendable {
 
         if let error = ledger.close() {
             // The in-flight log stays: the next run records what it holds.
-            throw BroadsideError.environment("recording outcomes in \(store.path) failed: \(error)")
+            throw EngineError("recording outcomes in \(store.path) failed: \(error)")
         }
         log.remove()
         try store.closeRelayPeriods(campaignID: campaign.id, at: clock.now())
-        removeFinishedPDFs()
+        messages.runEnded()
         let reason = state.withLock { $0.stop ?? ($0.limitReached ? .limitReached : .finished) }
         let now = clock.now()
         let remaining = try store.counts(of: campaign.id)
@@ -291,7 +288,7 @@ public final class CampaignSender: @unchecked Sendable {
             let now = clock.now()
             // With PDFs to make, smaller batches: sending starts after the first few documents,
             // not after hundreds, and goes on while LibreOffice makes the next ones.
-            var batch = pdfBatch ?? options.batchSize
+            var batch = min(messages.batchLimit ?? options.batchSize, options.batchSize)
             if let limit = options.limit {
                 let left = limit - state.withLock { $0.sentThisRun }
                 if left <= 0 {
@@ -345,9 +342,9 @@ public final class CampaignSender: @unchecked Sendable {
                 $0.sentThisRun += claimed.count
                 $0.inFlight += claimed.count
             }
-            // PDF attachments are made for the whole batch first, in LibreOffice's processes:
-            // a message whose PDF could not be made waits (deferred), never leaves without it.
-            let postponed = makePDFs(for: claimed)
+            // Attachments made per batch come first (PDFs, in LibreOffice's processes): a
+            // message whose attachment could not be made waits (deferred), never leaves without it.
+            let postponed = messages.prepare(claimed)
             var jobs: [Job] = []
             jobs.reserveCapacity(claimed.count)
             let date = Int64(now)
@@ -362,22 +359,12 @@ public final class CampaignSender: @unchecked Sendable {
                 }
                 do {
                     let returnPath = options.verp?.address(campaign: campaign.id, message: message.id) ?? message.returnPath
-                    let outgoing = try renderer.outgoing(id: message.id, campaign: campaign.id, fields: message.fields, recipient: message.recipient,
-                                                         messageID: message.messageID, returnPath: returnPath, date: date) { copy in
-                        // Only messages with a Cc ask: a suppressed Cc is never mailed.
-                        (try? store.isSuppressed(copy.normalized)) ?? false
-                    }
-                    if let spool {
-                        do {
-                            try spool.keep(outgoing)
-                        } catch {
-                            release(message.id, ledger: ledger)
-                            stop(.paused(.sentCopyNotKept("\(error)")))
-                            continue
-                        }
-                    }
+                    let outgoing = try messages.message(for: message, campaign: campaign.id, returnPath: returnPath, date: date)
                     jobs.append(Job(message: outgoing, attempts: message.attempts, firstAttemptAt: message.firstAttemptAt,
-                                    domain: Self.domain(of: message.recipient)))
+                                    domain: routesByDomain ? Self.domain(of: message.recipient) : ""))
+                } catch let error as SentCopyNotKept {
+                    release(message.id, ledger: ledger)
+                    stop(.paused(.sentCopyNotKept(error.description)))
                 } catch {
                     ledger.append(.notSent(message: message.id, reason: "not sent: \(error)", at: now))
                     state.withLock {
@@ -396,17 +383,44 @@ public final class CampaignSender: @unchecked Sendable {
     private func route(_ jobs: [Job], ledger: DeliveryLedger) -> Bool {
         var next = 0
         while next < jobs.count {
-            var job = jobs[next]
             let now = clock.now()
-            switch state.withLock({ $0.rotation.pick(domain: job.domain, now: now) }) {
-            case .relay(let relay, let probe):
-                job.probe = probe
-                if !feeds[relay].put([job]).isEmpty {
-                    if probe { state.withLock { $0.rotation.probeReturned(relay, at: clock.now()) } }
-                    for job in jobs[next...] { release(job.message.id, ledger: ledger) }
+            // The relays of as many jobs as go straight to one, under one lock.
+            let picks = state.withLock { state -> [RelayRotation.Pick] in
+                var picks: [RelayRotation.Pick] = []
+                for job in jobs[next...] {
+                    let pick = state.rotation.pick(domain: job.domain, now: now)
+                    picks.append(pick)
+                    guard case .relay = pick else { break }
+                }
+                return picks
+            }
+            // Runs of jobs for the same relay go into its feed at once (one run a batch with one relay).
+            var index = 0
+            while index < picks.count, case .relay(let relay, _) = picks[index] {
+                var run: [Job] = []
+                while index < picks.count, case .relay(relay, let probe) = picks[index] {
+                    var job = jobs[next + index]
+                    job.probe = probe
+                    run.append(job)
+                    index += 1
+                }
+                let notFed = feeds[relay].put(run)
+                if !notFed.isEmpty {
+                    for job in notFed { release(job, relay: relay, ledger: ledger) }
+                    for (offset, pick) in picks.enumerated().dropFirst(index) {
+                        if case .relay(let other, let probe) = pick, probe { state.withLock { $0.rotation.probeReturned(other, at: clock.now()) } }
+                        release(jobs[next + offset].message.id, ledger: ledger)
+                    }
+                    for job in jobs[(next + picks.count)...] { release(job.message.id, ledger: ledger) }
                     return false
                 }
-                next += 1
+            }
+            next += index
+            guard index < picks.count else { continue }
+            let job = jobs[next]
+            switch picks[index] {
+            case .relay:
+                break
             case .wait(let until, let capped):
                 // Every relay for it rests for its own cap, for long: as with the profile's cap,
                 // the run ends unless --follow (`resume` goes on when they allow).
@@ -438,37 +452,13 @@ public final class CampaignSender: @unchecked Sendable {
         return true
     }
 
+    /// Whether a recipient's domain decides anything (a relay kept for domains, limits per
+    /// domain); else it is not worked out for each message.
+    private var routesByDomain: Bool { !options.domainLimits.isEmpty || relays.contains { !$0.domains.isEmpty } }
+
     /// The recipient's domain, lowercased.
     private static func domain(of recipient: String) -> String {
         recipient.split(separator: "@").last.map { $0.lowercased() } ?? ""
-    }
-
-    /// Messages a batch when the template attaches PDFs: 32 documents for each LibreOffice process.
-    private var pdfBatch: Int? {
-        guard case .prepared(let prepared) = renderer.pdfs, renderer.attachesPDFs else { return nil }
-        return min(options.batchSize, 32 * prepared.processes)
-    }
-
-    /// Makes the batch's PDF attachments (none unless the template asks for PDFs); the
-    /// messages whose PDF could not be made, with why.
-    private func makePDFs(for claimed: [ClaimedMessage]) -> [Int64: String] {
-        guard case .prepared(let prepared) = renderer.pdfs, renderer.attachesPDFs else { return [:] }
-        var documents: [(message: Int64, attachment: Int, docx: [UInt8])] = []
-        for message in claimed {
-            // A message that cannot be rendered fails when it is rendered, with its reason.
-            guard let made = try? renderer.documentsForPDF(fields: message.fields) else { continue }
-            documents += made.map { (message.id, $0.attachment, $0.docx) }
-        }
-        return prepared.make(documents)
-    }
-
-    /// Removes the PDFs of messages that are done with them (accepted, failed, skipped …);
-    /// those of unknown messages stay for `retry --unknown`, which then attaches the same file.
-    private func removeFinishedPDFs() {
-        guard case .prepared(let prepared) = renderer.pdfs else { return }
-        let states = (try? store.states(of: Array(prepared.messages()))) ?? [:]
-        for (message, state) in states where state.isFinal && state != .unknown { prepared.remove(message: message) }
-        prepared.removeIfEmpty()
     }
 
     /// One connection of relay `relay`: takes messages from its feed and sends them, one at a time.
@@ -483,11 +473,6 @@ public final class CampaignSender: @unchecked Sendable {
                 release(job, relay: relay, ledger: ledger)
                 continue
             }
-            // Its relay left rotation since it was routed: back to the queue, for another relay.
-            if !job.probe && !state.withLock({ $0.rotation.carries(relay) }) {
-                release(job, relay: relay, ledger: ledger)
-                continue
-            }
             if session == nil {
                 do {
                     session = try relays[relay].transport.makeSession(number: connection)
@@ -499,7 +484,7 @@ public final class CampaignSender: @unchecked Sendable {
             }
             guard let current = session else { continue }
             // Once a slot is taken the message goes, even if the run is stopping meanwhile.
-            if !waitForLimits(relay: relay, domain: job.domain, ledger: ledger) {
+            if !waitForLimits(relay: relay, domain: job.domain, probe: job.probe, ledger: ledger) {
                 release(job, relay: relay, ledger: ledger)
                 continue
             }
@@ -633,16 +618,23 @@ public final class CampaignSender: @unchecked Sendable {
     /// Waits for a slot under the profile's, the relay's and the recipient domain's limits.
     /// A long wait (a daily cap) ends the run unless `--follow`; a relay's own cap instead
     /// rests that relay while others carry the campaign. Returns false when the message
-    /// does not go now. One lock a message: the connections share it.
-    private func waitForLimits(relay: Int, domain: String, ledger: DeliveryLedger) -> Bool {
+    /// does not go now, or its relay left rotation since it was routed (it goes back to the
+    /// queue, for another relay). One lock a message: the connections share it.
+    private func waitForLimits(relay: Int, domain: String, probe: Bool, ledger: DeliveryLedger) -> Bool {
         let domain = options.domainLimits.isEmpty ? "" : domain
         while !stopping {
             let now = clock.now()
-            switch state.withLock({ $0.gate.ask(relay: relay, domain: domain, now: now) }) {
-            case .go(let wait):
+            let answer = state.withLock { state -> SendGate.Answer? in
+                guard probe || state.rotation.carries(relay) else { return nil }
+                return state.gate.ask(relay: relay, domain: domain, now: now)
+            }
+            switch answer {
+            case nil:
+                return false
+            case .go(let wait)?:
                 if wait > 0 { waitUntil(now + wait) }
                 return true
-            case .limited(let until, let relayOnly):
+            case .limited(let until, let relayOnly)?:
                 if relayOnly && relays.count > 1 {
                     let reason = "its own limit (\(relays[relay].rates.map(\.description).joined(separator: ", "))) is reached"
                     let change = state.withLock { $0.rotation.rest(relay, until: until, reason: reason, cap: true, at: now) }

@@ -57,11 +57,11 @@ final class InFlightLog: @unchecked Sendable {
     init(path: String) throws {
         let file = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard file >= 0 else {
-            throw BroadsideError.environment("cannot open \(path): \(String(cString: strerror(errno)))")
+            throw EngineError("cannot open \(path): \(String(cString: strerror(errno)))")
         }
         guard flock(file, LOCK_EX | LOCK_NB) == 0 else {
             close(file)
-            throw BroadsideError.environment("another `broadside send` is sending this campaign (\(path) is locked); wait for it to finish or pause it")
+            throw EngineError("another `broadside send` is sending this campaign (\(path) is locked); wait for it to finish or pause it")
         }
         self.path = path
         self.file = file
@@ -84,17 +84,17 @@ final class InFlightLog: @unchecked Sendable {
     func start(connections: Int) throws {
         let size = max(1, connections) * Self.slotsPerConnection * Self.slotSize
         guard ftruncate(file, 0) == 0 else {
-            throw BroadsideError.environment("cannot prepare \(path): \(String(cString: strerror(errno)))")
+            throw EngineError("cannot prepare \(path): \(String(cString: strerror(errno)))")
         }
         // Its blocks are reserved now: a store into a page the disk has no room for would
         // kill the process with SIGBUS in the middle of a send.
         let reserved = posix_fallocate(file, 0, off_t(size))
         guard reserved == 0 else {
             let why = reserved == ENOSPC ? "no space left on the device" : String(cString: strerror(reserved))
-            throw BroadsideError.environment("cannot reserve \(size / 1024) KB for \(path): \(why); free some space, then resume")
+            throw EngineError("cannot reserve \(size / 1024) KB for \(path): \(why); free some space, then resume")
         }
         guard let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, file, 0), address != MAP_FAILED else {
-            throw BroadsideError.environment("cannot prepare \(path): \(String(cString: strerror(errno)))")
+            throw EngineError("cannot prepare \(path): \(String(cString: strerror(errno)))")
         }
         mapping = address
         mappedSize = size

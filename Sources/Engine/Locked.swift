@@ -2,14 +2,14 @@ import Synchronization
 
 /// A value shared between threads, reached only under its lock: the standard library's
 /// `Mutex`, in a class so that closures and threads can share it by reference.
-final class Locked<Value: Sendable>: Sendable {
+package final class Locked<Value: Sendable>: Sendable {
     private let mutex: Mutex<Value>
 
-    init(_ value: Value) {
+    package init(_ value: Value) {
         mutex = Mutex(value)
     }
 
-    func withLock<T>(_ body: (inout sending Value) throws -> sending T) rethrows -> sending T {
+    package func withLock<T>(_ body: (inout sending Value) throws -> sending T) rethrows -> sending T {
         try mutex.withLock(body)
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 /// taker, and a taker wakes the producer only when it waits for room and the feed is
 /// half empty; with eight connections on two cores a wake-up per item costs more than
 /// the sending.
-final class MessageFeed<Item: Sendable>: @unchecked Sendable {
+package final class MessageFeed<Item: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
     /// Taken slots are set to nil at once, so that nothing taken stays alive here.
     private var items: [Item?] = []
@@ -14,9 +14,9 @@ final class MessageFeed<Item: Sendable>: @unchecked Sendable {
     private var closed = false
     private var takersWaiting = 0
     private var putterWaiting = false
-    let capacity: Int
+    package let capacity: Int
 
-    init(capacity: Int) {
+    package init(capacity: Int) {
         self.capacity = max(1, capacity)
     }
 
@@ -24,7 +24,7 @@ final class MessageFeed<Item: Sendable>: @unchecked Sendable {
     /// feed was closed meanwhile (empty when all went in): each item is then either in the
     /// feed or back with the caller, never both, so nothing is released twice.
     @discardableResult
-    func put(_ newItems: [Item]) -> [Item] {
+    package func put(_ newItems: [Item]) -> [Item] {
         condition.lock()
         defer { condition.unlock() }
         for (index, item) in newItems.enumerated() {
@@ -41,7 +41,7 @@ final class MessageFeed<Item: Sendable>: @unchecked Sendable {
     }
 
     /// The next item, waiting while the feed is empty; nil once it is closed and empty.
-    func take() -> Item? {
+    package func take() -> Item? {
         condition.lock()
         defer { condition.unlock() }
         while head == items.count && !closed {
@@ -65,7 +65,7 @@ final class MessageFeed<Item: Sendable>: @unchecked Sendable {
 
     /// Takes every item waiting in the feed at once (their relay left rotation: they go back
     /// to the caller), and wakes a producer waiting for room.
-    func drain() -> [Item] {
+    package func drain() -> [Item] {
         condition.lock()
         defer { condition.unlock() }
         let waiting = items[head...].compactMap { $0 }
@@ -76,7 +76,7 @@ final class MessageFeed<Item: Sendable>: @unchecked Sendable {
     }
 
     /// No more items will come; those already in the feed can still be taken.
-    func close() {
+    package func close() {
         condition.lock()
         closed = true
         condition.broadcast()

@@ -3,7 +3,7 @@ import Foundation
 import Store
 import Testing
 import TestSupport
-@testable import Broadside
+@testable import Engine
 
 /// The in-flight log: what a send had on the wire when it died, and how the next run uses it.
 @Suite("In-flight log")
@@ -23,7 +23,7 @@ struct InFlightLogTests {
             log.awaitingReply(connection: 2, slot: InFlightLog.slotsPerConnection - 1, message: 11, attempt: 2)
             log.finished(connection: 2, slot: InFlightLog.slotsPerConnection - 1, attempt: 2, result: accepted)
             log.finished(connection: 1, slot: 1, attempt: 1, result: deferred)   // lost before DATA ended: never awaiting
-            #expect(throws: BroadsideError.self, "a second send of the campaign is refused while one runs") { try InFlightLog(path: path) }
+            #expect(throws: EngineError.self, "a second send of the campaign is refused while one runs") { try InFlightLog(path: path) }
             // Dropped without remove(): as after a crash.
         }
         do {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Broadside
+@testable import Engine
 
 /// The feed between the producer and the connections: when it closes while a batch is
 /// being put, every item ends up in exactly one place, either still in the feed (a

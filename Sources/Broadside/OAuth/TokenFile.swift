@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Where a profile's OAuth 2 tokens live: `$XDG_CONFIG_HOME/broadside/tokens/PROFILE.json`
