@@ -21,7 +21,8 @@ The recipient's local part chooses the behaviour, so one campaign can script man
 Anything else is accepted: 250 2.0.0 Ok: queued as <id>.
 
 With --throttle-for SECONDS, every RCPT in the server's first SECONDS is answered 421 and
-the connection closed, as a relay that throttles for a while.
+the connection closed, as a relay that throttles for a while. With --blocklisted, every
+RCPT is refused 554 5.7.1 naming a blocklist, as a relay whose sending IP is listed.
 """
 import argparse
 import base64
@@ -55,10 +56,11 @@ class Recorder:
 
 
 class Handler:
-    def __init__(self, recorder, slow, throttle_until=0.0):
+    def __init__(self, recorder, slow, throttle_until=0.0, blocklisted=False):
         self.recorder = recorder
         self.slow = slow
         self.throttle_until = throttle_until
+        self.blocklisted = blocklisted
         self.ids = itertools.count(1)
         self.seen_flaky = set()
 
@@ -68,6 +70,8 @@ class Handler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = self.local(address)
+        if self.blocklisted:
+            return "554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org"
         if local.startswith("reject-"):
             return "550 5.1.1 <%s>: Recipient address rejected: User unknown in virtual mailbox table" % address
         if local.startswith("policy-"):
@@ -194,13 +198,14 @@ def main():
     parser.add_argument("--tls-key")
     parser.add_argument("--slow", type=float, default=2.0)
     parser.add_argument("--throttle-for", type=float, default=0.0, help="answer every RCPT 421 for this many seconds after starting")
+    parser.add_argument("--blocklisted", action="store_true", help="refuse every RCPT as from a sending IP on a blocklist")
     parser.add_argument("--no-smtputf8", action="store_true", help="do not offer SMTPUTF8 in EHLO")
     parser.add_argument("--exit-with-parent", action="store_true", help="exit when standard input closes")
     args = parser.parse_args()
     if args.exit_with_parent:
         exit_with_parent()
 
-    handler = Handler(Recorder(args.record), args.slow, time.time() + args.throttle_for)
+    handler = Handler(Recorder(args.record), args.slow, time.time() + args.throttle_for, args.blocklisted)
     options = dict(hostname="broadside-test", ident="Broadside test SMTP", enable_SMTPUTF8=not args.no_smtputf8,
                    decode_data=False, data_size_limit=64 * 1024 * 1024)
     if args.auth:

@@ -39,6 +39,12 @@ struct InitCommand: ParsableCommand {
           #     client_id: 11111111-2222-3333-4444-555555555555
           #     tenant: contoso.onmicrosoft.com
           #   sent_folder: imaps://outlook.office365.com/Sent%20Items   # a copy of each message sent (relays that keep none)
+          # tier:                                 # several relays share each campaign, by weight, with failover
+          #   user: news@example.com
+          #   password_env: RELAY_PASSWORD        # each relay may have its own user and password_env
+          #   relays:
+          #     - {name: a, smtp: "smtp://10.0.0.11:25", weight: 3, connections: 8}
+          #     - {name: b, smtp: "smtp://10.0.0.12:25", weight: 1, connections: 4, rate: 20000/day}
 
         # Limits per recipient domain, for every profile.
         domain_limits:

@@ -147,6 +147,27 @@ struct RelaysTests {
         #expect(page.contains("<h2 id=\"relays\">Relays</h2>") && page.contains("<tr><td>locked</td>"), "\(page.suffix(2000))")
     }
 
+    @Test func aRelayWhoseSendingIPIsBlocklistedIsRoutedAroundAndNamed() throws {
+        let clean = try SMTPSink()
+        let listed = try SMTPTestServer(arguments: ["--blocklisted"])
+        let campaign = try TestCampaign(count: 200)
+        let config = try Self.config(campaign.dir, relays: [
+            "name: clean\nsmtp: \(clean.url)\nconnections: 2",
+            "name: listed\nsmtp: \(listed.url)\nconnections: 1\nweight: 3",
+        ])
+        let result = try campaign.send(["--config", config, "--profile", "tier"])
+        #expect(result.status == 0, "\(result.stderr)")
+        // Its refusals were the relay's, not the recipients': every message went through the clean one, none failed.
+        #expect(try sqlite(campaign.db, "SELECT state, count(*) FROM messages GROUP BY state") == ["accepted|200"])
+        #expect(try clean.recipients().count == 200)
+        #expect(try sqlite(campaign.db, "SELECT count(*) FROM events WHERE relay = 'listed' AND state = 'deferred' AND enhanced_status = '5.7.1'") == ["5"],
+                "five refusals in a row, then left out")
+        #expect(try sqlite(campaign.db, "SELECT count(*) FROM suppressions") == ["0"], "no recipient is held responsible")
+        let figures = Self.relayFigures(try Self.report(campaign, config: config))
+        let why = (figures["listed"]?["out_because"] as? [String] ?? []).joined()
+        #expect(why.contains("refused the sender 5 times") && why.contains("zen.spamhaus.org"), "\(figures["listed"] ?? [:])")
+    }
+
     @Test func aRelaysOwnDailyCapIsCountedFromTheDatabaseAcrossCampaignsWhileTheOthersCarryOn() throws {
         let small = try SMTPSink(), big = try SMTPSink()
         let campaign = try TestCampaign(count: 100)
