@@ -1,5 +1,6 @@
 import Addresses
 import Foundation
+import Messages
 import Signing
 import Store
 
@@ -80,8 +81,9 @@ public enum CampaignSetup {
         } catch {
             throw BroadsideError.input("\(templatePath): \(error)")
         }
+        let ids = MessageIDs.random(domain: sender.address.asciiDomain)
         var draft = CampaignDraft(name: name, listName: listName, templatePath: templatePath, templateSource: template.source,
-                                  templateHash: template.hash, settings: settings.json, messageIDDomain: sender.address.asciiDomain,
+                                  templateHash: template.hash, settings: settings.json, messageIDPrefix: ids.prefix, messageIDSuffix: ids.suffix,
                                   returnPath: sender.address.smtpForm, profile: settings.profileKey)
         draft.dryRun = dryRun
         draft.listVersion = list.version
@@ -99,7 +101,7 @@ public enum CampaignSetup {
         guard let draft = plan.draft else { throw BroadsideError.input("nothing to create") }
         let campaign: CampaignRecord
         do {
-            campaign = try store.createCampaign(draft, now: now, token: token()) { file in
+            campaign = try store.createCampaign(draft, now: now) { file in
                 guard let data = FileManager.default.contents(atPath: file.path), ContentHash.sha256(data) == file.sha256 else {
                     throw BroadsideError.input("\(file.path) changed while the campaign was being created; send again")
                 }
@@ -136,11 +138,5 @@ public enum CampaignSetup {
             guard let data = FileManager.default.contents(atPath: file.path) else { return "\(file.path) (no longer there)" }
             return ContentHash.sha256(data) == file.sha256 ? nil : file.path
         }
-    }
-
-    /// A random prefix that makes every Message-ID of the campaign unique in the world.
-    static func token() -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
-        return String((0..<16).map { _ in alphabet[Int.random(in: 0..<alphabet.count)] })
     }
 }

@@ -11,8 +11,10 @@ public struct CampaignDraft: Sendable {
     public var templateHash: String
     /// JSON; never holds a secret.
     public var settings: String
-    /// The domain of every Message-ID (the sender's).
-    public var messageIDDomain: String
+    /// Every recipient's Message-ID is this, its contact number, then `messageIDSuffix`
+    /// (the rule is the library's: `MessageIDs`).
+    public var messageIDPrefix: String
+    public var messageIDSuffix: String
     /// MAIL FROM for every message.
     public var returnPath: String
     /// The sending profile (or the SMTP URL without one): rolling caps count across its campaigns.
@@ -26,7 +28,7 @@ public struct CampaignDraft: Sendable {
     public var listVersion: Int64?
 
     public init(name: String, listName: String, templatePath: String, templateSource: String, templateHash: String,
-                settings: String, messageIDDomain: String, returnPath: String, profile: String) {
+                settings: String, messageIDPrefix: String, messageIDSuffix: String, returnPath: String, profile: String) {
         self.profile = profile
         self.name = name
         self.listName = listName
@@ -34,7 +36,8 @@ public struct CampaignDraft: Sendable {
         self.templateSource = templateSource
         self.templateHash = templateHash
         self.settings = settings
-        self.messageIDDomain = messageIDDomain
+        self.messageIDPrefix = messageIDPrefix
+        self.messageIDSuffix = messageIDSuffix
         self.returnPath = returnPath
     }
 }
@@ -85,7 +88,7 @@ extension Store {
     /// `contents`, which throws if a file changed since it was checked). Members on the
     /// suppression list are `skipped` from the start. A dry run of the same name is
     /// replaced; a real campaign of that name is never replaced.
-    public func createCampaign(_ draft: CampaignDraft, now: Double, token: String,
+    public func createCampaign(_ draft: CampaignDraft, now: Double,
                                contents: (CampaignFile) throws -> [UInt8] = { _ in [] }) throws -> CampaignRecord {
         try write { db in
             guard let list = try Row.fetchOne(db, sql: "SELECT id, last_import_id FROM lists WHERE name = ?", arguments: [draft.listName]) else {
@@ -119,14 +122,14 @@ extension Store {
             }
             try db.execute(sql: """
                 INSERT INTO messages (campaign_id, contact_id, recipient, message_id, return_path, state, reason, updated_at, fields)
-                SELECT ?, c.id, coalesce(c.smtp_address, c.address), printf('%s.%d@%s', ?, c.id, ?), ?,
+                SELECT ?, c.id, coalesce(c.smtp_address, c.address), ? || c.id || ?, ?,
                        CASE WHEN s.address IS NULL THEN 'queued' ELSE 'skipped' END,
                        CASE WHEN s.address IS NULL THEN NULL ELSE 'suppressed: ' || s.reason END, ?, m.fields
                 FROM list_members m JOIN contacts c ON c.id = m.contact_id
                 LEFT JOIN suppressions s ON s.address = c.address
                 WHERE m.list_id = ?
                 ORDER BY m.line, c.id
-                """, arguments: [campaignID, token, draft.messageIDDomain, draft.returnPath, now, listID])
+                """, arguments: [campaignID, draft.messageIDPrefix, draft.messageIDSuffix, draft.returnPath, now, listID])
             try db.execute(sql: """
                 INSERT INTO events (message_id, campaign_id, at, state, reason)
                 SELECT id, campaign_id, ?, 'skipped', reason FROM messages WHERE campaign_id = ? AND state = 'skipped'

@@ -17,6 +17,20 @@ struct DeliveryEngineTests {
         #expect(try server.received().filter { $0.rcpt_tos[0].hasPrefix("flaky-1") }.count == 1)
     }
 
+    @Test func eachRecipientsMessageIDIsTheCampaignsTokenItsContactAndTheSendersDomain() throws {
+        let server = try SMTPTestServer()
+        let campaign = try TestCampaign(["a", "b", "c"])
+        #expect(try campaign.send(["--smtp", server.url]).status == 0)
+        let rows = try sqlite(campaign.db, "SELECT m.message_id, m.contact_id, m.recipient FROM messages m ORDER BY m.id").map { $0.split(separator: "|").map(String.init) }
+        let tokens = Set(rows.map { String($0[0].prefix { $0 != "." }) })
+        #expect(tokens.count == 1 && tokens.first?.count == 16, "one token for the campaign: \(rows)")
+        for row in rows {
+            #expect(row[0] == "\(tokens.first ?? "").\(row[1])@example.com", "\(row)")
+            let received = try #require(try server.received().first { $0.rcpt_tos == [row[2]] })
+            #expect(received.data.contains("Message-ID: <\(row[0])>\r\n"), "the header carries the recorded id")
+        }
+    }
+
     @Test func deferralsExpireAsFailed() throws {
         let server = try SMTPTestServer()
         let campaign = try TestCampaign(["defer-1"])
