@@ -309,6 +309,10 @@ public struct RelaySection: Sendable, Decodable {
             guard !section.name.isEmpty, names.insert(section.name.lowercased()).inserted else {
                 throw BroadsideError.input("profile '\(profile)': relay names must be given once each and not be empty ('\(section.name)')")
             }
+            // Kept whole in every attempt's record (and the crash log's fixed-size slot).
+            guard section.name.utf8.count <= 60, !section.name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw BroadsideError.input("\(at): a relay's name is at most 60 bytes, without control characters")
+            }
             if section.password != nil {
                 throw BroadsideError.input("\(at) holds a password; passwords never live in files: use password_env or password_command")
             }

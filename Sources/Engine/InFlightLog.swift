@@ -146,9 +146,12 @@ private struct Slot {
     }
 
     // Offsets in the slot.
-    static let kind = 0, connection = 4, smtpCode = 8, message = 16, attempt = 24, at = 32, nextAttemptAt = 40
-    static let state = 48, enhancedStatus = 80, reason = 112, reply = 240
+    static let kind = 0, connection = 4, smtpCode = 8, replySeconds = 12, message = 16, attempt = 24, at = 32, nextAttemptAt = 40
+    static let state = 48, enhancedStatus = 80, reason = 112, reply = 240, relay = InFlightLog.slotSize - relayText
     static let shortText = 32, reasonText = 128
+    /// A relay's name fits (`RelaySection` keeps names to 60 bytes); last in the slot, where a
+    /// log written before relays were recorded holds zeros: no relay.
+    static let relayText = 64
 
     let base: UnsafeMutableRawPointer
 
@@ -173,7 +176,9 @@ private struct Slot {
         put(result.state.rawValue, at: Self.state, capacity: Self.shortText)
         put(result.enhancedStatus, at: Self.enhancedStatus, capacity: Self.shortText)
         put(result.reason, at: Self.reason, capacity: Self.reasonText)
-        put(result.reply, at: Self.reply, capacity: InFlightLog.slotSize - Self.reply)
+        put(result.reply, at: Self.reply, capacity: Self.relay - Self.reply)
+        put(result.relay, at: Self.relay, capacity: Self.relayText)
+        base.storeBytes(of: Float(result.replySeconds ?? .nan), toByteOffset: Self.replySeconds, as: Float.self)
     }
 
     func publish(_ kind: Kind) {
@@ -212,10 +217,13 @@ private struct Slot {
         }
         let code = slot.loadUnaligned(fromByteOffset: Self.smtpCode, as: Int32.self)
         let next = slot.loadUnaligned(fromByteOffset: Self.nextAttemptAt, as: Double.self)
+        let replySeconds = slot.loadUnaligned(fromByteOffset: Self.replySeconds, as: Float.self)
         let result = AttemptResult(message: message, state: state, at: slot.loadUnaligned(fromByteOffset: Self.at, as: Double.self),
                                    nextAttemptAt: next.isNaN ? nil : next, smtpCode: code < 0 ? nil : Int(code),
                                    enhancedStatus: text(slot, at: Self.enhancedStatus), reply: text(slot, at: Self.reply) ?? "",
-                                   reason: text(slot, at: Self.reason), connection: connection)
+                                   reason: text(slot, at: Self.reason), connection: connection,
+                                   relay: text(slot, at: Self.relay).flatMap { $0.isEmpty ? nil : $0 },
+                                   replySeconds: replySeconds.isNaN || replySeconds <= 0 ? nil : Double(replySeconds))
         return InFlightAttempt(message: message, attempt: attempt, connection: connection, result: result)
     }
 

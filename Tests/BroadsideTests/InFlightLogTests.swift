@@ -12,7 +12,8 @@ struct InFlightLogTests {
         let dir = try TemporaryDirectory()
         let path = dir.path("b.sqlite-inflight-1")
         let longReply = "250 2.0.0 " + String(repeating: "é", count: 600)
-        let accepted = AttemptResult(message: 11, state: .accepted, at: 5, smtpCode: 250, enhancedStatus: "2.0.0", reply: longReply, connection: 2)
+        let accepted = AttemptResult(message: 11, state: .accepted, at: 5, smtpCode: 250, enhancedStatus: "2.0.0", reply: longReply, connection: 2,
+                                     relay: String(repeating: "r", count: 60), replySeconds: 0.25)   // the longest relay name a profile may give
         let deferred = AttemptResult(message: 12, state: .deferred, at: 6, nextAttemptAt: 306, enhancedStatus: "", reply: "",
                                      reason: "network-error", connection: 1)   // empty texts stay empty, not nil
         do {

@@ -90,6 +90,35 @@ struct RelaysTests {
         #expect(reasons.contains { $0.contains("not reached") }, "\(figures["doomed"] ?? [:])")
     }
 
+    @Test func broadsideKilledMidCampaignOverTwoRelaysResumesSendingEachMessageOnce() throws {
+        let east = try SMTPSink(), west = try SMTPSink()
+        let campaign = try TestCampaign(count: 3000)
+        let config = try Self.config(campaign.dir, relays: [
+            "name: east\nsmtp: \(east.url)\nconnections: 2",
+            "name: west\nsmtp: \(west.url)\nconnections: 2",
+        ], extra: "rate: 1000/s")
+        let run = try Command.startBroadside(campaign.sendArguments + ["--config", config, "--profile", "tier"])
+        let deadline = Date().addingTimeInterval(20)
+        while try east.recipients().count + west.recipients().count < 800 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        run.signal(SIGKILL)
+        run.wait()
+        // The campaign keeps its relays: resume sends the rest through them.
+        let resumed = try Command.broadside(["resume", "c", "--db", campaign.db, "--config", config, "--json"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let unknown = Int(try sqlite(campaign.db, "SELECT count(*) FROM messages WHERE state = 'unknown'").first ?? "") ?? -1
+        #expect(unknown <= 4, "at most one unknown a connection (4 over both relays): \(unknown)")
+        #expect(try sqlite(campaign.db, "SELECT count(*) FROM messages WHERE state NOT IN ('accepted', 'unknown')") == ["0"])
+        let received = try east.recipients() + west.recipients()
+        let accepted = try sqlite(campaign.db, "SELECT recipient FROM messages WHERE state = 'accepted'")
+        var times: [String: Int] = [:]
+        for recipient in received { times[recipient, default: 0] += 1 }
+        #expect(times.values.allSatisfy { $0 == 1 }, "nobody received two: \(times.filter { $0.value > 1 }.prefix(3))")
+        #expect(accepted.allSatisfy { times[$0] == 1 }, "every accepted message was received")
+        #expect(received.count >= 3000 - unknown)
+        #expect(try sqlite(campaign.db, "SELECT count(*) FROM events WHERE relay IS NULL AND state = 'accepted'") == ["0"],
+                "every attempt records its relay, those the crash left in the in-flight log too")
+    }
+
     @Test func aRelayAnswering421ForThirtySecondsIsTakenOutAndComesBack() throws {
         let steady = try SMTPSink()
         let throttling = try SMTPTestServer(arguments: ["--throttle-for", "30"])
