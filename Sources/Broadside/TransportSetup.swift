@@ -134,7 +134,9 @@ extension TransportSetup {
 
     /// Connects to each relay and signs in once, before anything changes state. One server
     /// that fails stops the run (exit 3); of several, one that fails starts out of rotation,
-    /// with why (`Relay.outAtStart`), and only all of them failing stops the run, naming each.
+    /// with why (`Relay.outAtStart`): left out for the run when its sign-in or its TLS is
+    /// refused (a setting to fix), probed again when it was not reached. Only all of them
+    /// failing stops the run, naming each.
     public static func check(_ relays: inout [Relay]) throws {
         if relays.count == 1 {
             try relays[0].transport.verify()
@@ -145,8 +147,11 @@ extension TransportSetup {
             do {
                 try relays[index].transport.verify()
             } catch {
-                relays[index].outAtStart = error.reply.map { $0.asksForSignIn ? PauseCause.signInRequired(reply: $0.text) : nil }
-                    ?? .cannotConnect(error.message)
+                switch error.kind {
+                case .signInRefused: relays[index].outAtStart = .signInRequired(reply: error.reply?.text ?? error.message)
+                case .tls: relays[index].outAtStart = .tlsRefused(error.message)
+                case .unreachable, .other: relays[index].outAtStart = .cannotConnect(error.message)
+                }
                 problems.append("relay '\(relays[index].label)': \(error.message)")
             }
         }

@@ -54,12 +54,25 @@ public protocol TransportSession: AnyObject {
 
 /// The environment is wrong: server unreachable, sign-in refused, TLS failed.
 public struct TransportError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, for decisions (the message is for people).
+    public enum Kind: Sendable, Equatable {
+        /// The server could not be reached (now): trying again later may work.
+        case unreachable
+        /// The server refused the sign-in.
+        case signInRefused
+        /// TLS failed (the certificate, or no STARTTLS where it is required): a setting to fix.
+        case tls
+        case other
+    }
+
     public var message: String
     public var reply: SMTPReply?
+    public var kind: Kind
 
-    public init(_ message: String, reply: SMTPReply? = nil) {
+    public init(_ message: String, reply: SMTPReply? = nil, kind: Kind = .other) {
         self.message = message
         self.reply = reply
+        self.kind = kind
     }
 
     public var description: String { message }

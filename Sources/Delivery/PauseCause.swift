@@ -16,6 +16,8 @@ public enum PauseCause: Sendable, Equatable, CustomStringConvertible {
     case noVerdicts(count: Int, last: String)
     /// The copy for the Sent folder could not be kept (the disk): nothing goes without one.
     case sentCopyNotKept(String)
+    /// TLS with the server failed (its certificate, or no STARTTLS): a setting to fix.
+    case tlsRefused(String)
     /// Every relay of the campaign is left out: each one's name and reason.
     case noRelayLeft([String])
 
@@ -29,6 +31,7 @@ public enum PauseCause: Sendable, Equatable, CustomStringConvertible {
         case .senderRefused(let times, let last): return "the server refused the sender \(times) times in a row, last: \(last)"
         case .noVerdicts(let count, let last): return "the server gave no verdict on \(count) messages in a row after their end of DATA, last: \(last)"
         case .sentCopyNotKept(let error): return "the message's copy for the Sent folder could not be kept: \(error)"
+        case .tlsRefused(let error): return error
         case .noRelayLeft(let relays): return "no relay is left: \(relays.joined(separator: "; "))"
         }
     }

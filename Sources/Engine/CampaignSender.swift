@@ -214,11 +214,14 @@ public final class CampaignSender: @unchecked Sendable {
             $0.gate = SendGate(profile: RateLimits(options.rates, history: profileHistory), domains: domainLimits, relays: relayLimits)
         }
         // Relays the check before the run could not use start out of rotation: a refused
-        // sign-in for the run, a server not reached until its probe.
+        // sign-in or TLS for the run, a server not reached until its probe.
         for (index, relay) in relays.enumerated() {
             guard let cause = relay.outAtStart else { continue }
             let change = state.withLock { state -> RelayRotation.Change? in
-                if case .signInRequired = cause { return state.rotation.leaveOut(index, cause: cause, at: started) }
+                switch cause {
+                case .signInRequired, .tlsRefused: return state.rotation.leaveOut(index, cause: cause, at: started)
+                default: break
+                }
                 return state.rotation.rest(index, until: started + options.health.reconnectDelay, reason: cause.description, at: started)
             }
             if let change { record(change, ledger: ledger, at: started) }

@@ -45,15 +45,17 @@ public struct SMTPTransport: MessageTransport {
         let said = reply.map { " (the server said: \($0.text))" } ?? ""
         switch code {
         case CURLE_COULDNT_RESOLVE_HOST:
-            return TransportError("cannot resolve \(server.host): check the SMTP host name", reply: reply)
+            return TransportError("cannot resolve \(server.host): check the SMTP host name", reply: reply, kind: .unreachable)
         case CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT:
-            return TransportError("cannot reach the SMTP server at \(server.address): \(detail)", reply: reply)
+            return TransportError("cannot reach the SMTP server at \(server.address): \(detail)", reply: reply, kind: .unreachable)
         case CURLE_LOGIN_DENIED:
-            return TransportError("\(server.address) refused the sign-in\(said): check the user and the password's environment variable", reply: reply)
+            return TransportError("\(server.address) refused the sign-in\(said): check the user and the password's environment variable", reply: reply,
+                                  kind: .signInRefused)
         case CURLE_USE_SSL_FAILED:
-            return TransportError("\(server.address) does not offer STARTTLS, which this profile requires", reply: reply)
+            return TransportError("\(server.address) does not offer STARTTLS, which this profile requires", reply: reply, kind: .tls)
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CACERT_BADFILE:
-            return TransportError("TLS with \(server.address) failed: \(detail); if the server uses a private CA, give it with ca_file", reply: reply)
+            return TransportError("TLS with \(server.address) failed: \(detail); if the server uses a private CA, give it with ca_file", reply: reply,
+                                  kind: .tls)
         default:
             return TransportError("SMTP with \(server.address) failed: \(detail)\(said)", reply: reply)
         }

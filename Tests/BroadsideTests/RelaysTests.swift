@@ -176,6 +176,24 @@ struct RelaysTests {
         #expect(page.contains("<h2 id=\"relays\">Relays</h2>") && page.contains("<tr><td>locked</td>"), "\(page.suffix(2000))")
     }
 
+    @Test func aRelayWhoseCertificateCannotBeVerifiedIsLeftOutAndNamed() throws {
+        let dir = try TemporaryDirectory()
+        let certificate = try SelfSignedCertificate(in: dir)
+        let plain = try SMTPSink()
+        let privateCA = try SMTPTestServer(arguments: ["--tls-cert", certificate.certificate, "--tls-key", certificate.key])
+        let campaign = try TestCampaign(count: 50)
+        let config = try Self.config(campaign.dir, relays: [
+            "name: plain\nsmtp: \(plain.url)",
+            "name: private-ca\nsmtp: \(privateCA.url)",   // no ca_file: its certificate is not trusted
+        ])
+        let result = try campaign.send(["--config", config, "--profile", "tier"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try plain.recipients().count == 50)
+        #expect(try privateCA.received().isEmpty, "nothing goes over TLS that was not verified")
+        #expect(result.stdout.contains("\"private-ca\":\"TLS with 127.0.0.1"), "left out with why: \(result.stdout)")
+        #expect(try sqlite(campaign.db, "SELECT count(*) FROM events WHERE relay = 'private-ca'") == ["0"], "left out, never probed")
+    }
+
     @Test func aRelayWhoseSendingIPIsBlocklistedIsRoutedAroundAndNamed() throws {
         let clean = try SMTPSink()
         let listed = try SMTPTestServer(arguments: ["--blocklisted"])
