@@ -69,19 +69,11 @@ public final class IMAPTestServer: @unchecked Sendable {
                 """)
         }
         let configPath = try directory.write("dovecot.conf", config)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/dovecot")
-        process.arguments = ["-F", "-c", configPath]
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        for _ in 0..<100 {
-            if canConnect(port: port) { return }
-            Thread.sleep(forTimeInterval: 0.05)
+        guard let process = try startListening("/usr/sbin/dovecot", ["-F", "-c", configPath], port: port) else {
+            let log = (try? String(contentsOfFile: "\(root)/dovecot.log", encoding: .utf8)) ?? ""
+            throw TestSupportError("Dovecot did not start (is dovecot-imapd installed?): \(log.suffix(500))")
         }
-        stop()
-        let log = (try? String(contentsOfFile: "\(root)/dovecot.log", encoding: .utf8)) ?? ""
-        throw TestSupportError("Dovecot did not start (is dovecot-imapd installed?): \(log.suffix(500))")
+        self.process = process
     }
 
     /// Puts a message in the mailbox, as delivered and unread.

@@ -18,19 +18,11 @@ public final class SMTPSink: @unchecked Sendable {
                                                 attributes: [.posixPermissions: 0o777])
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.url.path)
         port = try freeLoopbackPort()
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/smtp-sink")
-        process.arguments = ["-u", "nobody", "-d", "\(directory.path("received"))/%H%M%S.", "127.0.0.1:\(port)", "256"]
-        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        for _ in 0..<50 {
-            if canConnect(port: port) { return }
-            Thread.sleep(forTimeInterval: 0.1)
+        guard let process = try startListening("/usr/sbin/smtp-sink", ["-u", "nobody", "-d", "\(directory.path("received"))/%H%M%S.",
+                                                                       "127.0.0.1:\(port)", "256"], port: port) else {
+            throw TestSupportError("smtp-sink did not listen on \(port) (is postfix installed?)")
         }
-        stop()
-        throw TestSupportError("smtp-sink did not listen on \(port) (is postfix installed?)")
+        self.process = process
     }
 
     /// The recipient (RCPT TO) of each message received so far.
