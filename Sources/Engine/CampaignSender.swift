@@ -143,6 +143,9 @@ public final class CampaignSender: @unchecked Sendable {
         return max(room, relay.connections * 4)
     }
 
+    /// Jobs routed at once: at most what the smallest feed holds, and 64.
+    private var pickAhead: Int { min(64, feeds.map(\.capacity).min() ?? 64) }
+
     /// Connections over all relays: each has a number of its own (the in-flight log's slots, the events).
     private var connections: Int { relays.reduce(0) { $0 + $1.connections } }
 
@@ -387,10 +390,12 @@ public final class CampaignSender: @unchecked Sendable {
         var next = 0
         while next < jobs.count {
             let now = clock.now()
-            // The relays of as many jobs as go straight to one, under one lock.
+            // The relays of the next few jobs, under one lock: no more than the smallest feed
+            // holds, so that what is decided is never far behind the rotation (a relay back
+            // from a rest is probed with the next few, not after the whole batch).
             let picks = state.withLock { state -> [RelayRotation.Pick] in
                 var picks: [RelayRotation.Pick] = []
-                for job in jobs[next...] {
+                for job in jobs[next...].prefix(pickAhead) {
                     let pick = state.rotation.pick(domain: job.domain, now: now)
                     picks.append(pick)
                     guard case .relay = pick else { break }

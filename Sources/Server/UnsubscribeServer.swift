@@ -210,11 +210,18 @@ public struct UnsubscribeServer: Sendable {
             for entry in figures.recentUnsubscribes {
                 recent += "<tr><td>\(HTML.escape(entry.address))</td><td>\(HTML.escape(entry.source))</td><td>\(HTML.escape(entry.campaign ?? "-"))</td><td>\(HTML.escape(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: entry.at))))</td></tr>\n"
             }
+            // Relays out of rotation now, in campaigns being sent: which, since when, why.
+            var relaysOut = ""
+            for out in try store.relaysOutNow() {
+                relaysOut += "<tr><td>\(HTML.escape(out.campaign))</td><td>\(HTML.escape(out.relay))</td><td>\(HTML.escape(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: out.since))))</td><td>\(HTML.escape(out.reason))</td></tr>\n"
+            }
+            let relaysPanel = relaysOut.isEmpty ? "" : "<h2>Relays out of rotation</h2>\n<div class=\"scroll\"><table id=\"relays-out\"><tr><th>campaign</th><th>relay</th><th>since</th><th>why</th></tr>\n\(relaysOut)</table></div>"
             let body = """
                 <div class="cards"><div class="card">campaigns<b>\(campaigns.count)</b>\(sendingNow) sending</div>
                 <div class="card">messages<b>\(messages)</b></div><div class="card">suppression list<b>\(figures.suppressed)</b>addresses</div></div>
                 <div class="scroll"><table><tr><th>campaign</th><th>status</th><th>queued</th><th>sending</th><th>accepted</th><th>deferred</th><th>failed</th><th>unknown</th><th>bounced</th><th>complained</th><th>skipped</th><th>total</th><th>opened</th><th>clicked</th><th>replied</th></tr>
                 \(rows)</table></div>
+                \(relaysPanel)
                 <h2>Recent unsubscribes</h2>
                 \(recent.isEmpty ? "<p>None yet.</p>" : "<div class=\"scroll\"><table id=\"unsubscribes\"><tr><th>address</th><th>how</th><th>campaign</th><th>when</th></tr>\n\(recent)</table></div>")
                 <p class="meta">Counts refresh every 2 seconds; opened, clicked and replied count people only (README, "The report").</p>

@@ -61,3 +61,23 @@ extension Store {
         }
     }
 }
+
+/// A relay out of rotation in a campaign being sent now: since when and why.
+public struct RelayOut: Sendable, Equatable {
+    public var campaign: String
+    public var relay: String
+    public var since: Double
+    public var reason: String
+}
+
+extension Store {
+    /// The relays out of rotation now, in every campaign being sent (their periods still open), the latest first.
+    public func relaysOutNow() throws -> [RelayOut] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT c.name, p.relay, p.out_at, p.reason FROM relay_periods p JOIN campaigns c ON c.id = p.campaign_id
+                WHERE p.back_at IS NULL AND c.status = 'active' ORDER BY p.out_at DESC LIMIT 50
+                """).map { RelayOut(campaign: $0[0], relay: $0[1], since: $0[2], reason: $0[3]) }
+        }
+    }
+}

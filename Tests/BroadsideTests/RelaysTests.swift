@@ -119,6 +119,27 @@ struct RelaysTests {
                 "every attempt records its relay, those the crash left in the in-flight log too")
     }
 
+    @Test func aRelayDownAtTheStartIsProbedAndCarriesItsShareOnceItAnswers() throws {
+        let early = try SMTPSink()
+        let latePort = try freeLoopbackPort()
+        let campaign = try TestCampaign(count: 600)
+        let config = try Self.config(campaign.dir, relays: [
+            "name: early\nsmtp: \(early.url)\nconnections: 2",
+            "name: late\nsmtp: smtp://127.0.0.1:\(latePort)\nconnections: 2",
+        ], extra: "rate: 50/s")
+        let run = try Command.startBroadside(campaign.sendArguments + ["--config", config, "--profile", "tier"], capturingOutput: true)
+        Thread.sleep(forTimeInterval: 2.5)
+        let late = try SMTPSink(port: latePort)
+        let output = run.readOutput()
+        #expect(run.wait() == 0, "\(output)")
+        let carried = try late.recipients().count
+        #expect(carried > 100, "once it answered it carried its share: \(carried)")
+        #expect(try early.recipients().count + carried == 600)
+        let figures = Self.relayFigures(try Self.report(campaign, config: config))
+        let out = figures["late"]?["out_of_rotation_s"] as? Double ?? 0
+        #expect(out >= 2 && out < 9, "out while it was down, then probed back: \(out) s")
+    }
+
     @Test func aRelayAnswering421ForThirtySecondsIsTakenOutAndComesBack() throws {
         let steady = try SMTPSink()
         let throttling = try SMTPTestServer(arguments: ["--throttle-for", "30"])
@@ -174,6 +195,30 @@ struct RelaysTests {
         // The page serve's dashboard links to is the same report: a row per relay with why.
         let page = try Command.broadside(["report", "c", "--db", campaign.db, "--format", "html"]).stdout
         #expect(page.contains("<h2 id=\"relays\">Relays</h2>") && page.contains("<tr><td>locked</td>"), "\(page.suffix(2000))")
+    }
+
+    @Test func theDashboardNamesTheRelaysOutOfRotationWhileACampaignSends() throws {
+        let open = try SMTPSink()
+        let locked = try SMTPTestServer(arguments: ["--auth", "relay:right"])
+        let campaign = try TestCampaign(count: 200)
+        let config = try Self.config(campaign.dir, relays: [
+            "name: open\nsmtp: \(open.url)",
+            "name: \"<i>locked</i>\"\nsmtp: \(locked.url)\nuser: relay\npassword_env: LOCKED_PASSWORD",
+        ], extra: "rate: 20/s")
+        let run = try Command.startBroadside(campaign.sendArguments + ["--config", config, "--profile", "tier"],
+                                             environment: ["LOCKED_PASSWORD": "wrong"])
+        let server = try ServeProcess(db: campaign.db, secret: Mailing.secret, log: campaign.dir.path("serve.log"), arguments: ["--trust-loopback"])
+        var page = ""
+        let deadline = Date().addingTimeInterval(15)
+        while !page.contains("relays-out") && Date() < deadline {
+            page = (try? server.get("/").body) ?? ""
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        #expect(page.contains("<td>&lt;i&gt;locked&lt;/i&gt;</td>"), "the relay, named as text: \(page.suffix(1500))")
+        #expect(page.contains("requires sign-in"), "and why")
+        #expect(run.wait() == 0)
+        // Once the campaign is done, no relay is out of rotation in a campaign being sent.
+        #expect(try !server.get("/").body.contains("relays-out"))
     }
 
     @Test func aRelayWhoseCertificateCannotBeVerifiedIsLeftOutAndNamed() throws {

@@ -11,13 +11,15 @@ public final class SMTPSink: @unchecked Sendable {
 
     public var url: String { "smtp://127.0.0.1:\(port)" }
 
-    public init() throws {
+    /// On `port` (a relay that comes up late), else on one the system picks.
+    public init(port: Int? = nil) throws {
         directory = try TemporaryDirectory()
         // smtp-sink runs as nobody once it listens: the folder must let it write.
         try FileManager.default.createDirectory(atPath: directory.path("received"), withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o777])
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.url.path)
-        port = try freeLoopbackPort()
+        let port = try port ?? freeLoopbackPort()
+        self.port = port
         guard let process = try startListening("/usr/sbin/smtp-sink", ["-u", "nobody", "-d", "\(directory.path("received"))/%H%M%S.",
                                                                        "127.0.0.1:\(port)", "256"], port: port) else {
             throw TestSupportError("smtp-sink did not listen on \(port) (is postfix installed?)")
