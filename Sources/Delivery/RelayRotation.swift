@@ -65,8 +65,12 @@ public struct RelayRotation: Sendable {
     public let relays: [Relay]
     public private(set) var standings: [Standing]
     private var health: [RelayHealth]
-    /// Smooth weighted round robin's running weights, one row per group of relays.
-    private var running: [Set<Int>: [Int: Int]] = [:]
+    /// Smooth weighted round robin's running weight of each relay (as nginx keeps one a peer).
+    private var current: [Int]
+    /// The relays for mail to any domain not kept for some, and those kept for each domain
+    /// (worked out once: a pick happens for every message).
+    private let general: [Int]
+    private let kept: [String: [Int]]
     private var outSince: [Double?]
     private var timeOut: [Double]
     /// The relay rests because its own cap (an hourly or daily limit) is full.
@@ -79,25 +83,30 @@ public struct RelayRotation: Sendable {
         self.outSince = Array(repeating: nil, count: relays.count)
         self.timeOut = Array(repeating: 0, count: relays.count)
         self.restsForCap = Array(repeating: false, count: relays.count)
+        self.current = Array(repeating: 0, count: relays.count)
+        self.general = relays.indices.filter { relays[$0].domains.isEmpty }
+        var kept: [String: [Int]] = [:]
+        for index in relays.indices {
+            for domain in relays[index].domains { kept[domain, default: []].append(index) }
+        }
+        self.kept = kept
     }
 
     /// The relays that may carry mail to `domain` (lowercased): those naming it, else those naming none.
-    public func candidates(domain: String) -> Set<Int> {
-        let named = Set(relays.indices.filter { relays[$0].domains.contains(domain) })
-        return named.isEmpty ? Set(relays.indices.filter { relays[$0].domains.isEmpty }) : named
+    public func candidates(domain: String) -> [Int] {
+        kept.isEmpty ? general : kept[domain] ?? general
     }
 
     public mutating func pick(domain: String, now: Double) -> Pick {
         let candidates = candidates(domain: domain)
         // A rest that is over: one message probes the relay before it carries more.
-        for index in candidates.sorted() {
+        for index in candidates {
             if case .resting(let until, _) = standings[index], until <= now {
                 standings[index] = .probing
                 return .relay(index, probe: true)
             }
         }
-        let ready = candidates.filter { standings[$0] == .inRotation }
-        if !ready.isEmpty { return .relay(nextByWeight(among: ready), probe: false) }
+        if let next = nextByWeight(among: candidates) { return .relay(next, probe: false) }
         var soonest: Double?
         var capped = true
         for index in candidates {
@@ -114,18 +123,17 @@ public struct RelayRotation: Sendable {
         return soonest.map { .wait(until: $0, capped: capped) } ?? .noneLeft
     }
 
-    /// Smooth weighted round robin (as nginx balances upstreams): each relay gains its weight,
-    /// the one with most goes and gives back the total.
-    private mutating func nextByWeight(among ready: Set<Int>) -> Int {
-        var weights = running[ready] ?? [:]
-        let total = ready.reduce(0) { $0 + relays[$1].weight }
-        var best = -1
-        for index in ready.sorted() {
-            weights[index, default: 0] += relays[index].weight
-            if best < 0 || weights[index]! > weights[best]! { best = index }
+    /// Smooth weighted round robin (as nginx balances upstreams): each relay in rotation gains
+    /// its weight, the one with most goes and gives back the total; nil when none is in rotation.
+    private mutating func nextByWeight(among candidates: [Int]) -> Int? {
+        var best: Int?
+        var total = 0
+        for index in candidates where standings[index] == .inRotation {
+            current[index] += relays[index].weight
+            total += relays[index].weight
+            if best.map({ current[index] > current[$0] }) ?? true { best = index }
         }
-        weights[best]! -= total
-        running[ready] = weights
+        if let best { current[best] -= total }
         return best
     }
 
