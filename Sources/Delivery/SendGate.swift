@@ -6,9 +6,14 @@ public struct SendGate: Sendable {
     public enum Answer: Sendable, Equatable {
         /// It may go: after `wait` seconds (a smoothed rate's spacing), its slot already taken.
         case go(wait: Double)
-        /// A rolling window (an hourly or daily cap) is full until then; ask again then.
-        /// `relayOnly`: only the relay's own cap is full (the others may carry the message).
-        case limited(until: Double, relayOnly: Bool)
+        /// A rolling window (an hourly or daily cap) is full until then: the profile's (every
+        /// message waits), the recipient domain's (only that domain's) or the relay's own (the
+        /// other relays may carry the message).
+        case limited(until: Double, by: Limit)
+    }
+
+    public enum Limit: Sendable, Equatable {
+        case profile, domain, relay
     }
 
     private var profile: RateLimits
@@ -24,13 +29,15 @@ public struct SendGate: Sendable {
     }
 
     public mutating func ask(relay: Int = 0, domain: String, now: Double) -> Answer {
-        let shared = max(profile.nextRollingSlot(now: now), domains[domain].map { limits -> Double in
-            var limits = limits
-            defer { domains[domain] = limits }
-            return limits.nextRollingSlot(now: now)
-        } ?? now)
+        let whole = profile.nextRollingSlot(now: now)
+        if whole > now { return .limited(until: whole, by: .profile) }
+        if var limits = domains[domain] {
+            let slot = limits.nextRollingSlot(now: now)
+            domains[domain] = limits
+            if slot > now { return .limited(until: slot, by: .domain) }
+        }
         let own = relays.indices.contains(relay) ? relays[relay].nextRollingSlot(now: now) : now
-        guard shared <= now, own <= now else { return .limited(until: max(shared, own), relayOnly: shared <= now) }
+        if own > now { return .limited(until: own, by: .relay) }
         var wait = profile.take(now: now)
         if var limits = domains[domain] {
             wait = max(wait, limits.take(now: now))

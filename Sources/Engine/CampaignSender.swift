@@ -492,8 +492,20 @@ public final class CampaignSender: @unchecked Sendable {
             }
             guard let current = session else { continue }
             // Once a slot is taken the message goes, even if the run is stopping meanwhile.
-            if !waitForLimits(relay: relay, domain: job.domain, probe: job.probe, ledger: ledger) {
+            switch waitForLimits(relay: relay, domain: job.domain, probe: job.probe, ledger: ledger) {
+            case .go:
+                break
+            case .notNow:
                 release(job, relay: relay, ledger: ledger)
+                continue
+            case .postponed(let until, let reason):
+                let now = clock.now()
+                ledger.append(.postponed(message: job.message.id, reason: reason, at: now, until: until))
+                state.withLock {
+                    $0.progress.deferred += 1
+                    $0.inFlight -= 1
+                    if job.probe { $0.rotation.probeReturned(relay, at: now) }
+                }
                 continue
             }
             // A slot is reused once the database has the result it held (rarely waited for: the ledger is milliseconds behind).
@@ -623,12 +635,22 @@ public final class CampaignSender: @unchecked Sendable {
         }
     }
 
+    /// What the limits say about one message.
+    private enum Slot {
+        /// It goes now (its slot under every limit is taken).
+        case go
+        /// Back to the queue: the run stops, its relay left rotation, or its relay's cap is full
+        /// (the others may carry it).
+        case notNow
+        /// Its recipient domain's cap is full for long: it waits, deferred, while other domains go.
+        case postponed(until: Double, reason: String)
+    }
+
     /// Waits for a slot under the profile's, the relay's and the recipient domain's limits.
-    /// A long wait (a daily cap) ends the run unless `--follow`; a relay's own cap instead
-    /// rests that relay while others carry the campaign. Returns false when the message
-    /// does not go now, or its relay left rotation since it was routed (it goes back to the
-    /// queue, for another relay). One lock a message: the connections share it.
-    private func waitForLimits(relay: Int, domain: String, probe: Bool, ledger: DeliveryLedger) -> Bool {
+    /// A long wait on the profile's cap (a daily cap) ends the run unless `--follow`; a
+    /// domain's postpones that message alone; a relay's own cap rests that relay while
+    /// others carry the campaign. One lock a message: the connections share it.
+    private func waitForLimits(relay: Int, domain: String, probe: Bool, ledger: DeliveryLedger) -> Slot {
         let domain = options.domainLimits.isEmpty ? "" : domain
         while !stopping {
             let now = clock.now()
@@ -638,26 +660,29 @@ public final class CampaignSender: @unchecked Sendable {
             }
             switch answer {
             case nil:
-                return false
+                return .notNow
             case .go(let wait)?:
                 if wait > 0 { waitUntil(now + wait) }
-                return true
-            case .limited(let until, let relayOnly)?:
-                if relayOnly && relays.count > 1 {
-                    let reason = "its own limit (\(relays[relay].rates.map(\.description).joined(separator: ", "))) is reached"
-                    let change = state.withLock { $0.rotation.rest(relay, until: until, reason: reason, cap: true, at: now) }
-                    if let change { record(change, ledger: ledger, at: now) }
-                    return false
-                }
-                // A cap over hours ends this run (unless --follow): `resume` goes on when it allows.
+                return .go
+            case .limited(let until, .relay)? where relays.count > 1:
+                let reason = "its own limit (\(relays[relay].rates.map(\.description).joined(separator: ", "))) is reached"
+                let change = state.withLock { $0.rotation.rest(relay, until: until, reason: reason, cap: true, at: now) }
+                if let change { record(change, ledger: ledger, at: now) }
+                return .notNow
+            case .limited(let until, .domain)? where until - now > 60:
+                // Holding a connection for hours would hold every other domain back with it.
+                let limits = (options.domainLimits.first { $0.key.lowercased() == domain }?.value ?? []).map(\.description).joined(separator: ", ")
+                return .postponed(until: until, reason: "\(domain)'s limit (\(limits)) is reached")
+            case .limited(let until, _)?:
+                // The profile's cap over hours ends this run (unless --follow): `resume` goes on when it allows.
                 if until - now > 60 && !options.follow {
                     stop(.capReached(until: until))
-                    return false
+                    return .notNow
                 }
                 waitUntil(until)
             }
         }
-        return false
+        return .notNow
     }
 
     /// Sleeps until `time` or until the run stops.

@@ -78,6 +78,39 @@ struct ProfileAndRateLimitTests {
         #expect((fast.last ?? 0) - (fast.first ?? 0) < 1.9, "other domains are not held back")
     }
 
+    @Test func aDomainsDailyCapWaitsForThatDomainOnlyWhileTheRestGoesOut() throws {
+        let server = try SMTPTestServer()
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let config = try dir.write("broadside.yaml", """
+            domain_limits:
+              capped.example: 2/day
+            profiles:
+              relay:
+                smtp: \(server.url)
+                connections: 2
+            """)
+        let template = try dir.write("t.txt", Self.template)
+        try list(dir, (1...5).map { "c\($0)@capped.example" } + (1...20).map { "o\($0)@other.example" }, db: db)
+        let started = Date().timeIntervalSince1970
+        let result = try Command.broadside(["send", "--config", config, "--profile", "relay", "--template", template, "--list", "l",
+                                            "--campaign", "c", "--db", db, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let received = try server.received().map { $0.rcpt_tos[0] }
+        #expect(received.filter { $0.hasSuffix("@capped.example") }.count == 2, "the domain's cap, and not one more")
+        #expect(received.filter { $0.hasSuffix("@other.example") }.count == 20, "every other recipient went out in the same run")
+        // The rest of the capped domain waits for its cap, deferred without an attempt, and says why.
+        let waiting = try sqlite(db, "SELECT state, attempts, next_attempt_at, reason FROM messages WHERE recipient LIKE '%@capped.example' AND state != 'accepted'")
+        #expect(waiting.count == 3, "\(waiting)")
+        for row in waiting {
+            let parts = row.split(separator: "|").map(String.init)
+            #expect(parts[0] == "deferred" && parts[1] == "0", "\(row)")
+            #expect((Double(parts[2]) ?? 0) > started + 86_000, "due when the day's cap has room: \(row)")
+            #expect(parts[3].contains("capped.example") && parts[3].contains("2/day"), "\(row)")
+        }
+        #expect(result.stdout.contains("\"deferred\":3"), "\(result.stdout)")
+    }
+
     @Test func aPasswordInTheConfigurationIsRefused() throws {
         let dir = try TemporaryDirectory()
         let config = try dir.write("broadside.yaml", "profiles:\n  relay:\n    smtp: smtp://127.0.0.1:25\n    user: a\n    password: hunter2\n")
