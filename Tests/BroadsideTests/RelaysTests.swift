@@ -282,6 +282,32 @@ struct RelaysTests {
         #expect(try big.recipients().count == 110)
     }
 
+    @Test func aRecipientDomainsCapCountsEveryRelayTogether() throws {
+        let east = try SMTPSink(), west = try SMTPSink()
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let rows = (1...6).map { "c\($0)@capped.example" } + (1...10).map { "o\($0)@other.example" }
+        let list = try dir.write("l.csv", "email,name\n" + rows.map { "\($0),\($0)" }.joined(separator: "\n") + "\n")
+        #expect(try Command.broadside(["import", list, "--list", "l", "--db", db]).status == 0)
+        let template = try dir.write("t.txt", TestCampaign.template)
+        let config = try dir.write("broadside.yaml", """
+            domain_limits:
+              capped.example: 3/day
+            profiles:
+              tier:
+                relays:
+                  - {name: east, smtp: "\(east.url)"}
+                  - {name: west, smtp: "\(west.url)"}
+            """)
+        let result = try Command.broadside(["send", "--template", template, "--list", "l", "--campaign", "c", "--db", db,
+                                            "--config", config, "--profile", "tier", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let received = try east.recipients() + west.recipients()
+        #expect(received.filter { $0.hasSuffix("@capped.example") }.count == 3, "3 a day over both relays: \(received)")
+        #expect(received.filter { $0.hasSuffix("@other.example") }.count == 10)
+        #expect(try sqlite(db, "SELECT count(*) FROM messages WHERE state = 'deferred' AND reason LIKE 'capped.example%'") == ["3"])
+    }
+
     @Test func everyRelayDownAtTheStartRefusesTheRunNamingEachAndWritesNothing() throws {
         let campaign = try TestCampaign(count: 5)
         let config = try Self.config(campaign.dir, relays: [
