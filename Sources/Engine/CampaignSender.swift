@@ -188,7 +188,7 @@ public final class CampaignSender: @unchecked Sendable {
         let log = try InFlightLog(path: InFlightLog.path(database: store.path, campaign: campaign.id))
         let recovered = try store.recover(campaignID: campaign.id, inFlight: log.leftOver, now: started,
                                           suppressDeadAddresses: options.suppressDeadAddresses)
-        try store.closeRelayPeriods(campaignID: campaign.id, at: started)
+        try store.closeRelayPeriods(campaignID: campaign.id, at: nil)
         try log.start(connections: connections)
         if recovered.unknown > 0 {
             logger.warning("\(recovered.unknown) message(s) were awaiting the server's reply when the last run stopped; they are now 'unknown' (see: broadside retry \(campaign.name) --unknown)")

@@ -220,11 +220,14 @@ extension Store {
         }
     }
 
-    /// Ends the periods out of rotation still open (the run is over, or a run that died left them open).
-    public func closeRelayPeriods(campaignID: Int64, at now: Double) throws {
+    /// Ends the periods out of rotation still open: at `now` when the run is over; at the
+    /// campaign's last recorded event when a run that died left them open (`now` nil), so that
+    /// the time between that run and the next does not count.
+    public func closeRelayPeriods(campaignID: Int64, at now: Double?) throws {
         try write { db in
-            try db.execute(sql: "UPDATE relay_periods SET back_at = max(out_at, ?) WHERE campaign_id = ? AND back_at IS NULL",
-                           arguments: [now, campaignID])
+            let end = try now ?? Double.fetchOne(db, sql: "SELECT max(at) FROM events WHERE campaign_id = ?", arguments: [campaignID])
+            try db.execute(sql: "UPDATE relay_periods SET back_at = max(out_at, coalesce(?, out_at)) WHERE campaign_id = ? AND back_at IS NULL",
+                           arguments: [end, campaignID])
         }
     }
 

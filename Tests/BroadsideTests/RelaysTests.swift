@@ -140,6 +140,19 @@ struct RelaysTests {
         #expect(out >= 2 && out < 9, "out while it was down, then probed back: \(out) s")
     }
 
+    @Test func aPeriodOutOfRotationThatACrashLeftOpenEndsAtTheDeadRunsLastEvent() throws {
+        let sink = try SMTPSink()
+        let campaign = try TestCampaign(count: 3)
+        #expect(try campaign.send(["--smtp", sink.url]).status == 0)
+        let last = try #require(try sqlite(campaign.db, "SELECT max(at) FROM events").first.flatMap(Double.init))
+        // As a run killed while a relay rested would leave it: the period still open.
+        _ = try sqlite(campaign.db, "INSERT INTO relay_periods (campaign_id, relay, out_at, reason) SELECT id, 'east', \(last - 10), 'not reached' FROM campaigns")
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(try Command.broadside(["resume", "c", "--db", campaign.db, "--json"]).status == 0)
+        let end = try #require(try sqlite(campaign.db, "SELECT back_at FROM relay_periods").first.flatMap(Double.init))
+        #expect(abs(end - last) < 0.001, "ended at the dead run's last event, not when the next run started: \(end - last) s later")
+    }
+
     @Test func aRelayAnswering421ForThirtySecondsIsTakenOutAndComesBack() throws {
         let steady = try SMTPSink()
         let throttling = try SMTPTestServer(arguments: ["--throttle-for", "30"])
