@@ -149,7 +149,11 @@ public struct RelayRotation: Sendable {
             verdict.change = rest(index, until: now + wait, reason: "not reached: \(outcome.detail)", at: now)
         } else if decision.isThrottling {
             verdict.change = rest(index, until: health[index].coolUntil, reason: "asked to slow down: \(outcome.reply?.text ?? outcome.detail)", at: now)
-        } else if standings[index] == .probing && !relayAtFault {
+        } else if standings[index] == .probing && relayAtFault {
+            // Its probe's sender was refused (its IP's reputation): not back yet; probed again later.
+            rest(index, until: now + health[index].settings.throttleCooldown,
+                 reason: "the sender was refused: \(outcome.reply?.text ?? outcome.detail)", at: now)
+        } else if standings[index] == .probing {
             standings[index] = .inRotation
             if let since = outSince[index] { timeOut[index] += now - since }
             outSince[index] = nil

@@ -134,6 +134,19 @@ struct RelayRotationTests {
         #expect(rotation.pauseCause == nil, "the campaign goes on for other domains")
     }
 
+    @Test func aProbeWhoseSenderIsRefusedRestsTheRelayAgainRatherThanLeavingItStuck() {
+        var settings = RelayHealth.Settings()
+        settings.throttleCooldown = 30
+        var rotation = Self.rotation([1, 1], settings: settings)
+        _ = Self.record(&rotation, Self.lost, relay: 0, at: 0)
+        #expect(rotation.pick(domain: "example.com", now: 1) == .relay(0, probe: true))
+        let verdict = Self.record(&rotation, Self.blocklisted, relay: 0, at: 1.2)
+        #expect(verdict.reroute, "the other relay carries the refused message")
+        guard case .resting(let until, let reason) = rotation.standings[0] else { Issue.record("\(rotation.standings[0])"); return }
+        #expect(until == 31.2 && reason.contains("zen.spamhaus.org"))
+        #expect(rotation.pick(domain: "example.com", now: 31.2) == .relay(0, probe: true), "probed again when that rest is over")
+    }
+
     @Test func aProbeThatNeverWentIsSentAgain() {
         var rotation = Self.rotation([1, 1])
         _ = Self.record(&rotation, Self.lost, relay: 0, at: 0)
