@@ -143,7 +143,7 @@ public struct ReportWords: Sendable {
         return FailureReason(rawValue: stored).map(reasonWords) ?? stored
     }
 
-    func state(_ name: String) -> String {
+    public func state(_ name: String) -> String {
         MessageState(rawValue: name).flatMap { states[$0] } ?? name
     }
 

@@ -78,8 +78,9 @@ public struct UnsubscribeServer: Sendable {
             }
         }
         let dashboard = router.group().add(middleware: DashboardAccess(server: server))
-        dashboard.get("/") { _, _ -> Response in
-            await ReportQueue.run { server.dashboard() }
+        dashboard.get("/") { request, _ -> Response in
+            let words = DashboardWords.of(query: request.uri.queryParameters.get("lang"), acceptLanguage: request.headers[.acceptLanguage])
+            return await ReportQueue.run { server.dashboard(words) }
         }
         dashboard.get("campaigns/:name") { _, context -> Response in
             let name = context.parameters.get("name").map { $0.removingPercentEncoding ?? $0 } ?? ""
@@ -186,7 +187,7 @@ public struct UnsubscribeServer: Sendable {
         return ConstantTime.equal(given.utf8, token.utf8)
     }
 
-    func dashboard() -> Response {
+    func dashboard(_ w: DashboardWords = .english) -> Response {
         do {
             var rows = ""
             let allCounts = try store.countsByCampaign()
@@ -197,12 +198,12 @@ public struct UnsubscribeServer: Sendable {
                 let total = counts.values.reduce(0, +)
                 // In flight ("sending") has its column, so that the counts add up to the total.
                 let sending = MessageState.beingSent.reduce(0) { $0 + (counts[$1] ?? 0) }
-                let cells = ["queued", "sending", "accepted", "deferred", "failed", "unknown", "bounced", "complained", "skipped"].map {
+                let cells = DashboardWords.states.map {
                     "<td class=\"n\" data-state=\"\($0)\">\($0 == "sending" ? sending : counts[MessageStateName.named($0)] ?? 0)</td>"
                 }.joined() + "<td class=\"n\">\(total)</td>"
                 let people = [figures.opened[campaign.id], figures.clicked[campaign.id], figures.replied[campaign.id]]
                     .map { "<td class=\"n\">\($0 ?? 0)</td>" }.joined()
-                rows += "<tr><td><a href=\"/campaigns/\(HTML.escape(campaign.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))\">\(HTML.escape(campaign.name))</a><br>\(Self.stateBar(counts, total: total))</td><td>\(HTML.escape(campaign.status.rawValue))</td>\(cells)\(people)</tr>\n"
+                rows += "<tr><td><a href=\"/campaigns/\(HTML.escape(campaign.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))\">\(HTML.escape(campaign.name))</a><br>\(Self.stateBar(counts, total: total))</td><td>\(HTML.escape(w.status(campaign.status.rawValue)))</td>\(cells)\(people)</tr>\n"
             }
             let sendingNow = campaigns.filter { $0.status == .active }.count
             let messages = allCounts.values.reduce(0) { $0 + $1.values.reduce(0, +) }
@@ -215,18 +216,18 @@ public struct UnsubscribeServer: Sendable {
             for out in try store.relaysOutNow() {
                 relaysOut += "<tr><td>\(HTML.escape(out.campaign))</td><td>\(HTML.escape(out.relay))</td><td>\(HTML.escape(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: out.since))))</td><td>\(HTML.escape(out.reason))</td></tr>\n"
             }
-            let relaysPanel = relaysOut.isEmpty ? "" : "<h2>Relays out of rotation</h2>\n<div class=\"scroll\"><table id=\"relays-out\"><tr><th>campaign</th><th>relay</th><th>since</th><th>why</th></tr>\n\(relaysOut)</table></div>"
+            let relaysPanel = relaysOut.isEmpty ? "" : "<h2>\(w.relaysOut)</h2>\n<div class=\"scroll\"><table id=\"relays-out\"><tr>\(w.relayColumns.map { "<th>\($0)</th>" }.joined())</tr>\n\(relaysOut)</table></div>"
             let body = """
-                <div class="cards"><div class="card">campaigns<b>\(campaigns.count)</b>\(sendingNow) sending</div>
-                <div class="card">messages<b>\(messages)</b></div><div class="card">suppression list<b>\(figures.suppressed)</b>addresses</div></div>
-                <div class="scroll"><table><tr><th>campaign</th><th>status</th><th>queued</th><th>sending</th><th>accepted</th><th>deferred</th><th>failed</th><th>unknown</th><th>bounced</th><th>complained</th><th>skipped</th><th>total</th><th>opened</th><th>clicked</th><th>replied</th></tr>
+                <div class="cards"><div class="card">\(w.campaigns)<b>\(campaigns.count)</b>\(sendingNow) \(w.sending)</div>
+                <div class="card">\(w.messages)<b>\(messages)</b></div><div class="card">\(w.suppressionList)<b>\(figures.suppressed)</b>\(w.addresses)</div></div>
+                <div class="scroll"><table><tr>\(w.columns.map { "<th>\($0)</th>" }.joined())</tr>
                 \(rows)</table></div>
                 \(relaysPanel)
-                <h2>Recent unsubscribes</h2>
-                \(recent.isEmpty ? "<p>None yet.</p>" : "<div class=\"scroll\"><table id=\"unsubscribes\"><tr><th>address</th><th>how</th><th>campaign</th><th>when</th></tr>\n\(recent)</table></div>")
-                <p class="meta">Counts refresh every 2 seconds; opened, clicked and replied count people only (README, "The report").</p>
+                <h2>\(w.recentUnsubscribes)</h2>
+                \(recent.isEmpty ? "<p>\(w.noneYet)</p>" : "<div class=\"scroll\"><table id=\"unsubscribes\"><tr>\(w.unsubscribeColumns.map { "<th>\($0)</th>" }.joined())</tr>\n\(recent)</table></div>")
+                <p class="meta">\(w.meta)</p>
                 """
-            return Self.page(status: .ok, title: "Campaigns", body: body, refresh: 2)
+            return Self.page(status: .ok, title: w.title, body: body, language: w.language == .chinese ? .chinese : .english, refresh: 2)
         } catch {
             return Self.page(status: .internalServerError, title: "Error", body: "<p>\(HTML.escape("\(error)"))</p>")
         }

@@ -360,6 +360,22 @@ struct ServeTests {
         #expect(page.contains("<th>opened</th><th>clicked</th><th>replied</th>") && page.contains("<svg class=\"bar\""))
     }
 
+    @Test func theDashboardSpeaksTheBrowsersLanguageOrTheOneAskedFor() throws {
+        let mailing = try Mailing(csv: "email\nada@example.com\ngrace@example.org\n")
+        _ = try mailing.send("十一月")
+        let server = try ServeProcess(db: mailing.db, secret: Self.secret, log: mailing.dir.path("serve.log"), arguments: ["--trust-loopback"])
+        let chinese = try server.get("/", ["-H", "Accept-Language: zh-CN,zh;q=0.9,en;q=0.8"]).body
+        #expect(chinese.contains("<html lang=\"zh\">") && chinese.contains("<h1>活动</h1>"), "\(chinese.prefix(600))")
+        #expect(chinese.contains("<th>已接收</th>") && chinese.contains("<td>已完成</td>") && chinese.contains("屏蔽名单"), "\(chinese)")
+        #expect(chinese.contains(">十一月</a>"))
+        let english = try server.get("/", ["-H", "Accept-Language: en-GB,en;q=0.9"]).body
+        #expect(english.contains("<html lang=\"en\">") && english.contains("<th>accepted</th>") && english.contains("<td>finished</td>"))
+        // Asked for in the address, the language wins over the browser's.
+        let asked = try server.get("/?lang=en", ["-H", "Accept-Language: zh-CN"]).body
+        #expect(asked.contains("<h1>Campaigns</h1>"))
+        #expect(try server.get("/?lang=zh").body.contains("<h1>活动</h1>"))
+    }
+
     static func browser(_ arguments: [String]) throws -> CommandResult {
         try Command.run(URL(fileURLWithPath: "/usr/bin/python3"), [Repository.root.appendingPathComponent("scripts/browser.py").path] + arguments)
     }
