@@ -137,7 +137,8 @@ struct RelaysTests {
         #expect(try early.recipients().count + carried == 600)
         let figures = Self.relayFigures(try Self.report(campaign, config: config))
         let out = figures["late"]?["out_of_rotation_s"] as? Double ?? 0
-        #expect(out >= 2 && out < 9, "out while it was down, then probed back: \(out) s")
+        // Down from the check before the run until 2.5 s after the process started; back at a probe soon after.
+        #expect(out >= 1 && out < 9, "out while it was down, then probed back: \(out) s")
     }
 
     @Test func aPeriodOutOfRotationThatACrashLeftOpenEndsAtTheDeadRunsLastEvent() throws {
