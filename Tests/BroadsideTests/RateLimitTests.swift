@@ -12,6 +12,27 @@ struct ProfileAndRateLimitTests {
         guard result.status == 0 else { throw TestSupportError(result.stderr) }
     }
 
+    /// Campaign "c" to `addresses` through the scripted server, with `limit` on `domain`
+    /// (profile `relay`, `connections` connections); the send's result and the server.
+    func sendWithDomainLimit(_ domain: String, _ limit: String, connections: Int, to addresses: [String],
+                             in dir: TemporaryDirectory) throws -> (result: CommandResult, server: SMTPTestServer, db: String) {
+        let server = try SMTPTestServer()
+        let db = dir.path("b.sqlite")
+        let config = try dir.write("broadside.yaml", """
+            domain_limits:
+              \(domain): \(limit)
+            profiles:
+              relay:
+                smtp: \(server.url)
+                connections: \(connections)
+            """)
+        let template = try dir.write("t.txt", Self.template)
+        try list(dir, addresses, db: db)
+        let result = try Command.broadside(["send", "--config", config, "--profile", "relay", "--template", template, "--list", "l",
+                                            "--campaign", "c", "--db", db, "--json"])
+        return (result, server, db)
+    }
+
     @Test func aDailyCapCountsAcrossCampaignsFromTheDatabase() throws {
         let server = try SMTPTestServer()
         let dir = try TemporaryDirectory()
@@ -47,21 +68,9 @@ struct ProfileAndRateLimitTests {
     }
 
     @Test func aDomainLimitSpacesMessagesToThatDomainOnly() throws {
-        let server = try SMTPTestServer()
         let dir = try TemporaryDirectory()
-        let db = dir.path("b.sqlite")
-        let config = try dir.write("broadside.yaml", """
-            domain_limits:
-              slow.example: 4/s
-            profiles:
-              relay:
-                smtp: \(server.url)
-                connections: 4
-            """)
-        let template = try dir.write("t.txt", Self.template)
-        try list(dir, (1...9).map { "s\($0)@slow.example" } + (1...20).map { "f\($0)@fast.example" }, db: db)
-        let result = try Command.broadside(["send", "--config", config, "--profile", "relay", "--template", template, "--list", "l",
-                                            "--campaign", "c", "--db", db, "--json"])
+        let (result, server, _) = try sendWithDomainLimit("slow.example", "4/s", connections: 4,
+                                                          to: (1...9).map { "s\($0)@slow.example" } + (1...20).map { "f\($0)@fast.example" }, in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         let received = try server.received()
         #expect(received.count == 29)
@@ -79,22 +88,10 @@ struct ProfileAndRateLimitTests {
     }
 
     @Test func aDomainsDailyCapWaitsForThatDomainOnlyWhileTheRestGoesOut() throws {
-        let server = try SMTPTestServer()
         let dir = try TemporaryDirectory()
-        let db = dir.path("b.sqlite")
-        let config = try dir.write("broadside.yaml", """
-            domain_limits:
-              capped.example: 2/day
-            profiles:
-              relay:
-                smtp: \(server.url)
-                connections: 2
-            """)
-        let template = try dir.write("t.txt", Self.template)
-        try list(dir, (1...5).map { "c\($0)@capped.example" } + (1...20).map { "o\($0)@other.example" }, db: db)
         let started = Date().timeIntervalSince1970
-        let result = try Command.broadside(["send", "--config", config, "--profile", "relay", "--template", template, "--list", "l",
-                                            "--campaign", "c", "--db", db, "--json"])
+        let (result, server, db) = try sendWithDomainLimit("capped.example", "2/day", connections: 2,
+                                                           to: (1...5).map { "c\($0)@capped.example" } + (1...20).map { "o\($0)@other.example" }, in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         let received = try server.received().map { $0.rcpt_tos[0] }
         #expect(received.filter { $0.hasSuffix("@capped.example") }.count == 2, "the domain's cap, and not one more")
