@@ -15,8 +15,10 @@ public struct CSVParser: Sendable {
 
     public let delimiter: UInt8
     private var state: State = .fieldStart
-    private var field: [UInt8] = []
-    private var fields: [String] = []
+    /// The record's fields so far, end to end, and where each ends: no string is made
+    /// unless the caller asks for one (an import reads a million records).
+    private var fieldBytes: [UInt8] = []
+    private var fieldEnds: [Int] = []
     private var raw: [UInt8] = []
     private var line = 1
     private var recordLine = 1
@@ -28,21 +30,27 @@ public struct CSVParser: Sendable {
 
     public init(delimiter: UInt8 = UInt8(ascii: ",")) {
         self.delimiter = delimiter
-        field.reserveCapacity(64)
+        fieldBytes.reserveCapacity(256)
+        fieldEnds.reserveCapacity(16)
         raw.reserveCapacity(256)
     }
 
     /// Parses `bytes`, calling `onRecord` for each record completed within them.
     public mutating func feed(_ bytes: [UInt8], onRecord: (CSVRecord) throws -> Void) throws {
-        try bytes.withUnsafeBufferPointer { try feed($0, onRecord: onRecord) }
+        try bytes.withUnsafeBufferPointer { try feedFields($0) { try onRecord($0.record) } }
     }
 
     public mutating func feed(_ bytes: ArraySlice<UInt8>, onRecord: (CSVRecord) throws -> Void) throws {
-        try bytes.withUnsafeBufferPointer { try feed($0, onRecord: onRecord) }
+        try bytes.withUnsafeBufferPointer { try feedFields($0) { try onRecord($0.record) } }
+    }
+
+    /// As `feed`, lending each record's bytes instead of making strings of them.
+    public mutating func feedFields(_ bytes: [UInt8], onRecord: (CSVFields) throws -> Void) throws {
+        try bytes.withUnsafeBufferPointer { try feedFields($0, onRecord: onRecord) }
     }
 
     /// The parser proper: not generic, so that it is compiled for bytes in memory once.
-    public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>, onRecord: (CSVRecord) throws -> Void) throws {
+    public mutating func feedFields(_ bytes: UnsafeBufferPointer<UInt8>, onRecord: (CSVFields) throws -> Void) throws {
         var index = 0
         let count = bytes.count
         while index < count {
@@ -57,7 +65,7 @@ public struct CSVParser: Sendable {
                 }
                 if end > index {
                     let run = UnsafeBufferPointer(rebasing: bytes[index..<end])
-                    field.append(contentsOf: run)
+                    fieldBytes.append(contentsOf: run)
                     raw.append(contentsOf: run)
                     if !quoted {
                         state = .unquoted
@@ -73,7 +81,7 @@ public struct CSVParser: Sendable {
                 lastWasCR = false
                 // The LF of a CRLF pair: the line break was already counted.
                 if byte == 0x0A {
-                    if state == .quoted { field.append(byte); raw.append(byte) }
+                    if state == .quoted { fieldBytes.append(byte); raw.append(byte) }
                     continue
                 }
             }
@@ -83,12 +91,12 @@ public struct CSVParser: Sendable {
                     state = .quoteInQuoted
                 } else {
                     if byte == 0x0A || byte == 0x0D { line += 1; lastWasCR = byte == 0x0D }
-                    field.append(byte)
+                    fieldBytes.append(byte)
                 }
                 raw.append(byte)
             case .quoteInQuoted:
                 if byte == 0x22 {
-                    field.append(byte)
+                    fieldBytes.append(byte)
                     raw.append(byte)
                     state = .quoted
                 } else if byte == delimiter {
@@ -101,7 +109,7 @@ public struct CSVParser: Sendable {
                 } else {
                     // `"a"b`: read as `ab`, as spreadsheets and Python's csv do, so that one
                     // sloppy row is judged (and rejected) on its own instead of failing the file.
-                    field.append(byte)
+                    fieldBytes.append(byte)
                     raw.append(byte)
                     state = .unquoted
                     recordHasStrayQuote = true
@@ -117,7 +125,7 @@ public struct CSVParser: Sendable {
                     raw.append(byte)
                     try endField()
                 } else if byte == 0x0A || byte == 0x0D {
-                    if recordHasContent || !field.isEmpty {
+                    if recordHasContent || fieldBytes.count > (fieldEnds.last ?? 0) {
                         try endRecord(onRecord)
                     }
                     line += 1
@@ -127,7 +135,7 @@ public struct CSVParser: Sendable {
                     // A quote inside an unquoted field is kept as it is, as spreadsheets do.
                     state = .unquoted
                     recordHasContent = true
-                    field.append(byte)
+                    fieldBytes.append(byte)
                     raw.append(byte)
                 }
             }
@@ -136,6 +144,10 @@ public struct CSVParser: Sendable {
 
     /// Ends the input: returns the last record if the file did not end with a line break.
     public mutating func finish(onRecord: (CSVRecord) throws -> Void) throws {
+        try finishFields { try onRecord($0.record) }
+    }
+
+    public mutating func finishFields(onRecord: (CSVFields) throws -> Void) throws {
         switch state {
         case .quoted:
             throw CSVError(.unterminatedQuote, line: quoteLine)
@@ -147,23 +159,28 @@ public struct CSVParser: Sendable {
     }
 
     private mutating func endField() throws {
-        guard let text = String(validating: field, as: UTF8.self) else {
-            throw CSVError(.invalidEncoding("UTF-8"), line: line)
-        }
-        fields.append(text)
-        field.removeAll(keepingCapacity: true)
+        let start = fieldEnds.last ?? 0
+        let valid = fieldBytes.withUnsafeBufferPointer { UTF8Check.isValid(UnsafeBufferPointer(rebasing: $0[start...])) }
+        guard valid else { throw CSVError(.invalidEncoding("UTF-8"), line: line) }
+        fieldEnds.append(fieldBytes.count)
         state = .fieldStart
     }
 
-    private mutating func endRecord(_ onRecord: (CSVRecord) throws -> Void) throws {
+    private mutating func endRecord(_ onRecord: (CSVFields) throws -> Void) throws {
         try endField()
-        var record = CSVRecord(fields: fields, line: recordLine, raw: raw)
-        record.hasStrayQuote = recordHasStrayQuote
-        fields.removeAll(keepingCapacity: true)
+        let (line, hasStrayQuote) = (recordLine, recordHasStrayQuote)
+        try fieldBytes.withUnsafeBufferPointer { bytes in
+            try fieldEnds.withUnsafeBufferPointer { ends in
+                try raw.withUnsafeBufferPointer { raw in
+                    try onRecord(CSVFields(line: line, hasStrayQuote: hasStrayQuote, raw: raw, bytes: bytes, ends: ends))
+                }
+            }
+        }
+        fieldBytes.removeAll(keepingCapacity: true)
+        fieldEnds.removeAll(keepingCapacity: true)
         raw.removeAll(keepingCapacity: true)
         recordHasContent = false
         recordHasStrayQuote = false
-        recordLine = line + 1
-        try onRecord(record)
+        recordLine = self.line + 1
     }
 }

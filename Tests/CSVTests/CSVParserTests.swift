@@ -157,3 +157,59 @@ struct SpreadsheetCSVTests {
         #expect(CSVWriter.spreadsheetRecord(["=1,2"]) == "\"'=1,2\"")
     }
 }
+
+@Suite("UTF-8 check")
+struct UTF8CheckTests {
+    private func check(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer(UTF8Check.isValid)
+    }
+
+    @Test func agreesWithTheStandardLibraryOnEdgeCases() {
+        let cases: [[UInt8]] = [
+            [], Array("plain".utf8), Array("王磊 Müller 😀".utf8),
+            [0xC0, 0x80], [0xC1, 0xBF],                 // overlong two-byte forms
+            [0xE0, 0x80, 0x80], [0xE0, 0x9F, 0xBF],     // overlong three-byte forms
+            [0xF0, 0x80, 0x80, 0x80],                   // overlong four-byte form
+            [0xED, 0xA0, 0x80], [0xED, 0xBF, 0xBF],     // surrogates
+            [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], // above U+10FFFF
+            [0xF4, 0x8F, 0xBF, 0xBF], [0xEF, 0xBF, 0xBF], [0xDF, 0xBF], // the largest of each length
+            [0xC3], [0xE4, 0xB8], [0xF0, 0x9F, 0x98],   // cut short
+            [0x80], [0xBF], [0xFE], [0xFF], [0x61, 0xC3, 0x28],
+        ]
+        for bytes in cases {
+            #expect(check(bytes) == (String(validating: bytes, as: UTF8.self) != nil), "\(bytes)")
+        }
+    }
+
+    @Test func agreesWithTheStandardLibraryOnRandomBytes() {
+        var generator = SystemRandomNumberGenerator()
+        // Mostly valid text with bytes changed here and there, so that both answers occur often.
+        let pieces = Array("aé王😀".utf8)
+        for _ in 0..<20_000 {
+            var bytes = (0..<Int.random(in: 0...12, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }
+            if !bytes.isEmpty, Bool.random(using: &generator) {
+                bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+            }
+            #expect(check(bytes) == (String(validating: bytes, as: UTF8.self) != nil), "\(bytes)")
+        }
+    }
+}
+
+@Suite("CSV fields lent as bytes")
+struct CSVFieldsTests {
+    @Test func theLentFieldsAreTheRecordsFieldsAndItsRawText() throws {
+        var parser = CSVParser()
+        var lent: [([String], String, Int, Bool)] = []
+        let text = "a,\"b,\"\"c\"\"\",\nx\"y,\"line\nbreak\",\"q\"r\n"
+        try parser.feedFields(Array(text.utf8)) { fields in
+            lent.append(((0..<fields.count).map { String(decoding: fields[$0], as: UTF8.self) }, String(decoding: fields.raw, as: UTF8.self),
+                         fields.line, fields.hasStrayQuote))
+        }
+        try parser.finishFields { _ in Issue.record("every record ended with its line break") }
+        #expect(lent.map(\.0) == [["a", "b,\"c\"", ""], ["x\"y", "line\nbreak", "qr"]])
+        #expect(lent.map(\.1) == ["a,\"b,\"\"c\"\"\",", "x\"y,\"line\nbreak\",\"q\"r"])
+        #expect(lent.map(\.2) == [1, 2])
+        #expect(lent.map(\.3) == [false, true])
+        #expect(try parse(text).map(\.fields) == lent.map(\.0))
+    }
+}
