@@ -85,34 +85,73 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
     /// hyphens and dots, returned lowercased; nil sends it down the full path (which
     /// also names what is wrong).
     private static func plainASCIIDomain(_ domain: String) -> String? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(domain.utf8.count)
+        var domain = domain
+        return domain.withUTF8 { bytes in
+            guard isPlainASCIIDomain(bytes) else { return nil }
+            return String(decoding: bytes.map(lowercasedASCII), as: UTF8.self)
+        }
+    }
+
+    /// Whether `bytes` are a domain `plainASCIIDomain` accepts: labels of 1 to 63 letters
+    /// (either case), digits and inner hyphens, at least two, at most 253 bytes, the last
+    /// not all digits.
+    static func isPlainASCIIDomain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var labelLength = 0
         var labels = 0
         var previous: UInt8 = UInt8(ascii: ".")
         var tldAllDigits = true
-        for var byte in domain.utf8 {
-            if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { byte += 32 }
+        for written in bytes {
+            let byte = lowercasedASCII(written)
             if byte == UInt8(ascii: ".") {
-                guard labelLength > 0, previous != UInt8(ascii: "-") else { return nil }
+                guard labelLength > 0, previous != UInt8(ascii: "-") else { return false }
                 labels += 1
                 labelLength = 0
                 tldAllDigits = true
             } else {
-                guard isLetterDigitHyphen(byte), !(labelLength == 0 && byte == UInt8(ascii: "-")) else { return nil }
+                guard isLetterDigitHyphen(byte), !(labelLength == 0 && byte == UInt8(ascii: "-")) else { return false }
                 labelLength += 1
-                if labelLength > 63 { return nil }
+                if labelLength > 63 { return false }
                 if byte < UInt8(ascii: "0") || byte > UInt8(ascii: "9") { tldAllDigits = false }
             }
             previous = byte
-            bytes.append(byte)
         }
-        guard labelLength > 0, previous != UInt8(ascii: "-"), labels >= 1, bytes.count <= 253, !tldAllDigits else { return nil }
-        return String(decoding: bytes, as: UTF8.self)
+        return labelLength > 0 && previous != UInt8(ascii: "-") && labels >= 1 && bytes.count <= 253 && !tldAllDigits
+    }
+
+    /// An all-ASCII address with nothing to trim or encode (what most of a list is):
+    /// where its "@" is, and whether its local part has capitals, read from the bytes
+    /// without making strings. Nil for anything else, which `init(parsing:)` then reads
+    /// (and explains). What it accepts, `init(parsing:)` accepts as well, with
+    /// `normalized` the bytes lowercased, `smtpForm` and `description` the local part as
+    /// written and the domain lowercased.
+    public static func plainASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> (at: Int, localPartHasCapitals: Bool)? {
+        guard let at = bytes.lastIndex(of: UInt8(ascii: "@")), at > 0, at <= 64 else { return nil }
+        var previous = UInt8(ascii: ".")
+        var capitals = false
+        for byte in bytes[..<at] {
+            if byte == UInt8(ascii: ".") {
+                guard previous != UInt8(ascii: ".") else { return nil }
+            } else {
+                guard byte < 0x80, isAtext(byte) else { return nil }
+                if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { capitals = true }
+            }
+            previous = byte
+        }
+        guard previous != UInt8(ascii: "."), isPlainASCIIDomain(UnsafeBufferPointer(rebasing: bytes[(at + 1)...])) else { return nil }
+        return (at, capitals)
+    }
+
+    static func lowercasedASCII(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
     }
 
     /// RFC 5322 atext: letters, digits and ``!#$%&'*+-/=?^_`{|}~``.
     static func isAtext(_ byte: UInt8) -> Bool {
+        byte < 0x80 && atext[Int(byte)]
+    }
+
+    private static let atext: [Bool] = (0..<128).map { code in
+        let byte = UInt8(code)
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
              UInt8(ascii: "0")...UInt8(ascii: "9"):

@@ -57,3 +57,61 @@ struct LoopbackHostTests {
         #expect(!LoopbackHost.isLoopback(host))
     }
 }
+
+/// The import checks most addresses from their bytes (`EmailAddress.plainASCII`); what it
+/// accepts must be exactly what the full parser accepts, with the same forms.
+@Suite("Plain ASCII addresses")
+struct PlainASCIIAddressTests {
+    private func plain(_ text: String) -> (at: Int, localPartHasCapitals: Bool)? {
+        Array(text.utf8).withUnsafeBufferPointer(EmailAddress.plainASCII)
+    }
+
+    @Test(arguments: ["ada@example.com", "Ada.Lovelace@Example.COM", "o'brien+x@a-b.example.ie", "x@xn--bcher-kva.example", "A@B.CO"])
+    func readsCommonAddressesAsTheParserDoes(_ text: String) throws {
+        let found = try #require(plain(text))
+        let parsed = try EmailAddress(parsing: text)
+        let bytes = Array(text.utf8)
+        #expect(found.at == bytes.lastIndex(of: UInt8(ascii: "@")))
+        #expect(found.localPartHasCapitals == (parsed.localPart != parsed.localPart.lowercased()))
+        #expect(parsed.normalized == text.lowercased())
+        #expect(parsed.smtpForm == parsed.localPart + "@" + text[text.index(after: text.lastIndex(of: "@")!)...].lowercased())
+        #expect(parsed.description == parsed.smtpForm)
+    }
+
+    @Test(arguments: [" ada@example.com", "ada@example.com ", "ada@bücher.example", "用户@example.com", "a..b@example.com", "ada@localhost",
+                      "ada@example.123", "\(String(repeating: "a", count: 65))@example.com", "a@b@example.com", "ada@-x.example"])
+    func leavesTheRestToTheParser(_ text: String) {
+        #expect(plain(text) == nil)
+    }
+
+    @Test func acceptsExactlyWhatTheParserAcceptsOfRandomASCII() {
+        var generator = SystemRandomNumberGenerator()
+        // Near-misses: mostly what addresses are made of, with what they must not hold.
+        let localAlphabet = Array("aaaaZZ99._+'!-@\" (".utf8)
+        let labelAlphabet = Array("aaaaZ99-_ ".utf8)
+        func pick(_ alphabet: [UInt8], _ count: ClosedRange<Int>) -> [UInt8] {
+            (0..<Int.random(in: count, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+        }
+        var accepted = 0
+        for _ in 0..<50_000 {
+            let labels = (0..<Int.random(in: 1...3, using: &generator)).map { _ in pick(labelAlphabet, 0...4) }
+            let domain = Array(labels.joined(separator: [UInt8(ascii: ".")]))
+            let text = String(decoding: pick(localAlphabet, 0...6) + [UInt8(ascii: "@")] + domain, as: UTF8.self)
+            let parsed = try? EmailAddress(parsing: text)
+            guard let found = plain(text) else {
+                // Left to the parser: only what it rejects, or what it trims first.
+                #expect(parsed == nil || text.first!.isWhitespace || text.last!.isWhitespace, "\(text)")
+                continue
+            }
+            accepted += 1
+            guard let parsed else {
+                Issue.record("plainASCII accepts \(text), the parser does not")
+                continue
+            }
+            #expect(parsed.normalized == text.lowercased(), "\(text)")
+            #expect(found.localPartHasCapitals == (parsed.localPart != parsed.localPart.lowercased()), "\(text)")
+            #expect(parsed.description == parsed.smtpForm, "\(text)")
+        }
+        #expect(accepted > 300, "the random addresses exercised the accepting side too")
+    }
+}
