@@ -88,20 +88,18 @@ public enum ContactImport {
         let result = try store.importContacts(list: options.listName, columns: header.columns, emailColumn: header.columns[emailIndex], now: now,
                                               sync: options.sync) { list in
             while let batch = rows.next() {
-                for row in batch {
-                    summary.rows += 1
-                    if let progress, summary.rows % 10_000 == 0 { progress(summary.rows) }
-                    switch row {
-                    case .rejected(let record, let reason):
-                        summary.rejected += 1
-                        if summary.rejections.count < 100 { summary.rejections.append(Rejection(line: record.line, reason: reason)) }
-                        try rejects?.write(record, reason: reason)
-                    case .contact(let contact):
-                        // What the row does to the list is counted when the import is published;
-                        // here only a repeat within the file shows.
-                        if try list.add(contact) == .duplicate { summary.duplicates += 1 }
-                    }
+                let before = summary.rows
+                summary.rows += batch.contacts.count + batch.rejected.count
+                if let progress, summary.rows / 10_000 > before / 10_000 { progress(summary.rows) }
+                for (record, reason) in batch.rejected {
+                    summary.rejected += 1
+                    if summary.rejections.count < 100 { summary.rejections.append(Rejection(line: record.line, reason: reason)) }
+                    try rejects?.write(record, reason: reason)
                 }
+                // What the rows do to the list is counted when the import is published;
+                // here only a repeat within the file shows.
+                summary.duplicates += try list.add(batch.contacts)
+                rows.recycle(batch)
             }
             // A read error (an unterminated quote, a bad byte) ends the stream early: nothing is kept.
             if let error = rows.failure { throw error }
@@ -129,53 +127,93 @@ public enum ContactImport {
         return index
     }
 
-    /// Checks one row; a contact to store, or why the row is rejected.
-    static func validate(_ record: CSVRecord, columns: [String], emailIndex: Int,
-                         fields: FieldsJSON.ObjectWriter? = nil) -> Result<ContactRow, RejectionReason> {
-        guard !record.hasStrayQuote else {
-            return .failure(RejectionReason("a quote ends a quoted field before the field does (as in \"Bob \"the builder\"\"); inside quotes, write a quote twice: \"Bob \"\"the builder\"\"\""))
+    /// Checks one row and packs it into `batch`; why not, when the row is rejected.
+    static func pack(_ row: CSVFields, columns: [String], emailIndex: Int, fields: FieldsJSON.ObjectWriter,
+                     into batch: inout ContactBatch) -> RejectionReason? {
+        guard !row.hasStrayQuote else {
+            return RejectionReason("a quote ends a quoted field before the field does (as in \"Bob \"the builder\"\"); inside quotes, write a quote twice: \"Bob \"\"the builder\"\"\"")
         }
-        guard record.fields.count == columns.count else {
-            return .failure(RejectionReason("has \(record.fields.count) field\(record.fields.count == 1 ? "" : "s"); the header has \(columns.count)"))
+        guard row.count == columns.count else {
+            return RejectionReason("has \(row.count) field\(row.count == 1 ? "" : "s"); the header has \(columns.count)")
         }
-        var values: [String] = []
-        values.reserveCapacity(columns.count)
-        for (index, column) in columns.enumerated() {
-            let value = trimmed(record.fields[index])
+        for index in 0..<row.count {
             // A line break may sit in a quoted field (a postal address); nothing else below U+0020.
-            if let bad = value.utf8.first(where: { ($0 < 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09) || $0 == 0x7F }) {
-                return .failure(RejectionReason("column '\(column)' holds the control character U+\(String(format: "%04X", bad))"))
+            if let bad = withTrimmed(row[index], { $0.first { ($0 < 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09) || $0 == 0x7F } }) {
+                return RejectionReason("column '\(columns[index])' holds the control character U+\(String(format: "%04X", bad))")
             }
-            values.append(value)
         }
-        let text = trimmed(record.fields[emailIndex])
-        guard !text.isEmpty else { return .failure(RejectionReason("the address in column '\(columns[emailIndex])' is empty")) }
+        let address: WrittenAddress
+        switch withTrimmed(row[emailIndex], { writeAddress($0, column: columns[emailIndex], into: &batch) }) {
+        case .failure(let reason):
+            return reason
+        case .success(let written):
+            address = written
+        }
+        let fieldsStart = batch.text.count
+        for index in 0..<row.count {
+            fields.writeKey(index, into: &batch.text)
+            withTrimmed(row[index]) { FieldsJSON.writeString($0, into: &batch.text) }
+        }
+        fields.writeEnd(into: &batch.text)
+        batch.add(line: row.line, address: address.normalized, smtpAddress: address.smtp, displayAddress: address.display,
+                  needsSMTPUTF8: address.needsSMTPUTF8, fields: fieldsStart..<batch.text.count)
+        return nil
+    }
+
+    /// Where a row's address went in its batch: the normalised form, and the SMTP and display
+    /// forms where they differ from the one before.
+    private struct WrittenAddress {
+        var normalized: Range<Int>
+        var smtp: Range<Int>?
+        var display: Range<Int>?
+        var needsSMTPUTF8: Bool
+    }
+
+    /// Checks the address and writes its forms into `batch`; why not (writing nothing), when it is not one.
+    private static func writeAddress(_ text: UnsafeBufferPointer<UInt8>, column: String,
+                                     into batch: inout ContactBatch) -> Result<WrittenAddress, RejectionReason> {
+        guard !text.isEmpty else { return .failure(RejectionReason("the address in column '\(column)' is empty")) }
+        // Most addresses: checked and lowercased as bytes.
+        if let plain = EmailAddress.plainASCII(text) {
+            let normalized = batch.writeLowercased(text)
+            guard plain.localPartHasCapitals else { return .success(WrittenAddress(normalized: normalized, needsSMTPUTF8: false)) }
+            let smtp = batch.write(UnsafeBufferPointer(rebasing: text[..<plain.at]))
+            _ = batch.writeLowercased(UnsafeBufferPointer(rebasing: text[plain.at...]))
+            return .success(WrittenAddress(normalized: normalized, smtp: smtp.lowerBound..<batch.text.count, needsSMTPUTF8: false))
+        }
         let address: EmailAddress
-        do {
-            address = try EmailAddress(parsing: text)
+        do throws(AddressError) {
+            address = try EmailAddress(parsing: String(decoding: text, as: UTF8.self))
         } catch {
             return .failure(RejectionReason(error.description))
         }
-        return .success(ContactRow(address: address.normalized, displayAddress: address.description, smtpAddress: address.smtpForm,
-                                   needsSMTPUTF8: address.needsSMTPUTF8, fields: fields ?? FieldsJSON.ObjectWriter(keys: columns),
-                                   values: values, line: record.line))
+        let (normalized, smtp, display) = (address.normalized, address.smtpForm, address.description)
+        return .success(WrittenAddress(normalized: batch.write(normalized), smtp: smtp == normalized ? nil : batch.write(smtp),
+                                       display: display == smtp ? nil : batch.write(display), needsSMTPUTF8: address.needsSMTPUTF8))
     }
 
-    private static func trimmed(_ value: String) -> String {
+    /// Calls `body` with the value without the spaces, tabs and no-break spaces around it
+    /// (as whole characters: a space that a combining mark follows stays).
+    private static func withTrimmed<R>(_ value: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         // Most values have nothing to trim: look at the first and last bytes only.
-        guard let first = value.utf8.first, let last = value.utf8.last,
-              first == 0x20 || first == 0x09 || first == 0xC2 || last == 0x20 || last == 0x09 || last == 0xA0 else { return value }
+        guard let first = value.first, let last = value.last,
+              first == 0x20 || first == 0x09 || first == 0xC2 || last == 0x20 || last == 0x09 || last == 0xA0 else { return body(value) }
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\u{A0}" }
-        guard let first = value.firstIndex(where: { !isSpace($0) }), let last = value.lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(value[first...last])
+        let text = String(decoding: value, as: UTF8.self)
+        guard let from = text.firstIndex(where: { !isSpace($0) }), let to = text.lastIndex(where: { !isSpace($0) }) else {
+            return body(UnsafeBufferPointer(rebasing: value[0..<0]))
+        }
+        var trimmed = String(text[from...to])
+        return trimmed.withUTF8(body)
     }
 }
 
 /// The rows of a table, read and validated on a thread of their own, handed over in batches.
 final class ValidatedRows: @unchecked Sendable {
-    enum Row: Sendable {
-        case contact(ContactRow)
-        case rejected(CSVRecord, String)
+    /// Up to 512 rows: the contacts packed, the rejected rows as they stood in the file.
+    struct Batch: Sendable {
+        var contacts = ContactBatch()
+        var rejected: [(CSVRecord, String)] = []
     }
 
     private struct Cancelled: Error {}
@@ -183,7 +221,9 @@ final class ValidatedRows: @unchecked Sendable {
     private let table: RecipientTable
     private let columns: [String]
     private let emailIndex: Int
-    private let feed = MessageFeed<[Row]>(capacity: 16)
+    private let feed = MessageFeed<Batch>(capacity: 16)
+    /// Batches the writer is done with, to be filled again (their buffers keep their capacity).
+    private let spares = Locked<[Batch]>([])
     private let finished = DispatchSemaphore(value: 0)
     private let error = Locked<(any Error)?>(nil)
     private var started = false
@@ -201,21 +241,19 @@ final class ValidatedRows: @unchecked Sendable {
                 feed.close()
                 finished.signal()
             }
-            var batch: [Row] = []
-            batch.reserveCapacity(512)
+            var batch = Batch()
             let fields = FieldsJSON.ObjectWriter(keys: columns)
             do {
-                try table.forEachRow { record in
-                    switch ContactImport.validate(record, columns: columns, emailIndex: emailIndex, fields: fields) {
-                    case .success(let contact): batch.append(.contact(contact))
-                    case .failure(let reason): batch.append(.rejected(record, reason.text))
+                try table.forEachRowFields { row in
+                    if let reason = ContactImport.pack(row, columns: columns, emailIndex: emailIndex, fields: fields, into: &batch.contacts) {
+                        batch.rejected.append((row.record, reason.text))
                     }
-                    if batch.count == 512 {
+                    if batch.contacts.count + batch.rejected.count == 512 {
                         guard feed.put([batch]).isEmpty else { throw Cancelled() }
-                        batch.removeAll(keepingCapacity: true)
+                        batch = spares.withLock { $0.popLast() } ?? Batch()
                     }
                 }
-                if !batch.isEmpty { feed.put([batch]) }
+                if batch.contacts.count + batch.rejected.count > 0 { feed.put([batch]) }
             } catch is Cancelled {
             } catch {
                 self.error.withLock { $0 = error }
@@ -226,7 +264,15 @@ final class ValidatedRows: @unchecked Sendable {
     }
 
     /// The next batch; nil at the end (or after a read error: see `failure`).
-    func next() -> [Row]? { feed.take() }
+    func next() -> Batch? { feed.take() }
+
+    /// Hands a batch the writer is done with back to the reader.
+    func recycle(_ batch: Batch) {
+        var batch = batch
+        batch.contacts.removeAll()
+        batch.rejected.removeAll(keepingCapacity: true)
+        spares.withLock { if $0.count < 4 { $0.append(batch) } }
+    }
 
     var failure: (any Error)? { error.withLock { $0 } }
 

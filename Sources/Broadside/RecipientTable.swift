@@ -24,8 +24,8 @@ struct RecipientTable {
     func header() throws -> Header {
         var found: Header?
         do {
-            try read { record, delimiter in
-                found = try Self.header(from: record, delimiter: delimiter, path: path)
+            try read { fields, delimiter in
+                found = try Self.header(from: fields.record, delimiter: delimiter, path: path)
                 throw Stop()
             }
         } catch is Stop {}
@@ -35,10 +35,15 @@ struct RecipientTable {
 
     /// Calls `body` with every row after the header.
     func forEachRow(_ body: (CSVRecord) throws -> Void) throws {
+        try forEachRowFields { try body($0.record) }
+    }
+
+    /// Calls `body` with every row after the header, lent as bytes (see `CSVFields`).
+    func forEachRowFields(_ body: (CSVFields) throws -> Void) throws {
         var isHeader = true
-        try read { record, _ in
+        try read { fields, _ in
             if isHeader { isHeader = false; return }
-            try body(record)
+            try body(fields)
         }
     }
 
@@ -60,7 +65,7 @@ struct RecipientTable {
     }
 
     /// Streams every record, transcoding to UTF-8 first where the file is in another encoding.
-    private func read(_ onRecord: (CSVRecord, UInt8) throws -> Void) throws {
+    private func read(_ onRecord: (CSVFields, UInt8) throws -> Void) throws {
         var parser: CSVParser?
         var transcoder: Transcoder?
         var started = false
@@ -84,13 +89,13 @@ struct RecipientTable {
                 }
                 guard var current = parser else { return }
                 let delimiter = current.delimiter
-                try current.feed(bytes) { try onRecord($0, delimiter) }
+                try current.feedFields(bytes) { try onRecord($0, delimiter) }
                 parser = current
             }
             try transcoder?.finish()
             if var current = parser {
                 let delimiter = current.delimiter
-                try current.finish { try onRecord($0, delimiter) }
+                try current.finishFields { try onRecord($0, delimiter) }
             }
         } catch let error as CSVError {
             throw BroadsideError.input("\(path): \(error)")

@@ -33,30 +33,46 @@ public enum FieldsJSON {
         }
 
         public func encode(_ values: [String]) -> String {
-            guard !prefixes.isEmpty else { return "{}" }
             var output: [UInt8] = []
             output.reserveCapacity(keyBytes + values.reduce(2 * prefixes.count) { $0 + $1.utf8.count })
             for index in prefixes.indices {
-                output.append(contentsOf: prefixes[index])
-                FieldsJSON.quote(index < values.count ? values[index] : "", into: &output)
+                writeKey(index, into: &output)
+                var value = index < values.count ? values[index] : ""
+                value.withUTF8 { FieldsJSON.writeString($0, into: &output) }
             }
-            output.append(UInt8(ascii: "}"))
+            writeEnd(into: &output)
             return String(decoding: output, as: UTF8.self)
+        }
+
+        public var count: Int { prefixes.count }
+
+        /// `{"key":` for the first key, `,"key":` for the others; each followed by its value
+        /// (`writeString`), the last by `writeEnd`.
+        public func writeKey(_ index: Int, into output: inout [UInt8]) {
+            output.append(contentsOf: prefixes[index])
+        }
+
+        public func writeEnd(into output: inout [UInt8]) {
+            if prefixes.isEmpty { output.append(UInt8(ascii: "{")) }
+            output.append(UInt8(ascii: "}"))
         }
     }
 
     private static let hex = Array("0123456789abcdef".utf8)
 
     fileprivate static func quote(_ text: String, into output: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { writeString($0, into: &output) }
+    }
+
+    /// `bytes` (valid UTF-8) as a JSON string.
+    public static func writeString(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
         output.append(0x22)
         // Most values need no escape: copied whole.
-        let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+        if !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
             output.append(contentsOf: bytes)
-            return true
-        }
-        if copied != true {
-            for byte in text.utf8 {
+        } else {
+            for byte in bytes {
                 switch byte {
                 case 0x22: output.append(0x5C); output.append(0x22)
                 case 0x5C: output.append(0x5C); output.append(0x5C)

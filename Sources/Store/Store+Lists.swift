@@ -1,51 +1,6 @@
 import Foundation
 import GRDB
 
-/// A contact as the import hands it to the store: only what is stored, made by the
-/// import's reading thread, so that the writing thread (the slower stage) has nothing
-/// to do but write, nor many objects to free.
-public struct ContactRow: Sendable {
-    public var address: String          // normalised
-    /// The SMTP and display forms as stored: nil where a form equals the one before it (most rows).
-    let storedSMTPAddress: String?
-    let storedDisplayAddress: String?
-    public var needsSMTPUTF8: Bool
-    /// The merge fields as stored (JSON, in the file's column order).
-    public var fieldsJSON: String
-    public var line: Int
-
-    /// `columns` and `values`: the file's columns and this row's values, in the same order.
-    public init(address: String, displayAddress: String, smtpAddress: String, needsSMTPUTF8: Bool, columns: [String],
-                values: [String], line: Int) {
-        self.init(address: address, displayAddress: displayAddress, smtpAddress: smtpAddress, needsSMTPUTF8: needsSMTPUTF8,
-                  fields: FieldsJSON.ObjectWriter(keys: columns), values: values, line: line)
-    }
-
-    /// `fields`: the writer of the file's columns, made once for the whole import.
-    public init(address: String, displayAddress: String, smtpAddress: String, needsSMTPUTF8: Bool, fields: FieldsJSON.ObjectWriter,
-                values: [String], line: Int) {
-        self.address = address
-        storedSMTPAddress = smtpAddress == address ? nil : smtpAddress
-        storedDisplayAddress = displayAddress == smtpAddress ? nil : displayAddress
-        self.needsSMTPUTF8 = needsSMTPUTF8
-        fieldsJSON = fields.encode(values)
-        self.line = line
-    }
-
-    /// The merge fields by column.
-    public var fields: [String: String] { FieldsJSON.decode(fieldsJSON) ?? [:] }
-}
-
-/// What adding one row did to the list.
-public enum ContactChange: Sendable, Equatable {
-    /// New to the list.
-    case imported
-    /// Already in the list; its fields changed.
-    case updated
-    /// Already in the list unchanged, or repeated within the same file.
-    case duplicate
-}
-
 /// A summary of one list, for `broadside lists`.
 public struct ListSummary: Sendable, Codable, Equatable {
     public var name: String
@@ -56,26 +11,26 @@ public struct ListSummary: Sendable, Codable, Equatable {
     public var version: Int64
 }
 
-/// Adds rows to a list inside the import's transaction.
+/// Adds rows to a staging list (a new list of its own) inside the import's transactions.
 public final class ListImport {
     let db: Database
     let listID: Int64
     let importID: Int64
     let now: Double
-    let columns: [String]
-    private let find: Statement
-    private let insertContact: FastStatement
-    private let updateContact: Statement
-    private let insertMember: FastStatement
-    private let touchMember: Statement
-    private let updateMember: Statement
+    /// Inserts of `rowsPerStatement` rows (and fewer, for a batch's last rows), made when first needed.
+    private var insertContacts: [Int: FastStatement] = [:]
+    private var insertMembers: [Int: FastStatement] = [:]
+    private let findMember: Statement
+    /// Copies committed pages into the database file beside this writer (nil: SQLite's own checkpoints do).
+    private var checkpointer: WALCheckpointer?
 
     /// Hashes of forgotten addresses that were suppressed: one imported again is suppressed again.
     private let forgotten: Set<String>
     private let suppressAgain: Statement
 
-    init(db: Database, listID: Int64, importID: Int64, columns: [String], now: Double) throws {
+    init(db: Database, listID: Int64, importID: Int64, now: Double, checkpointer: WALCheckpointer?) throws {
         self.db = db
+        self.checkpointer = checkpointer
         forgotten = try Store.forgottenHashes(db)
         suppressAgain = try db.makeStatement(sql: """
             INSERT INTO suppressions (address, reason, source, created_at) VALUES (?, 'asked to be forgotten while suppressed', 'forget', ?)
@@ -83,82 +38,123 @@ public final class ListImport {
             """)
         self.listID = listID
         self.importID = importID
-        self.columns = columns
         self.now = now
-        find = try db.makeStatement(sql: """
-            SELECT c.id, m.fields, m.import_id AS member_import
+        findMember = try db.makeStatement(sql: """
+            SELECT c.id, m.contact_id IS NOT NULL AS member
             FROM contacts c LEFT JOIN list_members m ON m.contact_id = c.id AND m.list_id = ?
             WHERE c.address = ?
             """)
-        insertContact = try FastStatement(db, sql: """
-            INSERT INTO contacts (address, smtp_address, display_address, needs_smtputf8, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(address) DO NOTHING
-            """)
-        updateContact = try db.makeStatement(sql: """
-            UPDATE contacts SET smtp_address = ?, display_address = ?, needs_smtputf8 = ?, updated_at = ? WHERE id = ?
-            """)
-        insertMember = try FastStatement(db, sql: """
-            INSERT INTO list_members (list_id, contact_id, line, import_id, added_at, fields) VALUES (?, ?, ?, ?, ?, ?)
-            """)
-        touchMember = try db.makeStatement(sql: "UPDATE list_members SET import_id = ?, line = ? WHERE list_id = ? AND contact_id = ?")
-        updateMember = try db.makeStatement(sql: "UPDATE list_members SET import_id = ?, line = ?, fields = ? WHERE list_id = ? AND contact_id = ?")
     }
 
     /// Rows written in one transaction: short enough that other writers (a send, an
     /// unsubscribe) wait a fraction of a second, long enough that commits cost little.
     static let rowsPerTransaction = 20_000
+    static let pauseBetweenTransactions: UInt32 = 2000  // µs
+    /// Rows one INSERT writes: SQLite's work per statement (cursors, a statement journal)
+    /// is then shared by many rows.
+    static let rowsPerStatement = 64
     private var rowsInTransaction = 0
     /// Members this import added: counted here, so that publishing need not count a
     /// million rows again.
     private(set) var members = 0
 
-    /// Adds or merges one row. Its fields belong to this list's membership: another
-    /// list holding the same address keeps its own.
-    public func add(_ row: ContactRow) throws -> ContactChange {
-        rowsInTransaction += 1
-        if rowsInTransaction >= Self.rowsPerTransaction {
-            try db.commit()
-            try db.beginTransaction(.immediate)
-            rowsInTransaction = 0
-        }
-        // A new address is the common case: insert first, look up only when it is known.
-        try insertContact.execute(.text(row.address), row.storedSMTPAddress.map(FastStatement.Value.text) ?? .null,
-                                  row.storedDisplayAddress.map(FastStatement.Value.text) ?? .null,
-                                  .integer(row.needsSMTPUTF8 ? 1 : 0), .real(now), .real(now))
-        if insertContact.changes == 1 {
-            // (Read before any other insert: SQLite's last rowid is the connection's, not the statement's.)
-            let contactID = insertContact.lastInsertedRowID
-            if !forgotten.isEmpty, forgotten.contains(Store.forgottenHash(row.address)) {
-                try suppressAgain.execute(arguments: [row.address, now])
+    /// Adds the batch's contacts to the list (each contact created if new); returns how
+    /// many repeat an address already in the list (the first row of an address wins).
+    /// The fields belong to this list's membership: another list holding the same
+    /// address keeps its own.
+    public func add(_ batch: ContactBatch) throws -> Int {
+        var duplicates = 0
+        try batch.text.withUnsafeBufferPointer { text in
+            func bytes(_ range: Range<Int>) -> FastStatement.Value { .bytes(UnsafeBufferPointer(rebasing: text[range])) }
+            var start = 0
+            while start < batch.contacts.count {
+                let rows = batch.contacts[start..<min(start + Self.rowsPerStatement, batch.contacts.count)]
+                start = rows.endIndex
+                try commitAfter(rows.count)
+                // New addresses are the common case: insert them all, then look up only if some were known.
+                let insert = try statement(&insertContacts, rows.count, """
+                    INSERT INTO contacts (address, smtp_address, display_address, needs_smtputf8, created_at, updated_at) VALUES
+                    """, row: { "(?\(2 + 4 * $0), ?\(3 + 4 * $0), ?\(4 + 4 * $0), ?\(5 + 4 * $0), ?1, ?1)" }, then: " ON CONFLICT(address) DO NOTHING")
+                try insert.bind(1, .real(now))
+                for (offset, contact) in rows.enumerated() {
+                    let first = Int32(2 + 4 * offset)
+                    try insert.bind(first, bytes(contact.address))
+                    try insert.bind(first + 1, contact.smtpAddress.map(bytes) ?? .null)
+                    try insert.bind(first + 2, contact.displayAddress.map(bytes) ?? .null)
+                    try insert.bind(first + 3, .integer(contact.needsSMTPUTF8 ? 1 : 0))
+                }
+                try insert.run()
+                let inserted = Int(insert.changes)
+                // The new rows got the rowids after the largest, in order: the last is SQLite's last rowid.
+                let firstNewID = insert.lastInsertedRowID - Int64(inserted) + 1
+                var members: [(contactID: Int64, row: ContactBatch.PackedContact)] = []
+                members.reserveCapacity(rows.count)
+                if inserted == rows.count {
+                    members = rows.enumerated().map { (firstNewID + Int64($0.offset), $0.element) }
+                    for contact in rows { try suppressAgainIfForgotten(batch.string(contact.address)) }
+                } else {
+                    // Some were known (or repeated within the batch): one at a time, in order, so
+                    // that the first row of an address wins.
+                    for contact in rows {
+                        guard let known = try Row.fetchOne(findMember, arguments: [listID, batch.string(contact.address)]) else {
+                            throw StoreError(kind: .unavailable, "contact \(batch.string(contact.address)) vanished during the import")
+                        }
+                        let contactID: Int64 = known["id"]
+                        if inserted > 0, contactID >= firstNewID { try suppressAgainIfForgotten(batch.string(contact.address)) }
+                        if known["member"] as Bool || members.contains(where: { $0.contactID == contactID }) {
+                            duplicates += 1
+                        } else {
+                            members.append((contactID, contact))
+                        }
+                    }
+                }
+                let insertMembers = try statement(&insertMembers, members.count, """
+                    INSERT INTO list_members (list_id, contact_id, line, import_id, added_at, fields) VALUES
+                    """, row: { "(?1, ?\(4 + 3 * $0), ?\(5 + 3 * $0), ?2, ?3, ?\(6 + 3 * $0))" }, then: "")
+                try insertMembers.bind(1, .integer(listID))
+                try insertMembers.bind(2, .integer(importID))
+                try insertMembers.bind(3, .real(now))
+                for (offset, member) in members.enumerated() {
+                    let first = Int32(4 + 3 * offset)
+                    try insertMembers.bind(first, .integer(member.contactID))
+                    try insertMembers.bind(first + 1, .integer(Int64(member.row.line)))
+                    try insertMembers.bind(first + 2, bytes(member.row.fields))
+                }
+                if !members.isEmpty { try insertMembers.run() }
+                self.members += members.count
             }
-            members += 1
-            try insertMember.execute(.integer(listID), .integer(contactID), .integer(Int64(row.line)), .integer(importID),
-                                     .real(now), .text(row.fieldsJSON))
-            return .imported
         }
-        guard let existing = try Row.fetchOne(find, arguments: [listID, row.address]) else {
-            throw StoreError(kind: .unavailable, "contact \(row.address) vanished during the import")
+        return duplicates
+    }
+
+    /// The INSERT of `rows` rows: `start`, then `row(i)` for each row, comma-separated, then `end`.
+    private func statement(_ cache: inout [Int: FastStatement], _ rows: Int, _ start: String, row: (Int) -> String,
+                           then end: String) throws -> FastStatement {
+        if let statement = cache[rows] { return statement }
+        let statement = try FastStatement(db, sql: start + " " + (0..<max(rows, 1)).map(row).joined(separator: ", ") + end)
+        cache[rows] = statement
+        return statement
+    }
+
+    private func suppressAgainIfForgotten(_ address: @autoclosure () -> String) throws {
+        guard !forgotten.isEmpty else { return }
+        let address = address()
+        if forgotten.contains(Store.forgottenHash(address)) { try suppressAgain.execute(arguments: [address, now]) }
+    }
+
+    /// Commits when the transaction has grown to `rowsPerTransaction` rows, before `rows` more.
+    private func commitAfter(_ rows: Int) throws {
+        rowsInTransaction += rows
+        guard rowsInTransaction > Self.rowsPerTransaction else { return }
+        try db.commit()
+        if let checkpointer, !checkpointer.committed() {
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Store.autocheckpointPages)")
+            self.checkpointer = nil
         }
-        let contactID: Int64 = existing["id"]
-        let memberImport: Int64? = existing["member_import"]
-        if memberImport == importID {
-            return .duplicate     // repeated within this file: the first row wins
-        }
-        guard memberImport != nil else {
-            members += 1
-            try insertMember.execute(.integer(listID), .integer(contactID), .integer(Int64(row.line)), .integer(importID), .real(now),
-                                     .text(row.fieldsJSON))
-            return .imported
-        }
-        let stored = FieldsJSON.decode(existing["fields"]) ?? [:]
-        let merged = stored.merging(row.fields) { _, new in new }
-        guard merged != stored else {
-            try touchMember.execute(arguments: [importID, row.line, listID, contactID])
-            return .duplicate
-        }
-        try updateMember.execute(arguments: [importID, row.line, FieldsJSON.encode(merged, order: columns), listID, contactID])
-        try updateContact.execute(arguments: [row.storedSMTPAddress, row.storedDisplayAddress, row.needsSMTPUTF8, now, contactID])
-        return .updated
+        // A moment for a writer that waits (a send, an unsubscribe: they try every millisecond).
+        usleep(Self.pauseBetweenTransactions)
+        try db.beginTransaction(.immediate)
+        rowsInTransaction = rows
     }
 
     /// How many of the rows this import kept are on the suppression list: one query at the end, not one a row.
@@ -214,7 +210,17 @@ extension Store {
                 stagingID = db.lastInsertedRowID
                 return .commit
             }
-            let list = try ListImport(db: db, listID: stagingID, importID: 1, columns: columns, now: now)
+            // The pages this import commits are copied into the file on another core.
+            let checkpointer = try? WALCheckpointer(path: path)
+            if let checkpointer {
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+                checkpointer.start()
+            }
+            defer {
+                checkpointer?.stop()
+                try? db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.autocheckpointPages)")
+            }
+            let list = try ListImport(db: db, listID: stagingID, importID: 1, now: now, checkpointer: checkpointer)
             let value: T, suppressed: Int
             do {
                 try db.beginTransaction(.immediate)
@@ -239,6 +245,9 @@ extension Store {
                                     removed: counts.removed)
         }
     }
+
+    /// SQLite's default: a checkpoint when a commit leaves the WAL longer than this.
+    static let autocheckpointPages = 1000
 
     /// Makes a complete staging list the list `name`: renamed into place when there is no
     /// such list yet; merged into it otherwise (a member's fields merged with the file's,

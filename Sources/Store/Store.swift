@@ -63,7 +63,14 @@ public final class Store: Sendable {
 
     private static func configuration(readOnly: Bool, busyTimeout: Double = 10) -> Configuration {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(busyTimeout)
+        // SQLite's own wait retries up to 100 ms apart, which can miss every moment an import
+        // leaves between its transactions: a millisecond apart, it gets in at the next one.
+        let tries = Int(busyTimeout * 1000)
+        configuration.busyMode = .callback { tried in
+            guard tried < tries else { return false }
+            usleep(1000)
+            return true
+        }
         configuration.readonly = readOnly
         configuration.prepareDatabase { db in
             guard !readOnly else { return }
