@@ -65,7 +65,7 @@ extension Store {
         try read { db in
             let counts = try Self.counts(db, campaignID: campaignID)
             // One pass over the messages (not over the twice as many events).
-            let tally = try DomainTally(db, campaignID: campaignID)
+            let tally = try MessageTally(db, campaignID: campaignID)
             var domains = tally.byMessages
             if domains.count > topDomains {
                 let rest = domains[topDomains...]
@@ -125,12 +125,9 @@ extension Store {
                 """, arguments: [campaignID]).map { ReasonFigures(reason: $0["reason"], state: $0["state"], count: $0["n"], example: $0["example"]) }
 
             // Accepted per minute, by when each message was accepted (later bounces do not move it).
-            let perMinute = try Row.fetchAll(db, sql: """
-                SELECT CAST(last_attempt_at / 60 AS INTEGER) * 60 AS minute, count(*) AS n FROM messages
-                WHERE campaign_id = ? AND state IN ('accepted', 'bounced', 'complained') GROUP BY minute ORDER BY minute
-                """, arguments: [campaignID]).map { (minute: $0["minute"] as Double, count: $0["n"] as Int) }
+            let perMinute = tally.acceptedPerMinute.sorted { $0.key < $1.key }.map { (minute: $0.key, count: $0.value) }
             let bin = Self.binSeconds(span: (tally.last ?? 0) - (tally.first ?? 0))
-            let overTime = bin == 60 ? perMinute.map { (start: $0.minute, count: $0.count) } : try Row.fetchAll(db, sql: """
+            let overTime = try tally.accepted(inBinsOf: bin) ?? Row.fetchAll(db, sql: """
                 SELECT CAST(last_attempt_at / ? AS INTEGER) * ? AS start, count(*) AS n FROM messages
                 WHERE campaign_id = ? AND state IN ('accepted', 'bounced', 'complained') GROUP BY start ORDER BY start
                 """, arguments: [bin, bin, campaignID]).map { (start: $0["start"] as Double, count: $0["n"] as Int) }

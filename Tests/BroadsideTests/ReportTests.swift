@@ -62,6 +62,51 @@ struct ReportTests {
         #expect((report["hard_bounce_rate"] as? Double ?? 0) > 0)
     }
 
+    /// The timeline and the accepted-per-minute figures are summed in one pass over the
+    /// messages; they must be what SQL counts for the bin width the span chose, whether the
+    /// bins are shorter than a minute (drawn from seconds) or longer (drawn from minutes).
+    @Test(arguments: [(span: 40.0, bin: 1), (span: 500.0, bin: 5), (span: 3000.0, bin: 30), (span: 7000.0, bin: 60), (span: 30000.0, bin: 300)])
+    func theTimelineIsWhatSQLCountsForEveryBinWidth(span: Double, bin: Int) throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        try Command.broadsideSucceeding(["suppress", "remove", "nobody@example.invalid", "--db", db])  // makes the schema
+        // 3,000 messages over the span, unevenly (clusters, fractions of seconds), in every state.
+        for statement in [
+            "INSERT INTO lists (id, name, created_at, updated_at) VALUES (1, 'l', 0, 0)",
+            """
+            INSERT INTO campaigns (id, name, list_id, template_path, template_source, template_hash, created_at, started_at)
+            VALUES (1, 'c', 1, 't.txt', 'From: a@example.com', '0', 1790000000, 1790000000)
+            """,
+            """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+            INSERT INTO contacts (id, address, created_at, updated_at) SELECT i, 'u' || i || '@example.com', 0, 0 FROM n
+            """,
+            """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+            INSERT INTO messages (id, campaign_id, contact_id, recipient, message_id, return_path, state, attempts, first_attempt_at, last_attempt_at, updated_at)
+            SELECT i, 1, i, 'u' || i || '@example.com', 'm' || i, 'a@example.com',
+                   CASE i % 6 WHEN 0 THEN 'failed' WHEN 1 THEN 'bounced' WHEN 2 THEN 'complained' WHEN 3 THEN 'deferred' ELSE 'accepted' END, 1,
+                   1790000000.25, 1790000000.25 + \(span) * ((i * i) % 3001) / 3000.0, 0 FROM n
+            """,
+        ] { _ = try sqlite(db, statement) }
+        let result = try Command.broadside(["report", "c", "--json", "--db", db])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let timeline = try #require(report["timeline"] as? [String: Any])
+        #expect(timeline["bin_s"] as? Int == bin)
+        func counted(_ width: Int) throws -> [String] {
+            try sqlite(db, """
+                SELECT strftime('%Y-%m-%dT%H:%M:%SZ', CAST(last_attempt_at / \(width) AS INTEGER) * \(width), 'unixepoch') || ' ' || count(*)
+                FROM messages WHERE state IN ('accepted', 'bounced', 'complained') GROUP BY CAST(last_attempt_at / \(width) AS INTEGER) ORDER BY 1
+                """)
+        }
+        let bins = try #require(timeline["bins"] as? [[String: Any]]).map { "\($0["start"] ?? "") \($0["accepted"] ?? "")" }
+        #expect(bins == (try counted(bin)))
+        let minutes = try #require(report["throughput"] as? [[String: Any]]).map { "\($0["minute"] ?? "") \($0["accepted"] ?? "")" }
+        #expect(minutes == (try counted(60)))
+        #expect(bins.count > 20, "the span is drawn in many bins")
+    }
+
     @Test func theHTMLReportRendersInChromiumWithItsChartsAndRunsNoScriptFromAReply() throws {
         let campaign = try Campaign()
         let html = campaign.dir.path("report.html")
