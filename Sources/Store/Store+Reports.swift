@@ -97,14 +97,7 @@ extension Store {
             }
             for index in domains.indices { domains[index].commonProblem = problems[domains[index].domain] }
             // What people did, by domain (from the engagement tallies: one row per recipient who did anything).
-            var engaged: [String: (opened: Int, clicked: Int)] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT substr(m.recipient, instr(m.recipient, '@') + 1) AS domain, sum(e.person_open OR e.person_click) AS opened,
-                       sum(e.person_click) AS clicked
-                FROM engagement e JOIN messages m ON m.id = e.message_id WHERE e.campaign_id = ? GROUP BY domain
-                """, arguments: [campaignID]) {
-                engaged[row["domain"]] = (row["opened"], row["clicked"])
-            }
+            let engaged = tally.engagedByDomain
             let named = Set(domains.map(\.domain))
             for index in domains.indices {
                 if let figures = engaged[domains[index].domain] {
