@@ -65,73 +65,117 @@ public final class ListImport {
     public func add(_ batch: ContactBatch) throws -> Int {
         var duplicates = 0
         try batch.text.withUnsafeBufferPointer { text in
-            func bytes(_ range: Range<Int>) -> FastStatement.Value { .bytes(UnsafeBufferPointer(rebasing: text[range])) }
             var start = 0
             while start < batch.contacts.count {
                 let rows = batch.contacts[start..<min(start + Self.rowsPerStatement, batch.contacts.count)]
                 start = rows.endIndex
                 try commitAfter(rows.count)
-                // New addresses are the common case: insert them all, then look up only if some were known.
-                let insert = try statement(&insertContacts, rows.count, """
-                    INSERT INTO contacts (address, smtp_address, display_address, needs_smtputf8, created_at, updated_at) VALUES
-                    """, row: { "(?\(2 + 4 * $0), ?\(3 + 4 * $0), ?\(4 + 4 * $0), ?\(5 + 4 * $0), ?1, ?1)" }, then: " ON CONFLICT(address) DO NOTHING")
-                try insert.bind(1, .real(now))
-                for (offset, contact) in rows.enumerated() {
-                    let first = Int32(2 + 4 * offset)
-                    try insert.bind(first, bytes(contact.address))
-                    try insert.bind(first + 1, contact.smtpAddress.map(bytes) ?? .null)
-                    try insert.bind(first + 2, contact.displayAddress.map(bytes) ?? .null)
-                    try insert.bind(first + 3, .integer(contact.needsSMTPUTF8 ? 1 : 0))
-                }
-                try insert.run()
-                let inserted = Int(insert.changes)
-                // The new rows got the rowids after the largest, in order: the last is SQLite's last rowid.
-                let firstNewID = insert.lastInsertedRowID - Int64(inserted) + 1
-                var members: [(contactID: Int64, row: ContactBatch.PackedContact)] = []
-                members.reserveCapacity(rows.count)
-                if inserted == rows.count {
-                    members = rows.enumerated().map { (firstNewID + Int64($0.offset), $0.element) }
+                let members: [Member]
+                if let newIDs = try insertNewContacts(rows, text) {
+                    members = zip(newIDs, rows).map { Member(contactID: $0, row: $1) }
                     for contact in rows { try suppressAgainIfForgotten(batch.string(contact.address)) }
                 } else {
-                    // Some were known (or repeated within the batch): one at a time, in order, so
-                    // that the first row of an address wins.
-                    for contact in rows {
-                        guard let known = try Row.fetchOne(findMember, arguments: [listID, batch.string(contact.address)]) else {
-                            throw StoreError(kind: .unavailable, "contact \(batch.string(contact.address)) vanished during the import")
-                        }
-                        let contactID: Int64 = known["id"]
-                        if inserted > 0, contactID >= firstNewID { try suppressAgainIfForgotten(batch.string(contact.address)) }
-                        if known["member"] as Bool || members.contains(where: { $0.contactID == contactID }) {
-                            duplicates += 1
-                        } else {
-                            members.append((contactID, contact))
-                        }
-                    }
+                    members = try membersLookedUp(rows, batch, duplicates: &duplicates)
                 }
-                let insertMembers = try statement(&insertMembers, members.count, """
-                    INSERT INTO list_members (list_id, contact_id, line, import_id, added_at, fields) VALUES
-                    """, row: { "(?1, ?\(4 + 3 * $0), ?\(5 + 3 * $0), ?2, ?3, ?\(6 + 3 * $0))" }, then: "")
-                try insertMembers.bind(1, .integer(listID))
-                try insertMembers.bind(2, .integer(importID))
-                try insertMembers.bind(3, .real(now))
-                for (offset, member) in members.enumerated() {
-                    let first = Int32(4 + 3 * offset)
-                    try insertMembers.bind(first, .integer(member.contactID))
-                    try insertMembers.bind(first + 1, .integer(Int64(member.row.line)))
-                    try insertMembers.bind(first + 2, bytes(member.row.fields))
-                }
-                if !members.isEmpty { try insertMembers.run() }
-                self.members += members.count
+                try insertMembers(members, text)
             }
         }
         return duplicates
+    }
+
+    private struct Member {
+        var contactID: Int64
+        var row: ContactBatch.PackedContact
+    }
+
+    /// Inserts the rows' contacts with one statement; their ids when every one was new (the
+    /// common case), nil when some address was known, or repeated among them.
+    private func insertNewContacts(_ rows: ArraySlice<ContactBatch.PackedContact>, _ text: UnsafeBufferPointer<UInt8>) throws -> [Int64]? {
+        // (Read once a transaction: between two, another process may have added contacts.)
+        let largestBefore = try largestContactID ?? Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM contacts") ?? 0
+        let insert = try statement(&insertContacts, rows.count, """
+            INSERT INTO contacts (address, smtp_address, display_address, needs_smtputf8, created_at, updated_at) VALUES
+            """, row: { "(?\(2 + 4 * $0), ?\(3 + 4 * $0), ?\(4 + 4 * $0), ?\(5 + 4 * $0), ?1, ?1)" }, then: " ON CONFLICT(address) DO NOTHING")
+        try insert.bind(1, .real(now))
+        for (offset, contact) in rows.enumerated() {
+            let first = Int32(2 + 4 * offset)
+            try insert.bind(first, Self.bytes(contact.address, text))
+            try insert.bind(first + 1, contact.smtpAddress.map { Self.bytes($0, text) } ?? .null)
+            try insert.bind(first + 2, contact.displayAddress.map { Self.bytes($0, text) } ?? .null)
+            try insert.bind(first + 3, .integer(contact.needsSMTPUTF8 ? 1 : 0))
+        }
+        try insert.run()
+        inserted = (Int(insert.changes), largestBefore)
+        guard inserted.count > 0 else {
+            largestContactID = largestBefore
+            return nil
+        }
+        // SQLite gives each new row the rowid after the largest (contacts has no AUTOINCREMENT),
+        // so the new rows have the next rowids in order. (Only were the largest possible rowid
+        // taken would it pick others at random; then the last one is not where it would be.)
+        let last = insert.lastInsertedRowID
+        guard last == largestBefore + Int64(inserted.count) else {
+            throw StoreError(kind: .unavailable, "new contacts did not get the rowids after the largest (\(largestBefore)); the import is stopped, nothing of it is kept")
+        }
+        largestContactID = last
+        guard inserted.count == rows.count else { return nil }
+        return Array(largestBefore + 1...last)
+    }
+
+    /// The largest contact id in this transaction, once read.
+    private var largestContactID: Int64?
+    /// What the last `insertNewContacts` inserted: how many rows, after which rowid.
+    private var inserted: (count: Int, after: Int64) = (0, 0)
+
+    /// The rows' members, looked up one at a time in file order (after `insertNewContacts`
+    /// returned nil): a row whose address is already in the list, or earlier among these
+    /// rows, is a duplicate.
+    private func membersLookedUp(_ rows: ArraySlice<ContactBatch.PackedContact>, _ batch: ContactBatch, duplicates: inout Int) throws -> [Member] {
+        var members: [Member] = []
+        for contact in rows {
+            let address = batch.string(contact.address)
+            guard let known = try Row.fetchOne(findMember, arguments: [listID, address]) else {
+                throw StoreError(kind: .unavailable, "contact \(address) vanished during the import")
+            }
+            let contactID: Int64 = known["id"]
+            // Created by the statement before: among the rowids it took.
+            if contactID > inserted.after { try suppressAgainIfForgotten(address) }
+            if known["member"] as Bool || members.contains(where: { $0.contactID == contactID }) {
+                duplicates += 1
+            } else {
+                members.append(Member(contactID: contactID, row: contact))
+            }
+        }
+        return members
+    }
+
+    private func insertMembers(_ members: [Member], _ text: UnsafeBufferPointer<UInt8>) throws {
+        guard !members.isEmpty else { return }
+        let insert = try statement(&insertMembers, members.count, """
+            INSERT INTO list_members (list_id, contact_id, line, import_id, added_at, fields) VALUES
+            """, row: { "(?1, ?\(4 + 3 * $0), ?\(5 + 3 * $0), ?2, ?3, ?\(6 + 3 * $0))" }, then: "")
+        try insert.bind(1, .integer(listID))
+        try insert.bind(2, .integer(importID))
+        try insert.bind(3, .real(now))
+        for (offset, member) in members.enumerated() {
+            let first = Int32(4 + 3 * offset)
+            try insert.bind(first, .integer(member.contactID))
+            try insert.bind(first + 1, .integer(Int64(member.row.line)))
+            try insert.bind(first + 2, Self.bytes(member.row.fields, text))
+        }
+        try insert.run()
+        self.members += members.count
+    }
+
+    private static func bytes(_ range: Range<Int>, _ text: UnsafeBufferPointer<UInt8>) -> FastStatement.Value {
+        .bytes(UnsafeBufferPointer(rebasing: text[range]))
     }
 
     /// The INSERT of `rows` rows: `start`, then `row(i)` for each row, comma-separated, then `end`.
     private func statement(_ cache: inout [Int: FastStatement], _ rows: Int, _ start: String, row: (Int) -> String,
                            then end: String) throws -> FastStatement {
         if let statement = cache[rows] { return statement }
-        let statement = try FastStatement(db, sql: start + " " + (0..<max(rows, 1)).map(row).joined(separator: ", ") + end)
+        let statement = try FastStatement(db, sql: start + " " + (0..<rows).map(row).joined(separator: ", ") + end)
         cache[rows] = statement
         return statement
     }
@@ -154,6 +198,7 @@ public final class ListImport {
         // A moment for a writer that waits (a send, an unsubscribe: they try every millisecond).
         usleep(Self.pauseBetweenTransactions)
         try db.beginTransaction(.immediate)
+        largestContactID = nil
         rowsInTransaction = rows
     }
 
