@@ -74,11 +74,12 @@ public enum ContactImport {
         file path: String, options: ImportOptions, store: Store, now: Double,
         progress: ((Int) -> Void)? = nil
     ) throws -> ImportSummary {
-        let rejects = try options.rejectsPath.map(RejectsFile.init(path:))
         var summary = ImportSummary(list: options.listName)
         let reader = RecipientTable(path: path, delimiter: options.delimiter, encoding: options.encoding)
         let header = try reader.header()
         let emailIndex = try emailColumnIndex(in: header.columns, named: options.emailColumn, file: path)
+        let rejects = try options.rejectsPath.map(RejectsFile.init(path:))
+        defer { rejects?.discard() }
 
         // Reading and validating run on a thread of their own, ahead of the database
         // work on this one: two cores, two stages.
@@ -109,7 +110,7 @@ public enum ContactImport {
         summary.updated = result.updated
         summary.unchanged = result.unchanged
         summary.removed = result.removed
-        try rejects?.close()
+        try rejects?.keep()
         progress?(summary.rows)
         return summary
     }
@@ -290,15 +291,29 @@ struct RejectionReason: Error {
     init(_ text: String) { self.text = text }
 }
 
-/// The rejects file: a CSV of line, reason and the original row.
+/// The rejects file: a CSV of line, reason and the original row. It is written beside its
+/// place and moved there only when the import is kept: an import that keeps nothing leaves
+/// whatever file was there as it was.
 final class RejectsFile {
     private let handle: FileHandle
     let path: String
+    private let partial: String
+    private var open = true
 
     init(path: String) throws {
         self.path = path
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw BroadsideError.input("\(path): cannot write the rejects file")
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent()
+        partial = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).partial").path
+        // One left by an import that was killed (its process is gone) goes.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
+            let parts = name.split(separator: ".")
+            guard name.hasPrefix(".\(url.lastPathComponent)."), name.hasSuffix(".partial"), parts.count >= 3,
+                  let pid = Int32(parts[parts.count - 2]), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            unlink(folder.appendingPathComponent(name).path)
+        }
+        guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
+            throw BroadsideError.input("\(path): cannot write the rejects file here; give --rejects a path in a folder you can write")
         }
         self.handle = handle
         try handle.write(contentsOf: Data("line,reason,row\r\n".utf8))
@@ -309,7 +324,23 @@ final class RejectsFile {
         try handle.write(contentsOf: Data("\(CSVWriter.spreadsheetRecord([String(record.line), reason, row]))\r\n".utf8))
     }
 
-    func close() throws {
+    /// Puts the file in its place (replacing one that was there).
+    func keep() throws {
+        guard open else { return }
+        open = false
         try handle.close()
+        guard rename(partial, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(partial)
+            throw BroadsideError.input("\(path): cannot write the rejects file (\(reason))")
+        }
+    }
+
+    /// Removes what was written (unless it was kept).
+    func discard() {
+        guard open else { return }
+        open = false
+        try? handle.close()
+        unlink(partial)
     }
 }

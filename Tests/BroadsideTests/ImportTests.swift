@@ -22,6 +22,34 @@ struct ImportTests {
         #expect(rejects.contains("has 1 field; the header has 2"))
     }
 
+    /// An import that refuses (no address column) or fails part-way (an unterminated quote
+    /// after some rejected rows) imports nothing, and leaves the rejects file as it was: a
+    /// file there before is neither emptied nor replaced by rejects of rows never imported.
+    @Test func anImportThatImportsNothingLeavesTheRejectsFileAsItWas() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        let rejects = dir.path("rejects.csv")
+        let noAddress = try dir.write("names.csv", "name,city\nAda,London\n")
+        let refused = try Command.broadside(["import", noAddress, "--list", "l", "--db", db, "--rejects", rejects])
+        #expect(refused.status == 2, "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: rejects), "a refused import wrote \(rejects)")
+
+        try Data("line,reason,row\r\n7,kept from last week,x\r\n".utf8).write(to: URL(fileURLWithPath: rejects))
+        let broken = try dir.write("broken.csv", "email,name\nada@example.com,Ada\nnot-an-address,Bob\n\"eve@example.com,Eve\n")
+        let failed = try Command.broadside(["import", broken, "--list", "l", "--db", db, "--rejects", rejects])
+        #expect(failed.status == 2, "\(failed.stderr)")
+        #expect(try String(contentsOfFile: rejects, encoding: .utf8) == "line,reason,row\r\n7,kept from last week,x\r\n")
+        #expect(try sqlite(db, "SELECT count(*) FROM list_members") == ["0"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.contains("rejects") } == ["rejects.csv"],
+                "no partial file is left beside it")
+
+        // A complete import replaces it with its own rejects.
+        let fine = try dir.write("fine.csv", "email,name\nada@example.com,Ada\nnot-an-address,Bob\n")
+        #expect(try Command.broadside(["import", fine, "--list", "l", "--db", db, "--rejects", rejects]).status == 1)
+        let written = try String(contentsOfFile: rejects, encoding: .utf8)
+        #expect(written.hasPrefix("line,reason,row\r\n3,") && !written.contains("last week"), "\(written)")
+    }
+
     /// The import writes many rows with one statement; among them new addresses, addresses
     /// other lists hold, repeats (within one statement's rows and across them, in other
     /// capitals) and people who asked to be forgotten while suppressed. Each member must be
