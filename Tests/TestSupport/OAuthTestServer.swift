@@ -49,8 +49,7 @@ public final class OAuthTestServer: @unchecked Sendable {
 
     /// Every token issued so far, in order.
     public func issued() throws -> [Issued] {
-        guard let data = FileManager.default.contents(atPath: log.path) else { return [] }
-        return try data.split(separator: UInt8(ascii: "\n")).map { try JSONDecoder().decode(Issued.self, from: Data($0)) }
+        try JSONLines.read(Issued.self, from: log.path)
     }
 
     /// The person enters the code shown by `auth login` on the verification page.

@@ -30,9 +30,7 @@ public final class SMTPTestServer: @unchecked Sendable {
 
     /// Every message accepted so far, in order.
     public func received() throws -> [Received] {
-        guard let data = FileManager.default.contents(atPath: recordFile.path) else { return [] }
-        let decoder = JSONDecoder()
-        return try data.split(separator: UInt8(ascii: "\n")).map { try decoder.decode(Received.self, from: Data($0)) }
+        try JSONLines.read(Received.self, from: recordFile.path)
     }
 
     public func stop() {
