@@ -70,9 +70,10 @@ public enum ContactImport {
         "邮箱", "电子邮件", "邮件地址", "电子邮箱", "邮箱地址", "电子邮件地址",
     ]
 
+    /// `progress`: rows so far, and the share of the file read (0 to 1), every 10,000 rows or so.
     public static func run(
         file path: String, options: ImportOptions, store: Store, now: Double,
-        progress: ((Int) -> Void)? = nil
+        progress: ((_ rows: Int, _ fractionRead: Double) -> Void)? = nil
     ) throws -> ImportSummary {
         var summary = ImportSummary(list: options.listName)
         let reader = RecipientTable(path: path, delimiter: options.delimiter, encoding: options.encoding)
@@ -91,7 +92,7 @@ public enum ContactImport {
             while let batch = rows.next() {
                 let before = summary.rows
                 summary.rows += batch.contacts.count + batch.rejected.count
-                if let progress, summary.rows / 10_000 > before / 10_000 { progress(summary.rows) }
+                if let progress, summary.rows / 10_000 > before / 10_000 { progress(summary.rows, rows.fractionRead) }
                 for (record, reason) in batch.rejected {
                     summary.rejected += 1
                     if summary.rejections.count < 100 { summary.rejections.append(Rejection(line: record.line, reason: reason)) }
@@ -111,7 +112,7 @@ public enum ContactImport {
         summary.unchanged = result.unchanged
         summary.removed = result.removed
         try rejects?.keep()
-        progress?(summary.rows)
+        progress?(summary.rows, 1)
         return summary
     }
 
@@ -228,11 +229,19 @@ final class ValidatedRows: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let error = Locked<(any Error)?>(nil)
     private var started = false
+    private let bytesRead = Locked(0)
+    private let fileSize: Int
 
     init(table: RecipientTable, columns: [String], emailIndex: Int) {
         self.table = table
         self.columns = columns
         self.emailIndex = emailIndex
+        fileSize = (try? FileManager.default.attributesOfItem(atPath: table.path)[.size] as? Int) ?? 0
+    }
+
+    /// How much of the file the reader has read (it runs at most 16 batches ahead of the writer).
+    var fractionRead: Double {
+        fileSize > 0 ? min(1, Double(bytesRead.withLock { $0 }) / Double(fileSize)) : 0
     }
 
     func start() {
@@ -245,7 +254,7 @@ final class ValidatedRows: @unchecked Sendable {
             var batch = Batch()
             let fields = FieldsJSON.ObjectWriter(keys: columns)
             do {
-                try table.forEachRowFields { row in
+                try table.forEachRowFields({ row in
                     if let reason = ContactImport.pack(row, columns: columns, emailIndex: emailIndex, fields: fields, into: &batch.contacts) {
                         batch.rejected.append((row.record, reason.text))
                     }
@@ -253,7 +262,7 @@ final class ValidatedRows: @unchecked Sendable {
                         guard feed.put([batch]).isEmpty else { throw Cancelled() }
                         batch = spares.withLock { $0.popLast() } ?? Batch()
                     }
-                }
+                }, bytesRead: { read in self.bytesRead.withLock { $0 = read } })
                 if batch.contacts.count + batch.rejected.count > 0 { feed.put([batch]) }
             } catch is Cancelled {
             } catch {

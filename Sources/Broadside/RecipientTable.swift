@@ -38,13 +38,14 @@ struct RecipientTable {
         try forEachRowFields { try body($0.record) }
     }
 
-    /// Calls `body` with every row after the header, lent as bytes (see `CSVFields`).
-    func forEachRowFields(_ body: (CSVFields) throws -> Void) throws {
+    /// Calls `body` with every row after the header, lent as bytes (see `CSVFields`), and
+    /// `bytesRead` with how much of the file is read after each piece of it.
+    func forEachRowFields(_ body: (CSVFields) throws -> Void, bytesRead: ((Int) -> Void)? = nil) throws {
         var isHeader = true
-        try read { fields, _ in
+        try read({ fields, _ in
             if isHeader { isHeader = false; return }
             try body(fields)
-        }
+        }, bytesRead: bytesRead)
     }
 
     private static func header(from record: CSVRecord, delimiter: UInt8, path: String) throws -> Header {
@@ -65,12 +66,15 @@ struct RecipientTable {
     }
 
     /// Streams every record, transcoding to UTF-8 first where the file is in another encoding.
-    private func read(_ onRecord: (CSVFields, UInt8) throws -> Void) throws {
+    private func read(_ onRecord: (CSVFields, UInt8) throws -> Void, bytesRead: ((Int) -> Void)? = nil) throws {
         var parser: CSVParser?
         var transcoder: Transcoder?
         var started = false
+        var read = 0
         do {
             try ByteSource(path: path).forEachChunk { chunk in
+                read += chunk.count
+                defer { bytesRead?(read) }
                 var bytes = chunk
                 if !started {
                     started = true

@@ -54,10 +54,12 @@ struct ImportCommand: ParsableCommand {
         options.sync = sync
         let started = Date()
         let showProgress = !json && Output.stderrIsTerminal
-        let summary = try ContactImport.run(file: csv, options: options, store: store, now: Output.now()) { rows in
+        let summary = try ContactImport.run(file: csv, options: options, store: store, now: Output.now()) { rows, fractionRead in
             guard showProgress else { return }
-            let rate = Double(rows) / max(Date().timeIntervalSince(started), 0.001)
-            FileHandle.standardError.write(Data("\r\u{1B}[2K  \(rows) rows  \(Int(rate)) rows/s".utf8))
+            let elapsed = Date().timeIntervalSince(started)
+            let line = "  \(rows) rows  \(Int(fractionRead * 100))% of the file  \(Int(Double(rows) / max(elapsed, 0.001))) rows/s  "
+                + ProgressLine.eta(elapsed: elapsed, done: fractionRead)
+            FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
         }
         if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
         if json {

@@ -37,8 +37,10 @@ struct MergeCommand: ParsableCommand {
         let total = min(limit ?? summary.members, summary.members)
         let result = try merge.run(store: store, list: list, folder: out, limit: limit) { done in
             guard showProgress, done % 50 == 0 || done == total else { return }
-            let rate = Double(done) / max(Date().timeIntervalSince(started), 0.001)
-            FileHandle.standardError.write(Data("\r\u{1B}[2K  \(done)/\(total) documents  \(Int(rate))/s\(pdf && done == total ? "  converting to PDF…" : "")".utf8))
+            let elapsed = Date().timeIntervalSince(started)
+            let rate = Double(done) / max(elapsed, 0.001)
+            let after = pdf && done == total ? "converting to PDF…" : ProgressLine.eta(elapsed: elapsed, done: Double(done) / Double(max(total, 1)))
+            FileHandle.standardError.write(Data("\r\u{1B}[2K  \(done)/\(total) documents  \(Int(rate))/s  \(after)".utf8))
         }
         if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
         if json {

@@ -389,9 +389,9 @@ final class ProgressDisplay: @unchecked Sendable {
         let elapsed = max(Date().timeIntervalSince1970 - p.started, 0.001)
         let handled = p.accepted + p.deferred + p.failed + p.unknown
         let rate = Double(handled) / elapsed
-        let left = max(0, p.due - handled)
-        let eta = rate > 0 ? Int(Double(left) / rate) : 0
-        let line = String(format: "  %d/%d accepted  %.0f msg/s  ETA %d:%02d  deferred %d  failed %d", p.accepted, p.due, rate, eta / 60, eta % 60, p.deferred, p.failed)
+        let line = String(format: "  %d/%d accepted  %.0f msg/s  ", p.accepted, p.due, rate)
+            + ProgressLine.eta(elapsed: elapsed, done: p.due > 0 ? Double(handled) / Double(p.due) : 0)
+            + "  deferred \(p.deferred)  failed \(p.failed)"
         FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
     }
 }
