@@ -29,8 +29,9 @@ public enum CampaignCheck {
     /// Messages above this size are refused by most providers (Gmail and Outlook: 25 MB after encoding).
     public static let maximumMessageBytes = 25 * 1024 * 1024
 
+    /// `progress`: messages checked and the list's size, after each batch.
     public static func run(template: CampaignTemplate, list: String, store: Store, now: Double, extras: MessageExtras = MessageExtras(),
-                           listLimit: Int = 1000) throws -> Result {
+                           listLimit: Int = 1000, progress: ((_ checked: Int, _ of: Int) -> Void)? = nil) throws -> Result {
         guard let summary = try store.list(named: list) else {
             throw BroadsideError.input("there is no list '\(list)'; import one with: broadside import FILE.csv --list \(list)")
         }
@@ -91,6 +92,7 @@ public enum CampaignCheck {
             for (member, problems) in zip(members, all) where !problems.isEmpty { report(member, problems) }
             result.messages += members.count
             batch.removeAll(keepingCapacity: true)
+            progress?(result.messages, summary.members)
         }
         try store.forEachMember(of: list) { member in
             batch.append(member)

@@ -274,27 +274,29 @@ struct InitTests {
         #expect(longest < 64 << 20, "the WAL grew to \(longest >> 20) MB")
     }
 
-    /// On a terminal a long import shows how far it is, how fast and how long it still
-    /// needs; with `--json`, or when standard error is not a terminal, it shows nothing.
-    @Test func aLongImportShowsItsProgressOnATerminalOnly() throws {
+    /// On a terminal a long import and a long check show how far they are, how fast and how
+    /// long they still need; with `--json`, or when standard error is not a terminal, nothing.
+    @Test func longImportsAndChecksShowTheirProgressOnATerminalOnly() throws {
         let dir = try TemporaryDirectory()
         let big = dir.path("big.csv")
         #expect(try Command.run(URL(fileURLWithPath: "/usr/bin/python3"),
                                 [Repository.root.appendingPathComponent("bench/generate-contacts.py").path, "30000", big]).status == 0)
-        // util-linux's `script` runs the import on a pseudo-terminal and passes on what it printed.
-        func onATerminal(_ arguments: [String]) throws -> CommandResult {
-            let command = ([Command.broadside.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
-            return try Command.run(URL(fileURLWithPath: "/usr/bin/script"), ["-qec", command, "/dev/null"])
-        }
-        let shown = try onATerminal(["import", big, "--list", "a", "--db", dir.path("a.sqlite")])
+        let shown = try Command.broadsideOnATerminal(["import", big, "--list", "a", "--db", dir.path("a.sqlite")])
         #expect(shown.status == 0, "\(shown.stdout)")
         #expect(shown.stdout.contains("10240 rows") && shown.stdout.contains("% of the file") && shown.stdout.contains("rows/s  ETA 0:"),
                 "\(shown.stdout)")
         #expect(shown.stdout.contains("30000 imported"))
-        let json = try onATerminal(["import", big, "--list", "b", "--db", dir.path("b.sqlite"), "--json"])
+        let json = try Command.broadsideOnATerminal(["import", big, "--list", "b", "--db", dir.path("b.sqlite"), "--json"])
         #expect(json.status == 0 && !json.stdout.contains("ETA") && json.stdout.contains("\"imported\":30000"), "\(json.stdout)")
         let piped = try Command.broadside(["import", big, "--list", "c", "--db", dir.path("c.sqlite")])
         #expect(piped.status == 0 && !piped.stderr.contains("ETA") && !piped.stdout.contains("ETA"))
+
+        let template = try dir.write("t.txt", "From: News <news@example.com>\nSubject: Hello {{ first_name }}\n\nDear {{ first_name }} of {{ city }},\n")
+        let checked = try Command.broadsideOnATerminal(["check", "--template", template, "--list", "a", "--db", dir.path("a.sqlite")])
+        #expect(checked.status == 0, "\(checked.stdout)")
+        #expect(checked.stdout.contains("2048/30000 messages checked") && checked.stdout.contains("/s  ETA 0:"), "\(checked.stdout)")
+        let checkedPiped = try Command.broadside(["check", "--template", template, "--list", "a", "--db", dir.path("a.sqlite")])
+        #expect(checkedPiped.status == 0 && !checkedPiped.stderr.contains("ETA"), "\(checkedPiped.stderr)")
     }
 
     /// UTF-16 without a byte-order mark gets the encoding hint, not columns named "e m a i l".

@@ -53,6 +53,13 @@ public enum Command {
         return Background(process: process, output: output)
     }
 
+    /// `broadside ARGS` on a pseudo-terminal (util-linux's `script`), as a person runs it:
+    /// what it printed to either stream comes back as `stdout`.
+    public static func broadsideOnATerminal(_ arguments: [String]) throws -> CommandResult {
+        let command = ([broadside.path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        return try run(URL(fileURLWithPath: "/usr/bin/script"), ["-qec", command, "/dev/null"])
+    }
+
     /// Runs `broadside ARGS` in `directory` with `environment` added.
     public static func broadside(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> CommandResult {
         try run(broadside, arguments, in: directory, environment: environment)
