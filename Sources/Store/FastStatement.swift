@@ -25,6 +25,8 @@ struct FastStatement {
 
     /// Binds `values` to ?1, ?2, … and runs the statement to its end.
     func execute(_ values: Value...) throws {
+        // (A cached statement may come back from GRDB not yet reset.)
+        sqlite3_reset(statement.sqliteStatement)
         for (offset, value) in values.enumerated() {
             try bind(Int32(offset + 1), value)
         }
