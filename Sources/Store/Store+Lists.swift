@@ -20,7 +20,7 @@ public final class ListImport {
     /// Inserts of `rowsPerStatement` rows (and fewer, for a batch's last rows), made when first needed.
     private var insertContacts: [Int: FastStatement] = [:]
     private var insertMembers: [Int: FastStatement] = [:]
-    private let findMember: Statement
+    private var findContacts: [Int: Statement] = [:]
     /// Copies committed pages into the database file beside this writer (nil: SQLite's own checkpoints do).
     private var checkpointer: WALCheckpointer?
 
@@ -39,11 +39,6 @@ public final class ListImport {
         self.listID = listID
         self.importID = importID
         self.now = now
-        findMember = try db.makeStatement(sql: """
-            SELECT c.id, m.contact_id IS NOT NULL AS member
-            FROM contacts c LEFT JOIN list_members m ON m.contact_id = c.id AND m.list_id = ?
-            WHERE c.address = ?
-            """)
     }
 
     /// Rows written in one transaction: short enough that other writers (a send, an
@@ -75,9 +70,9 @@ public final class ListImport {
                     members = zip(newIDs, rows).map { Member(contactID: $0, row: $1) }
                     for contact in rows { try suppressAgainIfForgotten(batch.string(contact.address)) }
                 } else {
-                    members = try membersLookedUp(rows, batch, duplicates: &duplicates)
+                    members = try contactsLookedUp(rows, batch)
                 }
-                try insertMembers(members, text)
+                duplicates += try members.count - insertMembers(members, text)
             }
         }
         return duplicates
@@ -127,33 +122,34 @@ public final class ListImport {
     /// What the last `insertNewContacts` inserted: how many rows, after which rowid.
     private var inserted: (count: Int, after: Int64) = (0, 0)
 
-    /// The rows' members, looked up one at a time in file order (after `insertNewContacts`
-    /// returned nil): a row whose address is already in the list, or earlier among these
-    /// rows, is a duplicate.
-    private func membersLookedUp(_ rows: ArraySlice<ContactBatch.PackedContact>, _ batch: ContactBatch, duplicates: inout Int) throws -> [Member] {
-        var members: [Member] = []
-        for contact in rows {
-            let address = batch.string(contact.address)
-            guard let known = try Row.fetchOne(findMember, arguments: [listID, address]) else {
-                throw StoreError(kind: .unavailable, "contact \(address) vanished during the import")
-            }
-            let contactID: Int64 = known["id"]
+    /// The rows' contacts, looked up with one statement (after `insertNewContacts` returned
+    /// nil): each row with its contact, in file order.
+    private func contactsLookedUp(_ rows: ArraySlice<ContactBatch.PackedContact>, _ batch: ContactBatch) throws -> [Member] {
+        let addresses = rows.map { batch.string($0.address) }
+        let find: Statement
+        if let cached = findContacts[rows.count] {
+            find = cached
+        } else {
+            find = try db.makeStatement(sql: "SELECT address, id FROM contacts WHERE address IN (\(Array(repeating: "?", count: rows.count).joined(separator: ", ")))")
+            findContacts[rows.count] = find
+        }
+        var ids: [String: Int64] = [:]
+        for row in try Row.fetchAll(find, arguments: StatementArguments(addresses)) { ids[row[0]] = row[1] }
+        return try zip(addresses, rows).map { address, contact in
+            guard let contactID = ids[address] else { throw StoreError(kind: .unavailable, "contact \(address) vanished during the import") }
             // Created by the statement before: among the rowids it took.
             if contactID > inserted.after { try suppressAgainIfForgotten(address) }
-            if known["member"] as Bool || members.contains(where: { $0.contactID == contactID }) {
-                duplicates += 1
-            } else {
-                members.append(Member(contactID: contactID, row: contact))
-            }
+            return Member(contactID: contactID, row: contact)
         }
-        return members
     }
 
-    private func insertMembers(_ members: [Member], _ text: UnsafeBufferPointer<UInt8>) throws {
-        guard !members.isEmpty else { return }
+    /// Adds the members, in file order; returns how many were added: a contact already in
+    /// the list (a repeated address) is left as its first row made it.
+    private func insertMembers(_ members: [Member], _ text: UnsafeBufferPointer<UInt8>) throws -> Int {
+        guard !members.isEmpty else { return 0 }
         let insert = try statement(&insertMembers, members.count, """
             INSERT INTO list_members (list_id, contact_id, line, import_id, added_at, fields) VALUES
-            """, row: { "(?1, ?\(4 + 3 * $0), ?\(5 + 3 * $0), ?2, ?3, ?\(6 + 3 * $0))" }, then: "")
+            """, row: { "(?1, ?\(4 + 3 * $0), ?\(5 + 3 * $0), ?2, ?3, ?\(6 + 3 * $0))" }, then: " ON CONFLICT(list_id, contact_id) DO NOTHING")
         try insert.bind(1, .integer(listID))
         try insert.bind(2, .integer(importID))
         try insert.bind(3, .real(now))
@@ -164,7 +160,9 @@ public final class ListImport {
             try insert.bind(first + 2, Self.bytes(member.row.fields, text))
         }
         try insert.run()
-        self.members += members.count
+        let added = Int(insert.changes)
+        self.members += added
+        return added
     }
 
     private static func bytes(_ range: Range<Int>, _ text: UnsafeBufferPointer<UInt8>) -> FastStatement.Value {
@@ -311,12 +309,15 @@ extension Store {
             SELECT count(*) FROM list_members s WHERE s.list_id = ?
               AND NOT EXISTS (SELECT 1 FROM list_members t WHERE t.list_id = ? AND t.contact_id = s.contact_id)
             """, arguments: arguments) ?? 0
+        // (A member whose fields are the same text as the file's is unchanged: most of a re-import,
+        // and cheaper to see than to merge.)
         let updated = try Int.fetchOne(db, sql: """
             SELECT count(*) FROM list_members s JOIN list_members t ON t.list_id = ? AND t.contact_id = s.contact_id
-            WHERE s.list_id = ? AND json_patch(t.fields, s.fields) != json(t.fields)
+            WHERE s.list_id = ? AND t.fields != s.fields AND json_patch(t.fields, s.fields) != json(t.fields)
             """, arguments: [targetID, staging]) ?? 0
         try db.execute(sql: """
-            UPDATE list_members AS t SET fields = json_patch(t.fields, s.fields), line = s.line, import_id = ?
+            UPDATE list_members AS t
+            SET fields = CASE WHEN t.fields = s.fields THEN t.fields ELSE json_patch(t.fields, s.fields) END, line = s.line, import_id = ?
             FROM (SELECT contact_id, fields, line FROM list_members WHERE list_id = ?) AS s
             WHERE t.list_id = ? AND t.contact_id = s.contact_id
             """, arguments: [importID, staging, targetID])
