@@ -74,9 +74,27 @@ public struct BounceIntake {
     }
 
     /// Calls `body` with every message in these paths, one at a time: `.eml` files, mbox
-    /// files, Maildir folders (cur/ and new/), folders of files.
-    public static func forEachMessage(in paths: [String], _ body: (FoundMessage) throws -> Void) throws {
+    /// files, Maildir folders (cur/ and new/), folders of files. `bytesRead`: after each
+    /// message, how many bytes of all the files are read, and how many there are.
+    public static func forEachMessage(in paths: [String], _ body: (FoundMessage) throws -> Void,
+                                      bytesRead: ((_ read: Int, _ of: Int) -> Void)? = nil) throws {
+        let found = try messageFiles(in: paths)
+        let total = found.reduce(0) { $0 + $1.size }
+        var done = 0
+        for file in found {
+            try read(file.path) { message, readInFile in
+                try body(message)
+                bytesRead?(done + readInFile, total)
+            }
+            done += file.size
+        }
+    }
+
+    /// The files these paths name or hold, in the order they are read, with their sizes.
+    private static func messageFiles(in paths: [String]) throws -> [(path: String, size: Int)] {
         let files = FileManager.default
+        func size(_ path: String) -> Int { (try? files.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
+        var found: [(path: String, size: Int)] = []
         for path in paths {
             var isDirectory: ObjCBool = false
             guard files.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -89,22 +107,27 @@ public struct BounceIntake {
                         let file = (folder as NSString).appendingPathComponent(name)
                         var isSub: ObjCBool = false
                         if files.fileExists(atPath: file, isDirectory: &isSub), !isSub.boolValue {
-                            try read(file, body)
+                            found.append((file, size(file)))
                         }
                     }
                 }
             } else {
-                try read(path, body)
+                found.append((path, size(path)))
             }
         }
+        return found
     }
 
-    private static func read(_ file: String, _ body: (FoundMessage) throws -> Void) throws {
+    /// `body`: each message, and how many bytes of the file are read so far.
+    private static func read(_ file: String, _ body: (FoundMessage, Int) throws -> Void) throws {
         guard let handle = FileHandle(forReadingAtPath: file) else { throw BroadsideError.input("\(file): cannot read") }
         defer { try? handle.close() }
+        var read = 0
         func next() throws -> Data {
             do {
-                return try handle.read(upToCount: chunkBytes) ?? Data()
+                let chunk = try handle.read(upToCount: chunkBytes) ?? Data()
+                read += chunk.count
+                return chunk
             } catch {
                 throw BroadsideError.environment("\(file): cannot read: \(error.localizedDescription)")
             }
@@ -120,7 +143,7 @@ public struct BounceIntake {
                 if chunk.count > room { truncated = true; break }
                 chunk = try next()
             }
-            return try body(FoundMessage(source: file, bytes: bytes, truncated: truncated))
+            return try body(FoundMessage(source: file, bytes: bytes, truncated: truncated), read)
         }
         // An mbox: a single message keeps the file's name, several are FILE#1, FILE#2, …
         var splitter = MboxSplitter(limit: maximumMessageBytes)
@@ -129,15 +152,15 @@ public struct BounceIntake {
         func emit(_ message: MboxSplitter.Message) throws {
             count += 1
             if count == 1 { first = message; return }
-            if count == 2, let first { try body(FoundMessage(source: "\(file)#1", bytes: first.bytes, truncated: first.truncated)) }
-            try body(FoundMessage(source: "\(file)#\(count)", bytes: message.bytes, truncated: message.truncated))
+            if count == 2, let first { try body(FoundMessage(source: "\(file)#1", bytes: first.bytes, truncated: first.truncated), read) }
+            try body(FoundMessage(source: "\(file)#\(count)", bytes: message.bytes, truncated: message.truncated), read)
         }
         while !chunk.isEmpty {
             try splitter.feed(chunk, emit)
             chunk = try next()
         }
         try splitter.finish(emit)
-        if count == 1, let first { try body(FoundMessage(source: file, bytes: first.bytes, truncated: first.truncated)) }
+        if count == 1, let first { try body(FoundMessage(source: file, bytes: first.bytes, truncated: first.truncated), read) }
     }
 
     /// Parses one message and records what it says.

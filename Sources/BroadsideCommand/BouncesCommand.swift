@@ -92,10 +92,19 @@ struct BouncesCommand: ParsableCommand {
             let intake = BounceIntake(store: try global.openStore(), policy: try global.configuration().suppression, now: Output.now(),
                                       secret: Secret.optional, matchByRecipient: matchByRecipient)
             var summary = BounceIntake.Summary()
-            try BounceIntake.forEachMessage(in: paths) { message in
+            let showProgress = !json && Output.stderrIsTerminal
+            let started = Date()
+            try BounceIntake.forEachMessage(in: paths, { message in
                 try intake.process(message.bytes, source: message.source, into: &summary)
                 if message.truncated { summary.truncated.append(message.source) }
-            }
+            }, bytesRead: { read, total in
+                guard showProgress, summary.messages % 500 == 0 else { return }
+                let elapsed = Date().timeIntervalSince(started)
+                let line = "  \(summary.messages) messages  \(summary.bounces) bounces  \(Int(Double(summary.messages) / max(elapsed, 0.001))) messages/s  "
+                    + ProgressLine.eta(elapsed: elapsed, done: total > 0 ? Double(read) / Double(total) : 0)
+                FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
+            })
+            if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
             try BouncesCommand.print(summary, json: json)
         }
     }

@@ -233,6 +233,31 @@ struct BounceTests {
     }
 
     /// An mbox of any size is read to its end: 6,000 DSNs in about 28 MB, every one recorded.
+    /// On a terminal, importing a mailbox shows messages, bounces, rate and the time left;
+    /// with `--json` nothing. A path that does not exist is refused before any message of
+    /// the others is recorded.
+    @Test func aBounceImportShowsItsProgressAndRefusesAMissingPathFirst() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("b.sqlite")
+        var mbox = ""
+        for i in 1...1_500 {
+            mbox += "From MAILER-DAEMON Thu Apr 29 23:34:45 2026\n"
+            mbox += Self.dsn(to: "r\(i)@example.com", status: "5.1.1", diagnostic: "550 5.1.1 user unknown", messageID: nil).replacing("\r\n", with: "\n") + "\n"
+        }
+        let file = try dir.write("bounces.mbox", mbox)
+
+        let refused = try Command.broadside(["bounces", "import", file, dir.path("no-such.mbox"), "--db", db])
+        #expect(refused.status == 2 && refused.stderr.contains("no-such.mbox: no such file"), "\(refused.stderr)")
+        #expect(try sqlite(db, "SELECT count(*) FROM bounces") == ["0"], "nothing recorded from the file before it")
+
+        let shown = try Command.broadsideOnATerminal(["bounces", "import", file, "--db", db])
+        #expect(shown.status == 0, "\(shown.stdout)")
+        #expect(shown.stdout.contains("500 messages  500 bounces") && shown.stdout.contains("messages/s  ETA 0:"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("1500 messages: 1500 bounces"))
+        let json = try Command.broadsideOnATerminal(["bounces", "import", file, "--db", db, "--json"])
+        #expect(json.status == 0 && !json.stdout.contains("ETA"), "\(json.stdout)")
+    }
+
     @Test func aLargeMboxIsReadToItsEnd() throws {
         let dir = try TemporaryDirectory()
         let db = dir.path("b.sqlite")
