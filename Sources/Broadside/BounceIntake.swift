@@ -93,7 +93,10 @@ public struct BounceIntake {
     /// The files these paths name or hold, in the order they are read, with their sizes.
     private static func messageFiles(in paths: [String]) throws -> [(path: String, size: Int)] {
         let files = FileManager.default
-        func size(_ path: String) -> Int { (try? files.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
+        func size(_ path: String) throws -> Int {
+            guard files.isReadableFile(atPath: path) else { throw BroadsideError.input("\(path): cannot read (check its permissions)") }
+            return (try? files.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        }
         var found: [(path: String, size: Int)] = []
         for path in paths {
             var isDirectory: ObjCBool = false
@@ -107,12 +110,12 @@ public struct BounceIntake {
                         let file = (folder as NSString).appendingPathComponent(name)
                         var isSub: ObjCBool = false
                         if files.fileExists(atPath: file, isDirectory: &isSub), !isSub.boolValue {
-                            found.append((file, size(file)))
+                            found.append((file, try size(file)))
                         }
                     }
                 }
             } else {
-                found.append((path, size(path)))
+                found.append((path, try size(path)))
             }
         }
         return found
