@@ -238,7 +238,9 @@ public struct BounceIntake {
 
     /// Fetches the messages that arrived since the last fetch (by UID, checking
     /// UIDVALIDITY), records them, then marks, moves or deletes each.
-    public func fetch(_ account: IMAPMailbox.Account, after: AfterFetch, into summary: inout Summary) throws {
+    /// `progress`: after each message, how many are fetched, of how many, and the summary so far.
+    public func fetch(_ account: IMAPMailbox.Account, after: AfterFetch, into summary: inout Summary,
+                      progress: ((_ fetched: Int, _ of: Int, _ summary: Summary) -> Void)? = nil) throws {
         let mailbox = try IMAPMailbox(account)
         let key = "\(account.user)@\(account.url)"
         let cursor = try store.mailboxCursor(key)
@@ -249,7 +251,9 @@ public struct BounceIntake {
             lastUID = 0
             (validity, uids) = try mailbox.messages(after: 0)
         }
-        for uid in uids where uid > lastUID {
+        let due = uids.filter { $0 > lastUID }
+        for (index, uid) in due.enumerated() {
+            defer { progress?(index + 1, due.count, summary) }
             let bytes = try mailbox.fetch(uid: uid)
             try process(bytes, source: "\(account.url);UID=\(uid)", into: &summary)
             switch after {

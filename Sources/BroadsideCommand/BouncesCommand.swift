@@ -155,7 +155,16 @@ struct BouncesCommand: ParsableCommand {
                     account = try passwordAccount(url, configured, fromCommandLine: fromCommandLine, environment: environment)
                 }
                 account.caFile = caFile
-                try intake.fetch(account, after: delete ? .delete : moveTo.map { .move($0) } ?? .markSeen, into: &summary)
+                let started = Date()
+                let showProgress = !json && Output.stderrIsTerminal
+                try intake.fetch(account, after: delete ? .delete : moveTo.map { .move($0) } ?? .markSeen, into: &summary) { fetched, due, sofar in
+                    guard showProgress else { return }
+                    let elapsed = Date().timeIntervalSince(started)
+                    let line = "  \(fetched)/\(due) messages  \(sofar.bounces) bounces  \(Int(Double(fetched) / max(elapsed, 0.001))) messages/s  "
+                        + ProgressLine.eta(elapsed: elapsed, done: Double(fetched) / Double(max(due, 1)))
+                    FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
+                }
+                if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
             }
             try BouncesCommand.print(summary, json: json)
         }

@@ -163,6 +163,15 @@ struct BounceTests {
         #expect(processed.count == 1)
         #expect(try FileManager.default.contentsOfDirectory(atPath: imap.maildir.appendingPathComponent("new").path).isEmpty)
 
+        // On a terminal: how many of how many, the bounces so far, the rate and the time left.
+        for (index, recipient) in ["x@elsewhere.example", "y@elsewhere.example"].enumerated() {
+            try imap.deliver(Self.dsn(to: recipient, status: "5.1.1", diagnostic: "550 5.1.1 user unknown", messageID: nil), name: "\(8 + index).eml")
+        }
+        let shown = try Command.broadsideOnATerminal(Array(fetch.dropLast()), environment: ["IMAP_PASSWORD": imap.password])
+        #expect(shown.status == 0, "\(shown.stdout)")
+        #expect(shown.stdout.contains("1/2 messages  1 bounces") && shown.stdout.contains("2/2 messages  2 bounces")
+                && shown.stdout.contains("messages/s  ETA 0:"), "\(shown.stdout)")
+
         let wrong = try Command.broadside(fetch, environment: ["IMAP_PASSWORD": "nope"])
         #expect(wrong.status == 3)
         #expect(wrong.stderr.contains("refused the IMAP sign-in"))

@@ -55,9 +55,9 @@ public enum Command {
 
     /// `broadside ARGS` on a pseudo-terminal (util-linux's `script`), as a person runs it:
     /// what it printed to either stream comes back as `stdout`.
-    public static func broadsideOnATerminal(_ arguments: [String]) throws -> CommandResult {
+    public static func broadsideOnATerminal(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
         let command = ([broadside.path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-        return try run(URL(fileURLWithPath: "/usr/bin/script"), ["-qec", command, "/dev/null"])
+        return try run(URL(fileURLWithPath: "/usr/bin/script"), ["-qec", command, "/dev/null"], environment: environment)
     }
 
     /// Runs `broadside ARGS` in `directory` with `environment` added.
