@@ -92,19 +92,16 @@ struct BouncesCommand: ParsableCommand {
             let intake = BounceIntake(store: try global.openStore(), policy: try global.configuration().suppression, now: Output.now(),
                                       secret: Secret.optional, matchByRecipient: matchByRecipient)
             var summary = BounceIntake.Summary()
-            let showProgress = !json && Output.stderrIsTerminal
-            let started = Date()
+            let progress = ProgressLine(json: json)
             try BounceIntake.forEachMessage(in: paths, { message in
                 try intake.process(message.bytes, source: message.source, into: &summary)
                 if message.truncated { summary.truncated.append(message.source) }
             }, bytesRead: { read, total in
-                guard showProgress, summary.messages % 500 == 0 else { return }
-                let elapsed = Date().timeIntervalSince(started)
-                let line = "  \(summary.messages) messages  \(summary.bounces) bounces  \(Int(Double(summary.messages) / max(elapsed, 0.001))) messages/s  "
-                    + ProgressLine.eta(elapsed: elapsed, done: total > 0 ? Double(read) / Double(total) : 0)
-                FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
+                guard summary.messages % 500 == 0 else { return }
+                progress.show("\(summary.messages) messages  \(summary.bounces) bounces", done: summary.messages, unit: "messages",
+                              fraction: total > 0 ? Double(read) / Double(total) : 0)
             })
-            if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+            progress.clear()
             try BouncesCommand.print(summary, json: json)
         }
     }
@@ -155,16 +152,12 @@ struct BouncesCommand: ParsableCommand {
                     account = try passwordAccount(url, configured, fromCommandLine: fromCommandLine, environment: environment)
                 }
                 account.caFile = caFile
-                let started = Date()
-                let showProgress = !json && Output.stderrIsTerminal
+                let progress = ProgressLine(json: json)
                 try intake.fetch(account, after: delete ? .delete : moveTo.map { .move($0) } ?? .markSeen, into: &summary) { fetched, due, sofar in
-                    guard showProgress else { return }
-                    let elapsed = Date().timeIntervalSince(started)
-                    let line = "  \(fetched)/\(due) messages  \(sofar.bounces) bounces  \(Int(Double(fetched) / max(elapsed, 0.001))) messages/s  "
-                        + ProgressLine.eta(elapsed: elapsed, done: Double(fetched) / Double(max(due, 1)))
-                    FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
+                    progress.show("\(fetched)/\(due) messages  \(sofar.bounces) bounces", done: fetched, unit: "messages",
+                                  fraction: Double(fetched) / Double(max(due, 1)))
                 }
-                if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+                progress.clear()
             }
             try BouncesCommand.print(summary, json: json)
         }

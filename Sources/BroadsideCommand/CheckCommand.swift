@@ -22,16 +22,11 @@ struct CheckCommand: ParsableCommand {
         let loaded = try CampaignTemplate.load(path: template)
         // check sends nothing: without the secret, a stand-in signs links of the real length.
         let extras = try links.extras(attachments: attachments, secret: Secret.optional ?? "check-stand-in-secret", database: store.identity)
-        let showProgress = !json && Output.stderrIsTerminal
-        let started = Date()
+        let progress = ProgressLine(json: json)
         let result = try CampaignCheck.run(template: loaded, list: list, store: store, now: Output.now(), extras: extras) { checked, total in
-            guard showProgress else { return }
-            let elapsed = Date().timeIntervalSince(started)
-            let line = "  \(checked)/\(total) messages checked  \(Int(Double(checked) / max(elapsed, 0.001)))/s  "
-                + ProgressLine.eta(elapsed: elapsed, done: Double(checked) / Double(max(total, 1)))
-            FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
+            progress.show("\(checked)/\(total) messages checked", done: checked, unit: "messages", fraction: Double(checked) / Double(max(total, 1)))
         }
-        if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        progress.clear()
         if json {
             try Output.json(result)
         } else {

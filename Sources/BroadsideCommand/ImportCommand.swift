@@ -52,16 +52,11 @@ struct ImportCommand: ParsableCommand {
         let store = try global.openStore()
         var options = ImportOptions(listName: list, emailColumn: emailColumn, delimiter: delimiterByte, encoding: encoding, rejectsPath: rejects)
         options.sync = sync
-        let started = Date()
-        let showProgress = !json && Output.stderrIsTerminal
+        let progress = ProgressLine(json: json)
         let summary = try ContactImport.run(file: csv, options: options, store: store, now: Output.now()) { rows, fractionRead in
-            guard showProgress else { return }
-            let elapsed = Date().timeIntervalSince(started)
-            let line = "  \(rows) rows  \(Int(fractionRead * 100))% of the file  \(Int(Double(rows) / max(elapsed, 0.001))) rows/s  "
-                + ProgressLine.eta(elapsed: elapsed, done: fractionRead)
-            FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
+            progress.show("\(rows) rows  \(Int(fractionRead * 100))% of the file", done: rows, unit: "rows", fraction: fractionRead)
         }
-        if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        progress.clear()
         if json {
             try Output.json(summary)
         } else {

@@ -32,17 +32,14 @@ struct MergeCommand: ParsableCommand {
             throw BroadsideError.input(problems.joined(separator: "\n") + "\n(the list's columns are: \(summary.columns.joined(separator: ", ")))")
         }
         if pdf { _ = try PDFConverter() }
-        let showProgress = !json && Output.stderrIsTerminal
-        let started = Date()
+        let progress = ProgressLine(json: json)
         let total = min(limit ?? summary.members, summary.members)
         let result = try merge.run(store: store, list: list, folder: out, limit: limit) { done in
-            guard showProgress, done % 50 == 0 || done == total else { return }
-            let elapsed = Date().timeIntervalSince(started)
-            let rate = Double(done) / max(elapsed, 0.001)
-            let after = pdf && done == total ? "converting to PDF…" : ProgressLine.eta(elapsed: elapsed, done: Double(done) / Double(max(total, 1)))
-            FileHandle.standardError.write(Data("\r\u{1B}[2K  \(done)/\(total) documents  \(Int(rate))/s  \(after)".utf8))
+            guard done % 50 == 0 || done == total else { return }
+            progress.show("\(done)/\(total) documents", done: done, unit: "documents", fraction: Double(done) / Double(max(total, 1)),
+                          instead: pdf && done == total ? "converting to PDF…" : nil)
         }
-        if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        progress.clear()
         if json {
             try Output.json(result)
         } else {
